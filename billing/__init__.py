@@ -1,0 +1,1 @@
+"""Money: claims, vouchers, invoices and termination eligibility."""

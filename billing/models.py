@@ -1,0 +1,1 @@
+"""Billing models arrive with the billing issue (claims, vouchers, invoices)."""

@@ -1,0 +1,2 @@
+"""WebSocket routes (live chat lands here)."""
+websocket_urlpatterns: list = []

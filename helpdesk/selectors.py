@@ -1,0 +1,76 @@
+"""Reads: querysets tuned for each screen, every one scoped through access.py."""
+from django.db.models import BooleanField, Case, Prefetch, QuerySet, Value, When
+from django.shortcuts import get_object_or_404
+
+from helpdesk import access
+from helpdesk.models import OPEN_STATUSES, Attachment, Message, Ticket, TicketEvent, User
+
+TICKET_LIST_RELATED = ("account", "account__plan", "created_by", "work_started_by")
+
+
+def queue_tickets(*, user: User, filters: dict | None = None) -> QuerySet[Ticket]:
+    """Every open ticket the user may see: unstarted ones first, soonest deadline first.
+
+    `filters` may hold plan (code), priority, status, account (id); unknown values match nothing.
+    """
+    filters = filters or {}
+    tickets = access.tickets_visible_to(user).filter(status__in=OPEN_STATUSES)
+    if filters.get("plan"):
+        tickets = tickets.filter(plan__code=filters["plan"])
+    if filters.get("priority"):
+        tickets = tickets.filter(priority=filters["priority"])
+    if filters.get("status"):
+        tickets = tickets.filter(status=filters["status"])
+    if filters.get("account"):
+        tickets = tickets.filter(account_id=filters["account"])
+    return (
+        tickets.select_related(*TICKET_LIST_RELATED)
+        .annotate(
+            started=Case(
+                When(work_started_at__isnull=True, then=Value(False)),
+                default=Value(True),
+                output_field=BooleanField(),
+            )
+        )
+        .order_by("started", "work_started_deadline", "id")
+    )
+
+
+def account_tickets(*, user: User, status: str = "") -> QuerySet[Ticket]:
+    """The tickets a customer's portal lists, newest first."""
+    tickets = access.tickets_visible_to(user)
+    if status == "open":
+        tickets = tickets.filter(status__in=OPEN_STATUSES)
+    elif status:
+        tickets = tickets.filter(status=status)
+    return tickets.select_related(*TICKET_LIST_RELATED).order_by("-created_at", "-id")
+
+
+def ticket_for(*, user: User, pk) -> Ticket:
+    """One ticket the user may see, or 404 (never a 403 that leaks another account's ticket)."""
+    return get_object_or_404(access.tickets_visible_to(user).select_related(*TICKET_LIST_RELATED), pk=pk)
+
+
+def ticket_messages(*, user: User, ticket: Ticket) -> QuerySet[Message]:
+    return (
+        access.messages_visible_to(user, ticket)
+        .select_related("author")
+        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("id")))
+        .order_by("created_at", "id")
+    )
+
+
+def ticket_attachments(*, user: User, ticket: Ticket) -> QuerySet[Attachment]:
+    """Files attached to the ticket itself (not to a message)."""
+    return access.attachments_visible_to(user).filter(ticket=ticket, message__isnull=True)
+
+
+def ticket_events(*, user: User, ticket: Ticket) -> QuerySet[TicketEvent]:
+    events = ticket.events.select_related("actor").order_by("at", "id")
+    if not access.is_staff(user):
+        events = events.exclude(code="note_added")
+    return events
+
+
+def attachment_for(*, user: User, pk) -> Attachment:
+    return get_object_or_404(access.attachments_visible_to(user), pk=pk)

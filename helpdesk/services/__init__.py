@@ -1,0 +1,1 @@
+"""Writes. Every change to Pledge's data goes through a function here."""

@@ -1,0 +1,7 @@
+"""WSGI entry point (the ASGI one in asgi.py also serves live chat)."""
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
+application = get_wsgi_application()

@@ -1,0 +1,1 @@
+"""The contract: calendars, plans, policies, clocks and misses."""

@@ -1,0 +1,71 @@
+"""The plans of the contracts in shared/seeds, as data (seed 000 now; seed 004 with the SLA issue)."""
+import datetime as dt
+
+from django.conf import settings
+from django.db import transaction
+
+from sla.models import Calendar, OpeningHours, Plan, Priority, ResponseTarget
+
+H = 3600
+M = 60
+WEEKDAYS = range(0, 5)
+EVERY_DAY = range(0, 7)
+
+CHAT_CALENDARS = {
+    "Chat: weekdays 08:00–18:00": (WEEKDAYS, dt.time(8), dt.time(18)),
+    "Chat: every day 08:00–22:00": (EVERY_DAY, dt.time(8), dt.time(22)),
+}
+
+# Seed 000: response clocks run 24x7x365; chat hours and session limits per plan.
+PLANS = [
+    {
+        "code": "standard", "name": "Standard",
+        "targets": {Priority.GENERAL: 12 * H, Priority.HIGH: 3 * H},
+        "chat_calendar": "Chat: weekdays 08:00–18:00", "chat_session_limit": 20 * M,
+    },
+    {
+        "code": "advanced", "name": "Advanced",
+        "targets": {Priority.GENERAL: 6 * H, Priority.HIGH: 30 * M},
+        "chat_calendar": "Chat: weekdays 08:00–18:00", "chat_session_limit": 30 * M,
+    },
+    {
+        "code": "premium", "name": "Premium",
+        "targets": {Priority.GENERAL: 2 * H, Priority.HIGH: 10 * M},
+        "chat_calendar": "Chat: every day 08:00–22:00", "chat_session_limit": None,
+    },
+]
+
+
+def _calendar(name: str, days, start: dt.time, end: dt.time) -> Calendar:
+    calendar, created = Calendar.objects.get_or_create(
+        name=name, defaults={"timezone": settings.SUPPORT_TIME_ZONE}
+    )
+    if created:
+        OpeningHours.objects.bulk_create(
+            OpeningHours(calendar=calendar, weekday=day, start=start, end=end) for day in days
+        )
+    return calendar
+
+
+@transaction.atomic
+def seed_plans() -> list[tuple[str, bool]]:
+    """Create the seeded calendars and plans that do not exist yet; existing ones are left alone."""
+    calendars = {name: _calendar(name, *spec) for name, spec in CHAT_CALENDARS.items()}
+    results = []
+    for spec in PLANS:
+        plan, created = Plan.objects.get_or_create(
+            code=spec["code"],
+            defaults={
+                "name": spec["name"],
+                "response_calendar": None,
+                "chat_calendar": calendars[spec["chat_calendar"]],
+                "chat_session_limit": spec["chat_session_limit"],
+            },
+        )
+        if created:
+            ResponseTarget.objects.bulk_create(
+                ResponseTarget(plan=plan, priority=priority, seconds=seconds)
+                for priority, seconds in spec["targets"].items()
+            )
+        results.append((plan.code, created))
+    return results

@@ -1,0 +1,1 @@
+"""Writes of the contract: plans, calendars, misses, exclusions."""

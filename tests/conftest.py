@@ -1,0 +1,75 @@
+"""Shared fixtures: the permission-matrix cast and API clients logged in as each of them."""
+import pytest
+from rest_framework.test import APIClient
+
+from tests.factories import (
+    AccountFactory,
+    BillingAdminFactory,
+    CustomerFactory,
+    EngineerFactory,
+    make_ticket,
+    plan,
+)
+
+
+@pytest.fixture(autouse=True)
+def _private_media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "private"
+
+
+@pytest.fixture
+def plans(db):
+    return {code: plan(code) for code in ("standard", "advanced", "premium")}
+
+
+@pytest.fixture
+def account(plans):
+    return AccountFactory(plan=plans["advanced"])
+
+
+@pytest.fixture
+def other_account(plans):
+    return AccountFactory(plan=plans["premium"])
+
+
+@pytest.fixture
+def customer(account):
+    return CustomerFactory(account=account)
+
+
+@pytest.fixture
+def other_customer(other_account):
+    return CustomerFactory(account=other_account)
+
+
+@pytest.fixture
+def engineer(db):
+    return EngineerFactory()
+
+
+@pytest.fixture
+def billing_admin(db):
+    return BillingAdminFactory()
+
+
+@pytest.fixture
+def ticket(customer):
+    return make_ticket(customer=customer)
+
+
+@pytest.fixture
+def high_ticket(customer):
+    return make_ticket(customer=customer, priority="high")
+
+
+def _client_for(user):
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user=user)
+    return client
+
+
+@pytest.fixture
+def api():
+    """api(user) -> an APIClient authenticated as that user (None: anonymous)."""
+    return _client_for

@@ -1,0 +1,70 @@
+"""factory_boy factories for Pledge's models (plans come from the real seed)."""
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+
+from helpdesk.models import Account, Role, User
+from helpdesk.services.tickets import ticket_create
+from sla.models import Plan
+from sla.seeds import seed_plans
+
+PASSWORD = "correct-horse-battery"
+
+
+def plan(code: str = "advanced") -> Plan:
+    seed_plans()
+    return Plan.objects.get(code=code)
+
+
+class AccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Account
+
+    name = factory.Sequence(lambda n: f"Account {n}")
+    plan = factory.LazyFunction(plan)
+    monthly_fee = Decimal("1000.00")
+    currency = "USD"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    role = Role.CUSTOMER
+    account = factory.SubFactory(AccountFactory)
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class CustomerFactory(UserFactory):
+    role = Role.CUSTOMER
+
+
+class EngineerFactory(UserFactory):
+    role = Role.ENGINEER
+    account = None
+
+
+class BillingAdminFactory(UserFactory):
+    role = Role.BILLING_ADMIN
+    account = None
+
+
+def make_ticket(*, customer: User, priority: str = "general", now=None, **fields):
+    """A ticket opened through the real service, as the customer would."""
+    defaults = {"subject": "Something is wrong", "description": "Details of the problem."}
+    if priority == "high":
+        defaults.update(service_unavailable=True, affected_service="Production web shop")
+    defaults.update(fields)
+    return ticket_create(
+        account=customer.account, created_by=customer, priority=priority,
+        now=now or timezone.now(), **defaults,
+    )
