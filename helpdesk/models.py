@@ -109,10 +109,11 @@ class TicketQuerySet(models.QuerySet):
         return self.filter(work_started_at__isnull=True)
 
     def at_risk(self, now):
-        return self.unstarted().open().filter(at_risk_at__lte=now, work_started_deadline__gte=now)
+        return self.filter(miss_pending=True, at_risk_at__lte=now, work_started_deadline__gte=now)
 
     def overdue(self, now):
-        return self.unstarted().open().filter(work_started_deadline__lt=now)
+        """Clocks past their deadline with no miss recorded yet: what the sweep records."""
+        return self.filter(miss_pending=True, work_started_deadline__lt=now)
 
 
 class Ticket(models.Model):
@@ -143,6 +144,13 @@ class Ticket(models.Model):
     work_started_deadline = models.DateTimeField()
     at_risk_at = models.DateTimeField()
     deadline_version = models.PositiveIntegerField(default=1)
+    clock_started_at = models.DateTimeField(
+        help_text="When the current Work Started clock began (creation, or an upgrade)."
+    )
+    miss_pending = models.BooleanField(
+        default=True, help_text="The current clock runs: no Work Started and no miss yet."
+    )
+    at_risk_notified = models.BooleanField(default=False)
     downgraded_from = models.CharField(max_length=20, choices=Priority.choices, blank=True)
     downgrade_reason = models.TextField(blank=True, max_length=2000)
     previous_deadline = models.DateTimeField(null=True, blank=True)
@@ -164,7 +172,12 @@ class Ticket(models.Model):
             models.Index(
                 fields=["work_started_deadline"],
                 name="ticket_pending_deadline",
-                condition=Q(work_started_at__isnull=True),
+                condition=Q(miss_pending=True),
+            ),
+            models.Index(
+                fields=["at_risk_at"],
+                name="ticket_pending_at_risk",
+                condition=Q(miss_pending=True, at_risk_notified=False),
             ),
         ]
         constraints = [

@@ -4,6 +4,7 @@ The embedded default needs no server: SQLite in the data directory and Celery on
 kombu's filesystem transport. Setting DATABASE_URL and REDIS_URL switches to
 PostgreSQL and Redis (Celery broker and, for live chat, the channel layer).
 """
+import os
 from pathlib import Path
 
 import environ
@@ -77,9 +78,12 @@ DATABASES = {
 DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the web server, worker and beat share one file.
+    # Writers take the lock when their transaction begins and wait for it, never failing halfway.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"}
     )
+    # A file, not memory, so a Celery worker started by the tests sees the same test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
@@ -134,14 +138,18 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 else:
-    for sub in ("in", "processed"):
+    for sub in ("in", "processed", "control"):
         (CELERY_BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT = "helpdesk.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_DIR / "in"),
         "data_folder_out": str(CELERY_BROKER_DIR / "in"),
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
+        "control_folder": str(CELERY_BROKER_DIR / "control"),
         "store_processed": False,
+        # The transport sleeps this long when its folder is empty; a second would delay every sweep.
+        "polling_interval": 0.1,
     }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="pledge")
@@ -190,11 +198,12 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 
 LOGGING = {
     "version": 1,
@@ -205,3 +214,18 @@ LOGGING = {
 }
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 REST_FRAMEWORK["EXCEPTION_HANDLER"] = "helpdesk.api.exceptions.exception_handler"
+
+# SLA timers: a sweep every second, on its own queue, records every overdue clock.
+SLA_SWEEP_SECONDS = env.float("SLA_SWEEP_SECONDS", default=1.0)
+CELERY_TIMERS_QUEUE = f"{CELERY_TASK_DEFAULT_QUEUE}-timers"
+CELERY_TASK_ROUTES = {"sla.tasks.sweep": {"queue": CELERY_TIMERS_QUEUE}}
+CELERY_BEAT_SCHEDULE = {
+    "sla-sweep": {
+        "task": "sla.tasks.sweep",
+        "schedule": SLA_SWEEP_SECONDS,
+        # A sweep nobody ran in time is useless: the next one does its work.
+        "options": {"expires": max(5.0, SLA_SWEEP_SECONDS * 5)},
+    },
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2}

@@ -13,8 +13,10 @@ from tests.factories import (
 
 
 @pytest.fixture(autouse=True)
-def _private_media(settings, tmp_path):
+def _test_settings(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "private"
+    # Hashing is not what these tests are about; PBKDF2 would make factories slow.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -68,3 +68,16 @@ def make_ticket(*, customer: User, priority: str = "general", now=None, **fields
         account=customer.account, created_by=customer, priority=priority,
         now=now or timezone.now(), **defaults,
     )
+
+
+def fast_plan(seconds: int, *, high_seconds: int | None = None, code: str | None = None) -> Plan:
+    """A 24x7 plan with second-long targets, for tests where real time passes."""
+    from sla.models import ResponseTarget
+
+    plan, created = Plan.objects.get_or_create(
+        code=code or f"fast-{seconds}s", defaults={"name": f"Fast {seconds}s"}
+    )
+    if created:
+        ResponseTarget.objects.create(plan=plan, priority="general", seconds=seconds)
+        ResponseTarget.objects.create(plan=plan, priority="high", seconds=high_seconds or seconds)
+    return plan

@@ -12,13 +12,13 @@ from helpdesk.services.events import event_record
 from helpdesk.services.tickets import ticket_start_work
 from helpdesk.services.validation import clean_text
 
+
 @transaction.atomic
 def message_create(
     *, ticket: Ticket, author: User, body: str, public: bool = True, files=(),
     now: dt.datetime | None = None,
 ) -> Message:
     """Add a reply. The first public staff reply is Work Started; a customer reply wakes a waiting ticket."""
-    now = now or timezone.now()
     if not access.may_reply(author, ticket):
         raise access.Denied("You may not reply on this ticket.")
     if not public and not access.may_post_internal(author):
@@ -29,6 +29,7 @@ def message_create(
         raise ValidationError(errors)
     validate_files(files)
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    now = now or timezone.now()  # read under the lock: see ticket_start_work
     if ticket.status == TicketStatus.CLOSED:
         raise ConflictError("This ticket is closed; open a new one.", code="ticket_closed")
 

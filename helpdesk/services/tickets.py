@@ -10,8 +10,10 @@ from helpdesk.services.attachments import attachments_store, validate_files
 from helpdesk.services.errors import ConflictError, ValidationError, field_error
 from helpdesk.services.events import event_record
 from helpdesk.services.validation import clean_text
+from sla import tasks as sla_tasks
 from sla.models import Plan, Priority, Severity
 from sla.policies import NoTargetError, plan_snapshot, promise_for
+from sla.services.misses import miss_record, misses_void
 
 S = TicketStatus
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -45,11 +47,11 @@ def _locked(ticket_id: int) -> Ticket:
     return Ticket.objects.select_for_update().select_related("plan").get(pk=ticket_id)
 
 
-def _notify(task_name: str, ticket_id: int, **kwargs) -> None:
+def _notify(task_name: str, ticket_id: int) -> None:
     from helpdesk import tasks
 
     task = getattr(tasks, task_name)
-    transaction.on_commit(lambda: task.delay(ticket_id, **kwargs))
+    transaction.on_commit(lambda: sla_tasks.send_safely(task, ticket_id))
 
 
 @transaction.atomic
@@ -114,6 +116,7 @@ def ticket_create(
         service_unavailable=bool(service_unavailable),
         affected_service=affected_service,
         created_at=now,
+        clock_started_at=now,
         plan=plan,
         promise=snapshot,
         work_started_target=promise.target_seconds,
@@ -132,16 +135,22 @@ def ticket_create(
 
 @transaction.atomic
 def ticket_start_work(*, ticket: Ticket, actor: User, now: dt.datetime | None = None) -> Ticket:
-    """Stop the Work Started clock. Once only: a second call returns the first instant."""
+    """Stop the Work Started clock. Once only: a second call returns the first instant.
+
+    The instant is read after the row lock is held, so a sweep that recorded the miss first
+    and this start can never disagree (never both "met" and a miss).
+    """
     access.require(access.may_work_tickets(actor), "Only support staff can start work.")
-    now = now or timezone.now()
     locked = _locked(ticket.pk)
+    now = now or timezone.now()
     if locked.work_started_at is not None:
         return locked
     _check_transition(locked, S.WORK_STARTED)
+    miss_record(ticket=locked, now=now)  # late: the miss is due and the sweep has not run yet
     # The conditional update makes "started once" hold even where row locks do not exist.
     updated = Ticket.objects.filter(pk=locked.pk, work_started_at__isnull=True).update(
-        work_started_at=now, work_started_by=actor, status=S.WORK_STARTED, updated_at=now
+        work_started_at=now, work_started_by=actor, status=S.WORK_STARTED, updated_at=now,
+        miss_pending=False,
     )
     locked.refresh_from_db()
     if updated:
@@ -217,6 +226,7 @@ def ticket_downgrade(
     locked = _locked(ticket.pk)
     if locked.priority != Priority.HIGH:
         raise field_error("priority", "Only a High priority ticket can be downgraded.", "not_high")
+    misses_void(ticket=locked, actor=actor, reason=reason, now=now)
     promise = promise_for(
         locked.promise, priority=Priority.GENERAL, severity=locked.severity, start=locked.created_at
     )
@@ -228,12 +238,17 @@ def ticket_downgrade(
     locked.work_started_target = promise.target_seconds
     locked.work_started_deadline = promise.deadline
     locked.at_risk_at = promise.at_risk_at
+    locked.clock_started_at = locked.created_at
     locked.deadline_version += 1
+    locked.miss_pending = True
+    locked.at_risk_notified = False
     locked.save(update_fields=[
         "priority", "downgraded_from", "downgrade_reason", "previous_deadline",
         "work_started_target", "work_started_deadline", "at_risk_at", "deadline_version",
-        "updated_at",
+        "clock_started_at", "miss_pending", "at_risk_notified", "updated_at",
     ])
+    # The General clock may be over already: met, or missed (then that is the miss).
+    miss_record(ticket=locked, now=now)
     event_record(
         ticket=locked, code="downgraded", actor=actor, at=now, reason=reason,
         **{"from": Priority.HIGH, "to": Priority.GENERAL},
@@ -275,11 +290,14 @@ def ticket_upgrade(
     locked.work_started_target = promise.target_seconds
     locked.work_started_deadline = promise.deadline
     locked.at_risk_at = promise.at_risk_at
+    locked.clock_started_at = now
     locked.deadline_version += 1
+    locked.miss_pending = locked.work_started_at is None
+    locked.at_risk_notified = False
     locked.save(update_fields=[
         "priority", "affected_service", "service_unavailable", "previous_deadline",
         "work_started_target", "work_started_deadline", "at_risk_at", "deadline_version",
-        "updated_at",
+        "clock_started_at", "miss_pending", "at_risk_notified", "updated_at",
     ])
     event_record(
         ticket=locked, code="upgraded", actor=actor, at=now, reason=reason,

@@ -1,0 +1,92 @@
+"""Real Celery worker and beat processes for the tests about timers, on the test database."""
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def database_url() -> str:
+    """The URL of the database this test runs on (the test database pytest-django made)."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+class Processes:
+    """A worker and a beat, started and stopped (or killed) by the test."""
+
+    def __init__(self, tmp_path: Path, *, env: dict | None = None, sweep_seconds: float = 0.5):
+        self.tmp_path = tmp_path
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": database_url(),
+            "PLEDGE_DATA_DIR": str(settings.DATA_DIR),
+            "CELERY_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
+            "SLA_SWEEP_SECONDS": str(sweep_seconds),
+            "EMAIL_URL": "consolemail://",
+            **(env or {}),
+        }
+        self.worker: subprocess.Popen | None = None
+        self.beat: subprocess.Popen | None = None
+        self.starts = 0
+
+    def _spawn(self, name: str, args: list[str]) -> subprocess.Popen:
+        log = (self.tmp_path / f"{name}-{self.starts}.log").open("w")
+        return subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "helpdesk", *args],
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+
+    def start_worker(self, *, purge: bool = False, wait: bool = True) -> None:
+        self.starts += 1
+        queues = f"{settings.CELERY_TASK_DEFAULT_QUEUE},{settings.CELERY_TIMERS_QUEUE}"
+        args = ["worker", "-l", "info", "--concurrency", "2", "-Q", queues, "--without-gossip",
+                "--without-mingle", "-n", f"test{self.starts}@%h"]
+        self.worker = self._spawn("worker", args + (["--purge"] if purge else []))
+        if wait:
+            self._wait_for("worker", "ready")
+
+    def start_beat(self) -> None:
+        schedule = self.tmp_path / "beat-schedule"
+        self.beat = self._spawn("beat", ["beat", "-l", "info", "-s", str(schedule)])
+
+    def _wait_for(self, name: str, marker: str, timeout: float = 60) -> None:
+        log = self.tmp_path / f"{name}-{self.starts}.log"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if marker in log.read_text():
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"{name} did not become {marker} in {timeout}s:\n{log.read_text()}")
+
+    def kill_worker(self) -> None:
+        """SIGKILL the whole worker process group: no chance to finish or ack anything."""
+        os.killpg(self.worker.pid, signal.SIGKILL)
+        self.worker.wait(timeout=10)
+
+    def stop(self) -> None:
+        for process in (self.worker, self.beat):
+            if process is not None and process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in (self.worker, self.beat):
+            if process is not None:
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait(timeout=5)
+        connection.close()
+
+    def logs(self) -> str:
+        return "\n".join(
+            f"--- {path.name}\n{path.read_text()[-3000:]}" for path in sorted(self.tmp_path.glob("*.log"))
+        )
