@@ -23,8 +23,8 @@ inside opening hours (a whole-day shift lasts 25 h, a 22:00-06:00 shift 9 h), an
 that loses an hour gives one less.
 
 Arithmetic is exact to the microsecond. Per calendar, a lazily built timeline of merged
-working intervals (integer microseconds since the epoch, a calendar year at a time,
-extended on demand) with running totals of working time turns every query into a couple
+working intervals (integer microseconds since the epoch, built a month at a time as
+queries reach it) with running totals of working time turns every query into a couple
 of binary searches.
 """
 
@@ -34,7 +34,7 @@ import dataclasses
 import functools
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
@@ -47,12 +47,12 @@ __all__ = [
     "working_time_between",
 ]
 
-UTC = timezone.utc
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)
 _ONE_DAY = timedelta(days=1)
 _ZERO = timedelta(0)
 _MIDNIGHT = time(0)
+_MIDNIGHT_FOLD = time(0, fold=1)
 
 # A calendar that has opening hours but no opening for this long is treated as broken
 # rather than searched forever.
@@ -60,9 +60,10 @@ _SEARCH_LIMIT_US = 5 * 366 * 86_400 * 1_000_000
 # Past this many years away from the cached span, a query starts a fresh span instead of
 # filling in every year in between.
 _REUSE_YEARS = 10
-# Building a year needs the shifts of the two days before it; keep dates representable.
+# Building a month needs the shifts of the two days before it; keep dates representable.
 _MIN_YEAR = 2
 _MAX_YEAR = 9998
+_LAST_MONTH = (_MAX_YEAR + 1) * 12  # January after the last supported year, as a month number
 
 
 @dataclasses.dataclass(frozen=True)
@@ -129,9 +130,7 @@ class WorkingCalendar:
         return {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
 
 
-def add_working_time(
-    calendar: WorkingCalendar, start: datetime, duration: timedelta
-) -> datetime:
+def add_working_time(calendar: WorkingCalendar, start: datetime, duration: timedelta) -> datetime:
     """The instant (UTC) at which ``duration`` of working time has elapsed since ``start``.
 
     A zero duration gives ``next_opening(start)``; a duration that runs out exactly at the
@@ -160,9 +159,7 @@ def add_working_time(
         span = timeline.extend_forward(span, since=ends[-1])
 
 
-def working_time_between(
-    calendar: WorkingCalendar, start: datetime, end: datetime
-) -> timedelta:
+def working_time_between(calendar: WorkingCalendar, start: datetime, end: datetime) -> timedelta:
     """Working time inside ``[start, end)``; zero if ``end <= start``."""
     low, high = _to_us(start), _to_us(end)
     if high <= low:
@@ -205,9 +202,7 @@ def working_intervals(
     return _working_intervals(calendar, _to_us(start), _to_us(end))
 
 
-def _working_intervals(
-    calendar: WorkingCalendar, low: int, high: int
-) -> Iterator[tuple[datetime, datetime]]:
+def _working_intervals(calendar: WorkingCalendar, low: int, high: int) -> Iterator[tuple[datetime, datetime]]:
     if high <= low:
         return
     if not calendar.hours:
@@ -230,7 +225,7 @@ def _to_us(value: datetime) -> int:
 
 
 def _from_us(instant: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=instant)
+    return _EPOCH + timedelta(0, 0, instant)
 
 
 class _Span:
@@ -262,7 +257,7 @@ class _Span:
         self.cum_start: list[int] = []
         self.cum_end: list[int] = []
         total = 0
-        for low, high in zip(starts, ends):
+        for low, high in zip(starts, ends, strict=True):
             self.cum_start.append(total)
             total += high - low
             self.cum_end.append(total)
@@ -283,48 +278,57 @@ class _Timeline:
     def __init__(self, calendar: WorkingCalendar) -> None:
         self._zone = ZoneInfo(calendar.timezone)
         self._holidays = calendar.holidays
-        by_weekday: list[list[OpeningHours]] = [[] for _ in range(7)]
+        # Per weekday, each shift's start and end as (fold=0, fold=1) wall times, and
+        # whether its end falls on the next day.
+        by_weekday: list[list[tuple[time, time, time, time, bool]]] = [[] for _ in range(7)]
         for shift in calendar.hours:
-            by_weekday[shift.weekday].append(shift)
+            by_weekday[shift.weekday].append(
+                (
+                    shift.start.replace(fold=0),
+                    shift.start.replace(fold=1),
+                    shift.end.replace(fold=0),
+                    shift.end.replace(fold=1),
+                    shift.is_overnight,
+                )
+            )
         self._shifts = tuple(tuple(shifts) for shifts in by_weekday)
         self.span: _Span | None = None
 
     def cover(self, low: int, high: int) -> _Span:
-        """A span whose exact range includes ``[low, high]``."""
+        """A span whose exact range includes ``[low, high]``, built a month at a time."""
         span = self.span
         if span is not None and span.lo <= low and high < span.hi:
             return span
-        first_day = date(self._local_date(low).year, 1, 1)
-        last_day = date(self._local_date(high).year + 1, 1, 1)
+        first_month = _month_number(self._local_date(low))
+        last_month = _month_number(self._local_date(high)) + 1
         while True:
-            if first_day.year < _MIN_YEAR or last_day.year > _MAX_YEAR + 1:
-                raise ValueError("instant outside the supported years 2-9998")
-            span = self._grow(first_day, last_day)
+            span = self._grow(_first_of_month(first_month), _first_of_month(last_month))
             # A zone whose clocks go back across midnight can show a date after the
             # instant at which that date first began; widen until the range fits.
             if span.lo > low:
-                first_day = date(first_day.year - 1, 1, 1)
+                first_month -= 1
             elif high >= span.hi:
-                last_day = date(last_day.year + 1, 1, 1)
+                last_month += 1
             else:
                 return span
 
     def extend_forward(self, span: _Span, since: int) -> _Span:
-        """``span`` with one more year, unless there has been no opening for too long."""
+        """``span`` with a year more, unless there has been no opening for too long."""
         if span.hi - since > _SEARCH_LIMIT_US:
-            raise ValueError(
-                f"calendar has no opening hours for more than 5 years after {_from_us(since)}"
-            )
-        if span.last_day.year > _MAX_YEAR:
-            raise ValueError("instant outside the supported years 2-9998")
-        return self._grow(span.first_day, date(span.last_day.year + 1, 1, 1))
+            raise ValueError(f"calendar has no opening hours for more than 5 years after {_from_us(since)}")
+        current_end = _month_number(span.last_day)
+        # Past the last supported month, _first_of_month refuses.
+        last_month = min(current_end + 12, max(current_end + 1, _LAST_MONTH))
+        return self._grow(span.first_day, _first_of_month(last_month))
 
     def _grow(self, first_day: date, last_day: date) -> _Span:
         """Build and keep a span of at least ``[first_day, last_day)``, reusing what is known."""
         current = self.span
-        reuse_from = date(first_day.year - _REUSE_YEARS, 1, 1)
-        reuse_to = date(min(last_day.year + _REUSE_YEARS, _MAX_YEAR), 1, 1)
-        if current is None or current.last_day < reuse_from or current.first_day > reuse_to:
+        if (
+            current is None
+            or current.last_day.year < first_day.year - _REUSE_YEARS
+            or current.first_day.year > last_day.year + _REUSE_YEARS
+        ):
             span = self._build(first_day, last_day)
         else:
             span = current
@@ -336,18 +340,18 @@ class _Timeline:
         return span
 
     def _build(self, first_day: date, last_day: date) -> _Span:
-        lo = self._instant(datetime.combine(first_day, _MIDNIGHT), is_end=False)
-        hi = self._instant(datetime.combine(last_day, _MIDNIGHT), is_end=False)
+        lo = self._instant(first_day, _MIDNIGHT, _MIDNIGHT_FOLD, is_end=False)
+        hi = self._instant(last_day, _MIDNIGHT, _MIDNIGHT_FOLD, is_end=False)
         pieces: list[tuple[int, int]] = []
         # A shift starts at most a day before it reaches a date; two days of margin keeps
         # that true even when a DST change moves the boundary instants.
         day = first_day - 2 * _ONE_DAY
         while day < last_day:
             if day not in self._holidays:
-                for shift in self._shifts[day.weekday()]:
-                    start = self._instant(datetime.combine(day, shift.start), is_end=False)
-                    end_day = day + _ONE_DAY if shift.is_overnight else day
-                    end = self._instant(datetime.combine(end_day, shift.end), is_end=True)
+                for start_0, start_1, end_0, end_1, overnight in self._shifts[day.weekday()]:
+                    start = self._instant(day, start_0, start_1, is_end=False)
+                    end_day = day + _ONE_DAY if overnight else day
+                    end = self._instant(end_day, end_0, end_1, is_end=True)
                     start, end = max(start, lo), min(end, hi)
                     if start < end:
                         pieces.append((start, end))
@@ -364,10 +368,13 @@ class _Timeline:
                 ends.append(end)
         return _Span(first_day, last_day, lo, hi, starts, ends)
 
-    def _instant(self, wall: datetime, *, is_end: bool) -> int:
-        """The instant a local wall time stands for as a shift boundary (see the module doc)."""
-        first = (wall.replace(tzinfo=self._zone) - _EPOCH) // _ONE_US
-        second = (wall.replace(tzinfo=self._zone, fold=1) - _EPOCH) // _ONE_US
+    def _instant(self, day: date, clock: time, clock_fold: time, *, is_end: bool) -> int:
+        """The instant a local wall time stands for as a shift boundary (see the module doc).
+
+        ``clock_fold`` is ``clock`` with ``fold=1``; ``combine`` keeps the fold.
+        """
+        first = (datetime.combine(day, clock, self._zone) - _EPOCH) // _ONE_US
+        second = (datetime.combine(day, clock_fold, self._zone) - _EPOCH) // _ONE_US
         if first == second:
             return first
         if first < second:
@@ -394,7 +401,20 @@ class _Timeline:
         try:
             return _from_us(instant).astimezone(self._zone).date()
         except OverflowError:
-            raise ValueError("instant outside the supported years 2-9998") from None
+            raise ValueError(f"outside the supported years {_MIN_YEAR}-{_MAX_YEAR}") from None
+
+
+def _month_number(day: date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def _first_of_month(number: int) -> date:
+    """The first day of a month numbered by ``_month_number``, within supported years."""
+    year, month = divmod(number, 12)
+    # Building needs dates two days before the first and one day after the last.
+    if not _MIN_YEAR <= year <= _MAX_YEAR and (year, month) != (_MAX_YEAR + 1, 0):
+        raise ValueError(f"outside the supported years {_MIN_YEAR}-{_MAX_YEAR}")
+    return date(year, month + 1, 1)
 
 
 def _join(earlier: _Span, later: _Span) -> _Span:

@@ -1,10 +1,11 @@
-"""The plans of the contracts in shared/seeds, as data (seed 000 now; seed 004 with the SLA issue)."""
+"""The plans of the contracts in shared/seeds, as data: seed 000's three plans and seed 004's policy."""
 import datetime as dt
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
 
-from sla.models import Calendar, OpeningHours, Plan, Priority, ResponseTarget
+from sla.models import Calendar, OpeningHours, Plan, Priority, ResponseTarget, Severity
 
 H = 3600
 M = 60
@@ -36,6 +37,25 @@ PLANS = [
 ]
 
 
+BUSINESS_CALENDAR = "Business hours: weekdays 09:00–17:00"
+S = Severity
+# Seed 004: working hours only, targets by the affected item's priority and the issue's
+# severity, penalties capped at 50% of the monthly fee. The contract's own figures were not
+# published with it; these are ours, and editable. Plain priority keys serve tickets
+# that name no severity ("respond to support requests within 24 hours": one working day).
+BUSINESS_POLICY = {
+    "code": "business", "name": "Business hours (severity)",
+    "targets": {
+        (Priority.HIGH, ""): 1 * H, (Priority.GENERAL, ""): 8 * H,
+        (Priority.HIGH, S.FATAL): 1 * H, (Priority.HIGH, S.SEVERE): 2 * H,
+        (Priority.HIGH, S.MEDIUM): 4 * H, (Priority.HIGH, S.MINOR): 8 * H,
+        (Priority.GENERAL, S.FATAL): 2 * H, (Priority.GENERAL, S.SEVERE): 4 * H,
+        (Priority.GENERAL, S.MEDIUM): 8 * H, (Priority.GENERAL, S.MINOR): 16 * H,
+    },
+    "monthly_cap_percent": Decimal("50.00"),
+}
+
+
 def _calendar(name: str, days, start: dt.time, end: dt.time) -> Calendar:
     calendar, created = Calendar.objects.get_or_create(
         name=name, defaults={"timezone": settings.SUPPORT_TIME_ZONE}
@@ -49,7 +69,7 @@ def _calendar(name: str, days, start: dt.time, end: dt.time) -> Calendar:
 
 @transaction.atomic
 def seed_plans() -> list[tuple[str, bool]]:
-    """Create the seeded calendars and plans that do not exist yet; existing ones are left alone."""
+    """Create the seeded calendars and plans that are missing; existing ones are left alone."""
     calendars = {name: _calendar(name, *spec) for name, spec in CHAT_CALENDARS.items()}
     results = []
     for spec in PLANS:
@@ -68,4 +88,20 @@ def seed_plans() -> list[tuple[str, bool]]:
                 for priority, seconds in spec["targets"].items()
             )
         results.append((plan.code, created))
+    business_hours = _calendar(BUSINESS_CALENDAR, WEEKDAYS, dt.time(9), dt.time(17))
+    plan, created = Plan.objects.get_or_create(
+        code=BUSINESS_POLICY["code"],
+        defaults={
+            "name": BUSINESS_POLICY["name"],
+            "response_calendar": business_hours,
+            "uses_severity": True,
+            "monthly_cap_percent": BUSINESS_POLICY["monthly_cap_percent"],
+        },
+    )
+    if created:
+        ResponseTarget.objects.bulk_create(
+            ResponseTarget(plan=plan, priority=priority, severity=severity, seconds=seconds)
+            for (priority, severity), seconds in BUSINESS_POLICY["targets"].items()
+        )
+    results.append((plan.code, created))
     return results
