@@ -60,6 +60,17 @@ def attachments_visible_to(user: User):
     return attachments
 
 
+def misses_visible_to(user: User):
+    """Customers see their own account's misses (voided ones too, with who and why); staff all."""
+    from sla.models import Miss
+
+    if is_staff(user):
+        return Miss.objects.all()
+    if is_customer(user):
+        return Miss.objects.filter(account_id=user.account_id)
+    return Miss.objects.none()
+
+
 def users_visible_to(user: User) -> QuerySet[User]:
     if is_billing_admin(user):
         return User.objects.all()
@@ -106,6 +117,16 @@ def may_manage_accounts(user: User) -> bool:
 
 def may_manage_users(user: User) -> bool:
     return is_billing_admin(user)
+
+
+def may_manage_exclusions(user: User) -> bool:
+    """Declared exclusion periods are a billing decision."""
+    return is_billing_admin(user)
+
+
+def may_read_sla_report(user: User) -> bool:
+    """Staff see every account's compliance; a customer sees their own account's."""
+    return is_staff(user) or is_customer(user)
 
 
 def require(allowed: bool, message: str = "Your role may not do this.") -> None:

@@ -34,10 +34,10 @@ def sweep() -> dict:
 
 
 @shared_task(ignore_result=True)
-def notify_missed(miss_id: int) -> int:
+def notify_missed(miss_ids: list[int]) -> int:
     from sla.notifications import send_missed
 
-    return send_missed(miss_id)
+    return sum(send_missed(miss_id) for miss_id in miss_ids)
 
 
 @shared_task(ignore_result=True)
