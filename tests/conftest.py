@@ -1,5 +1,6 @@
 """Shared fixtures: the permission-matrix cast and API clients logged in as each of them."""
 import pytest
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from tests.factories import (
@@ -17,6 +18,11 @@ def _test_settings(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "private"
     # Hashing is not what these tests are about; PBKDF2 would make factories slow.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The suite speaks plain http to the test client and the live server.
+    settings.SECURE_SSL_REDIRECT = False
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    cache.clear()  # throttles count per process; every test starts with none used
 
 
 @pytest.fixture

@@ -36,6 +36,7 @@ class Processes:
             **(env or {}),
         }
         self.worker: subprocess.Popen | None = None
+        self.timers: subprocess.Popen | None = None
         self.beat: subprocess.Popen | None = None
         self.starts = 0
 
@@ -47,13 +48,21 @@ class Processes:
         )
 
     def start_worker(self, *, purge: bool = False, wait: bool = True) -> None:
+        """The two workers `run.py` starts: general tasks, and the miss sweep's own."""
         self.starts += 1
-        queues = f"{settings.CELERY_TASK_DEFAULT_QUEUE},{settings.CELERY_TIMERS_QUEUE}"
-        args = ["worker", "-l", "info", "--concurrency", "2", "-Q", queues, "--without-gossip",
-                "--without-mingle", "-n", f"test{self.starts}@%h"]
-        self.worker = self._spawn("worker", args + (["--purge"] if purge else []))
+        common = ["worker", "-l", "info", "--without-gossip", "--without-mingle"]
+        common += ["--purge"] if purge else []
+        self.worker = self._spawn("worker", [
+            *common, "--concurrency", "2", "-Q", settings.CELERY_TASK_DEFAULT_QUEUE,
+            "-n", f"worker{self.starts}@%h",
+        ])
+        self.timers = self._spawn("timers", [
+            *common, "--concurrency", "1", "-Q", settings.CELERY_TIMERS_QUEUE,
+            "-n", f"timers{self.starts}@%h",
+        ])
         if wait:
             self._wait_for("worker", "ready")
+            self._wait_for("timers", "ready")
 
     def start_beat(self) -> None:
         schedule = self.tmp_path / "beat-schedule"
@@ -69,15 +78,17 @@ class Processes:
         raise AssertionError(f"{name} did not become {marker} in {timeout}s:\n{log.read_text()}")
 
     def kill_worker(self) -> None:
-        """SIGKILL the whole worker process group: no chance to finish or ack anything."""
-        os.killpg(self.worker.pid, signal.SIGKILL)
-        self.worker.wait(timeout=10)
+        """SIGKILL both workers' process groups: no chance to finish or ack anything."""
+        for process in (self.worker, self.timers):
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
 
     def stop(self) -> None:
-        for process in (self.worker, self.beat):
+        processes = (self.worker, self.timers, self.beat)
+        for process in processes:
             if process is not None and process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
-        for process in (self.worker, self.beat):
+        for process in processes:
             if process is not None:
                 try:
                     process.wait(timeout=15)

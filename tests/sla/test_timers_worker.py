@@ -3,7 +3,6 @@
 The worker and beat run as separate processes on the test database, through the broker
 the suite runs with (Redis in CI, the filesystem transport in the embedded default).
 """
-import datetime as dt
 import os
 import shutil
 import socket
