@@ -1,5 +1,7 @@
 """The promise a plan makes a ticket: target, calendar, deadline and at-risk instant."""
 import datetime as dt
+import functools
+import json
 from dataclasses import dataclass
 
 from sla import calendars
@@ -43,11 +45,25 @@ def target_seconds(snapshot: dict, *, priority: str, severity: str = "") -> int:
     raise NoTargetError(f"The plan {snapshot['plan']} promises nothing for priority {priority!r}.")
 
 
+@functools.lru_cache(maxsize=256)
+def _calendar_for(key: str) -> calendars.WorkingCalendar | None:
+    return working_calendar_from_snapshot(json.loads(key))
+
+
+def calendar_of(snapshot: dict) -> calendars.WorkingCalendar | None:
+    """The pure calendar of a stored promise (None: 24x7), built once per distinct calendar."""
+    stored = snapshot.get("calendar")
+    if not stored or not stored.get("hours"):
+        return None
+    return _calendar_for(json.dumps(stored, sort_keys=True))
+
+
 def deadline_after(snapshot: dict, *, start: dt.datetime, seconds: int) -> dt.datetime:
     """`start` plus `seconds` of time on the snapshot's calendar (24x7 when it has none)."""
-    calendar = working_calendar_from_snapshot(snapshot.get("calendar"))
+    calendar = calendar_of(snapshot)
     if calendar is None:
-        return start + dt.timedelta(seconds=seconds)
+        # Real elapsed time: add in UTC, never in a zone whose wall clock may jump.
+        return start.astimezone(dt.UTC) + dt.timedelta(seconds=seconds)
     return calendars.add_working_time(calendar, start, dt.timedelta(seconds=seconds))
 
 
