@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from helpdesk.models import Ticket, TicketEvent, User
 from helpdesk.services.events import event_record
+from sla import hooks
 from sla.models import ExclusionPeriod, Miss
 from sla.months import month_of
 
@@ -91,6 +92,8 @@ def miss_record(*, ticket: Ticket, now: dt.datetime) -> Miss | None:
             excluded_reason=miss.excluded_reason, miss=miss.pk,
         )
         notify_missed(miss)
+        if miss.counted:
+            hooks.counted_misses_changed(account_id=miss.account_id, month=miss.month)
     return miss
 
 
@@ -159,6 +162,8 @@ def _record_batch(tickets: list[Ticket], *, now: dt.datetime) -> int:
         for miss in misses
     )
     notify_missed(*misses)
+    for account_id, month in sorted({(m.account_id, m.month) for m in misses if m.counted}):
+        hooks.counted_misses_changed(account_id=account_id, month=month)
     return len(misses)
 
 
@@ -204,6 +209,8 @@ def misses_void(*, ticket: Ticket, actor: User, reason: str, now: dt.datetime) -
             ticket=ticket, code="miss_voided", actor=actor, at=now, miss=miss.pk, reason=reason,
             was_counted=was_counted,
         )
+        if was_counted:
+            hooks.counted_misses_changed(account_id=miss.account_id, month=miss.month)
     return voided
 
 
@@ -232,5 +239,6 @@ def misses_reevaluate(*, start: dt.datetime, end: dt.datetime, actor: User | Non
             ticket=miss.ticket, code="miss_counted" if counted else "miss_excluded", actor=actor,
             at=now, miss=miss.pk, reason=reason,
         )
+        hooks.counted_misses_changed(account_id=miss.account_id, month=miss.month)
         changed += 1
     return changed
