@@ -74,3 +74,30 @@ def ticket_events(*, user: User, ticket: Ticket) -> QuerySet[TicketEvent]:
 
 def attachment_for(*, user: User, pk) -> Attachment:
     return get_object_or_404(access.attachments_visible_to(user), pk=pk)
+
+
+# --- reads tuned for the browser pages ------------------------------------------------
+
+def queue_page_tickets(*, user: User, filters: dict | None = None) -> QuerySet[Ticket]:
+    """The queue screen's rows: queue_tickets plus the plan each ticket was promised under."""
+    return queue_tickets(user=user, filters=filters).select_related("plan")
+
+
+def queue_filter_choices(*, user: User) -> dict:
+    """The options of the queue's filter selects: plans and the accounts the user may see."""
+    from sla.models import Plan
+
+    return {
+        "plans": list(Plan.objects.order_by("name").only("id", "code", "name")),
+        "accounts": list(access.accounts_visible_to(user).order_by("name").only("id", "name")),
+    }
+
+
+def customer_account(*, user: User):
+    """The customer's own account with its plan and the plan's Work Started targets, or 404."""
+    return get_object_or_404(
+        access.accounts_visible_to(user)
+        .select_related("plan")
+        .prefetch_related("plan__response_targets"),
+        pk=user.account_id,
+    )

@@ -284,6 +284,9 @@ def ticket_upgrade(
     promise = promise_for(locked.promise, priority=Priority.HIGH, severity=locked.severity, start=now)
     old_deadline = locked.work_started_deadline
     locked.priority = Priority.HIGH
+    # The ticket is High again; the downgrade stays in its history, not in its current state.
+    locked.downgraded_from = ""
+    locked.downgrade_reason = ""
     locked.affected_service = service
     locked.service_unavailable = True
     locked.previous_deadline = old_deadline
@@ -295,7 +298,8 @@ def ticket_upgrade(
     locked.miss_pending = locked.work_started_at is None
     locked.at_risk_notified = False
     locked.save(update_fields=[
-        "priority", "affected_service", "service_unavailable", "previous_deadline",
+        "priority", "downgraded_from", "downgrade_reason", "affected_service", "service_unavailable",
+        "previous_deadline",
         "work_started_target", "work_started_deadline", "at_risk_at", "deadline_version",
         "clock_started_at", "miss_pending", "at_risk_notified", "updated_at",
     ])

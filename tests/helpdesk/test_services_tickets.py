@@ -283,3 +283,13 @@ def test_sla_state_reads_the_stored_promise(customer):
     assert ticket.sla_state(deadline + dt.timedelta(days=1)) == "met"
     ticket.work_started_at = deadline + dt.timedelta(milliseconds=400)
     assert ticket.sla_state(deadline) == "missed"
+
+
+def test_an_upgrade_after_a_downgrade_clears_the_downgrade_but_keeps_its_history(customer, engineer):
+    ticket = make_ticket(customer=customer, priority="high", now=NOW)
+    ticket_downgrade(ticket=ticket, actor=engineer, reason="Misfiled", now=NOW)
+
+    upgraded = ticket_upgrade(ticket=ticket, actor=engineer, reason="It is down after all", now=NOW)
+
+    assert (upgraded.priority, upgraded.downgraded_from, upgraded.downgrade_reason) == ("high", "", "")
+    assert list(upgraded.events.values_list("code", flat=True)) == ["created", "downgraded", "upgraded"]

@@ -1,0 +1,84 @@
+"""How tickets read on a page: SLA state labels, countdown text, history labels. No rules, no queries."""
+import datetime as dt
+
+from django.utils.dateparse import parse_datetime
+
+SLA_LABELS = {"running": "Running", "at_risk": "At risk", "met": "Met", "missed": "Missed"}
+
+EVENT_LABELS = {
+    "created": "Ticket opened",
+    "work_started": "Work started",
+    "message_added": "Replied",
+    "note_added": "Added an internal note",
+    "downgraded": "Downgraded from High to General",
+    "upgraded": "Upgraded from General to High",
+    "resolved": "Marked resolved",
+    "waiting_on_customer": "Waiting on customer",
+    "reopened": "Reopened",
+    "closed": "Closed",
+    "customer_replied": "Customer replied; work resumed",
+    "resumed": "Work resumed",
+    "missed": "Work Started deadline missed",
+}
+
+
+def duration_text(seconds: float) -> str:
+    """Compact duration: 2d 3h, 5h 59m, 29m 12s, 42s (the same steps pledge.js uses)."""
+    seconds = int(seconds)
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h" if hours else f"{days}d"
+    if hours:
+        return f"{hours}h {minutes}m" if minutes else f"{hours}h"
+    if minutes:
+        return f"{minutes}m {secs}s"
+    return f"{secs}s"
+
+
+def countdown_text(deadline: dt.datetime, now: dt.datetime) -> str:
+    remaining = (deadline - now).total_seconds()
+    if remaining >= 0:
+        return f"in {duration_text(remaining)}"
+    overdue = -remaining
+    # Overdue times are coarse: "overdue by 3m", not a ticking second hand.
+    if overdue >= 60:
+        overdue -= overdue % 60
+    return f"overdue by {duration_text(overdue).removesuffix(' 0s')}"
+
+
+def target_text(seconds: int) -> str:
+    """A plan target in words: 30 minutes, 6 hours, 1 day 2 hours."""
+    parts = []
+    days, rest = divmod(int(seconds), 86_400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    for value, unit in ((days, "day"), (hours, "hour"), (minutes, "minute")):
+        if value:
+            parts.append(f"{value} {unit}{'' if value == 1 else 's'}")
+    return " ".join(parts) or f"{seconds} seconds"
+
+
+def with_sla(tickets, now: dt.datetime) -> list:
+    """Tickets with what the page shows about their clock: sla, sla_label, countdown, ticking."""
+    rows = list(tickets)
+    for ticket in rows:
+        ticket.sla = ticket.sla_state(now)
+        ticket.sla_label = SLA_LABELS[ticket.sla]
+        ticket.ticking = ticket.work_started_at is None
+        ticket.countdown = countdown_text(ticket.work_started_deadline, now)
+    return rows
+
+
+def with_labels(events) -> list:
+    """History rows with a human label and the details worth showing beside it."""
+    rows = list(events)
+    for event in rows:
+        data = event.data or {}
+        event.label = EVENT_LABELS.get(event.code, event.code.replace("_", " ").capitalize())
+        event.reason = data.get("reason", "")
+        event.new_deadline = parse_datetime(data["deadline"]) if (
+            event.code in {"created", "downgraded", "upgraded"} and data.get("deadline")
+        ) else None
+    return rows
