@@ -9,7 +9,9 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("helpdesk.api.urls")),
+    path("api/v1/", include("sla.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("helpdesk.views.urls")),
+    path("", include("sla.urls")),
 ]

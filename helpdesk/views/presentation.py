@@ -3,6 +3,9 @@ import datetime as dt
 
 from django.utils.dateparse import parse_datetime
 
+from sla.calendars import working_intervals
+from sla.policies import calendar_of
+
 SLA_LABELS = {"running": "Running", "at_risk": "At risk", "met": "Met", "missed": "Missed"}
 
 EVENT_LABELS = {
@@ -60,14 +63,55 @@ def target_text(seconds: int) -> str:
     return " ".join(parts) or f"{seconds} seconds"
 
 
+MAX_WINDOWS = 60
+
+
+def working_windows(ticket, now: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]] | None:
+    """The working intervals left before the deadline, for a clock on a business calendar.
+
+    None for 24x7 clocks, whose countdown is plain wall-clock time.
+    """
+    calendar = calendar_of(ticket.promise or {})
+    if calendar is None or now >= ticket.work_started_deadline:
+        return None
+    windows = []
+    for window in working_intervals(calendar, now, ticket.work_started_deadline):
+        windows.append(window)
+        if len(windows) == MAX_WINDOWS:
+            break
+    return windows
+
+
+def working_countdown_text(windows, now: dt.datetime) -> str:
+    remaining = sum((end - max(start, now)).total_seconds() for start, end in windows if end > now)
+    paused = not any(start <= now < end for start, end in windows)
+    return f"in {duration_text(remaining)} of working time" + (" (paused)" if paused else "")
+
+
+def _epoch_ms(instant: dt.datetime) -> int:
+    return int(instant.timestamp() * 1000)
+
+
 def with_sla(tickets, now: dt.datetime) -> list:
-    """Tickets with what the page shows about their clock: sla, sla_label, countdown, ticking."""
+    """Tickets with what the page shows about their clock: sla, sla_label, countdown, ticking.
+
+    On a business calendar the countdown counts working time only (it pauses after hours);
+    `countdown_windows` hands the same intervals to pledge.js as epoch-millisecond pairs.
+    """
     rows = list(tickets)
     for ticket in rows:
         ticket.sla = ticket.sla_state(now)
         ticket.sla_label = SLA_LABELS[ticket.sla]
         ticket.ticking = ticket.work_started_at is None
-        ticket.countdown = countdown_text(ticket.work_started_deadline, now)
+        windows = working_windows(ticket, now) if ticket.ticking else None
+        if windows is None:
+            ticket.countdown = countdown_text(ticket.work_started_deadline, now)
+            ticket.countdown_windows = ""
+        else:
+            ticket.countdown = working_countdown_text(windows, now)
+            ticket.countdown_windows = ",".join(
+                f"{_epoch_ms(start)}-{_epoch_ms(end)}" for start, end in windows
+            )
     return rows
 
 

@@ -27,6 +27,24 @@
     return "overdue by " + duration(overdue).replace(/ 0s$/, "");
   }
 
+  /* A clock on a business calendar: only time inside its working windows counts. */
+  function workingCountdownText(windows, now) {
+    var remaining = 0;
+    var open = false;
+    windows.forEach(function (w) {
+      if (w[1] > now) remaining += w[1] - Math.max(w[0], now);
+      if (w[0] <= now && now < w[1]) open = true;
+    });
+    return "in " + duration(remaining / 1000) + " of working time" + (open ? "" : " (paused)");
+  }
+
+  function parseWindows(text) {
+    if (!text) return null;
+    return text.split(",").map(function (pair) {
+      return pair.split("-").map(Number);
+    });
+  }
+
   function stateAt(countdown, now) {
     if (now > countdown.deadline) return "missed";
     if (now >= countdown.atRisk) return "at_risk";
@@ -59,6 +77,7 @@
           el: el,
           deadline: Date.parse(el.getAttribute("data-deadline")),
           atRisk: Date.parse(el.getAttribute("data-at-risk")),
+          windows: parseWindows(el.getAttribute("data-windows")),
           state: null,
         };
       }
@@ -68,7 +87,9 @@
     function tick() {
       var now = Date.now();
       countdowns.forEach(function (c) {
-        var text = countdownText(c.deadline, now);
+        var text = c.windows && now <= c.deadline
+          ? workingCountdownText(c.windows, now)
+          : countdownText(c.deadline, now);
         if (c.el.textContent !== text) c.el.textContent = text;
         setState(c, stateAt(c, now));
       });
