@@ -233,4 +233,116 @@ CELERY_BEAT_SCHEDULE = {
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2}
-SLA_COUNT_LISTENERS: list[str] = []
+SLA_COUNT_LISTENERS: list[str] = ["billing.services.months.counted_misses_changed"]
+
+# --- Live chat ---------------------------------------------------------------------------
+# How long a request waits for an engineer before the customer is offered a ticket, how many
+# chats one engineer runs at once, and when both sides are warned before the session limit.
+CHAT_WAIT_SECONDS = env.int("CHAT_WAIT_SECONDS", default=300)
+CHAT_ENGINEER_LIMIT = env.int("CHAT_ENGINEER_LIMIT", default=3)
+CHAT_WARNING_SECONDS = env.int("CHAT_WARNING_SECONDS", default=120)
+# Threads for the chat sockets' database calls. SQLite takes one writer at a time and writers
+# that collide sleep in its busy handler, so there one thread queues them without sleeping.
+CHAT_DATABASE_THREADS = env.int(
+    "CHAT_DATABASE_THREADS", default=1 if DATABASES["default"]["ENGINE"].endswith("sqlite3") else 2
+)
+# The chat sweep ends what is overdue (limits, unanswered requests), on the timers queue.
+CHAT_SWEEP_SECONDS = env.float("CHAT_SWEEP_SECONDS", default=SLA_SWEEP_SECONDS)
+CELERY_TASK_ROUTES["helpdesk.chat_tasks.chat_sweep"] = {"queue": CELERY_TIMERS_QUEUE}
+CELERY_BEAT_SCHEDULE["chat-sweep"] = {
+    "task": "helpdesk.chat_tasks.chat_sweep",
+    "schedule": CHAT_SWEEP_SECONDS,
+    "options": {"expires": max(5.0, CHAT_SWEEP_SECONDS * 5)},
+}
+# Live chat's own channel layer ("chat"; the default one is left as it is). With Redis,
+# pub/sub: a push is one PUBLISH and reaches each server's sockets without a round trip per
+# socket; it keeps nothing for a socket that is away, which costs nothing here, as messages
+# are stored first and every socket reads back what it missed. redis-py 8's pool refuses
+# (not waits) past 100 connections and its 5 s read timeout cuts the layer's own waits, so
+# both are set. Without Redis, an in-memory layer whose upkeep does not grow with every open
+# socket (helpdesk.consumers).
+CHANNEL_LAYERS["chat"] = (
+    {
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {"hosts": [{
+            "address": REDIS_URL,
+            "max_connections": env.int("CHAT_REDIS_MAX_CONNECTIONS", default=2000),
+            "socket_timeout": 30,
+        }]},
+    }
+    if REDIS_URL
+    else {"BACKEND": "helpdesk.consumers.InMemoryChannelLayer"}
+)
+
+# Billing: close the previous month (support time zone) into invoices. Hourly, because the 1st
+# in UTC may still be the last day of the month in the support zone; an idle run costs a query.
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE["billing-close-month"] = {
+    "task": "billing.tasks.close_previous_month",
+    "schedule": crontab(minute=5),
+}
+# Names of choice sets in the OpenAPI schema. Chat's "status" and "kind" share their field names
+# with tickets' and exclusion periods', so every set so named needs a name of its own; the ticket
+# and exclusion sets keep the names they had before chat ("StatusEnum", "KindEnum").
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
+    "StatusEnum": "helpdesk.models.core.TicketStatus",
+    "KindEnum": "sla.models.ExclusionKind",
+    "ChatStatusEnum": "helpdesk.models.chats.ChatStatus",
+    "ChatKindEnum": "helpdesk.models.chats.ChatKind",
+    "ChatEndReasonEnum": "helpdesk.models.chats.ChatEndReason",
+    "ChatMessageKindEnum": "helpdesk.models.chats.ChatMessageKind",
+})
+
+# --- Uptime (seed 004) ---------------------------------------------------------------------
+# Priority levels of monitored items and the uptime each guarantees (percent, as text: Decimal).
+UPTIME_DEFAULT_GUARANTEE = env.str("UPTIME_DEFAULT_GUARANTEE", default="99.9")
+UPTIME_LEVELS = {"critical": "99.95", "high": UPTIME_DEFAULT_GUARANTEE, "standard": "99.5"}
+UPTIME_DEFAULT_LEVEL = "high"
+# Credit terms of plans without their own sla.UptimeTerms row: marginal tiers of percent of the
+# monthly fee per started hour beyond the permitted downtime, capped at 50% of the fee; the cap is
+# the uptime penalties' own (seed 004), and a month below guarantee counts toward termination.
+UPTIME_CREDIT_TIERS = [
+    {"up_to_hours": 4, "percent_per_hour": "5"},
+    {"up_to_hours": 8, "percent_per_hour": "7.5"},
+    {"up_to_hours": None, "percent_per_hour": "10"},
+]
+UPTIME_CREDIT_CAP_PERCENT = "50"
+UPTIME_SHARES_VOUCHER_CAP = False
+UPTIME_COUNTS_TOWARD_TERMINATION = True
+# Dotted path to a callable(account_id, month) -> Decimal: the response-time vouchers a month has
+# issued, for terms that share the month's cap. Empty: none are known (billing provides it).
+UPTIME_VOUCHERS_ISSUED_READER = env.str("UPTIME_VOUCHERS_ISSUED_READER", default="")
+# The probe: every item once a minute, each check bounded, a bounded number at once.
+UPTIME_PROBE_SECONDS = env.float("UPTIME_PROBE_SECONDS", default=60.0)
+UPTIME_PROBE_TIMEOUT = env.float("UPTIME_PROBE_TIMEOUT", default=5.0)
+UPTIME_PROBE_CONCURRENCY = env.int("UPTIME_PROBE_CONCURRENCY", default=200)
+UPTIME_PROBE_ROUND_SECONDS = env.float("UPTIME_PROBE_ROUND_SECONDS", default=UPTIME_PROBE_SECONDS * 0.75)
+UPTIME_FAILURES_TO_OPEN = env.int("UPTIME_FAILURES_TO_OPEN", default=2)
+# Where probes may go. In development and tests only this machine's loopback; otherwise (an empty
+# list) only public unicast addresses, never private, link-local or metadata ones.
+import sys  # noqa: E402
+
+from celery.schedules import crontab  # noqa: E402
+
+UPTIME_PROBE_ALLOWED_NETWORKS = env.list(
+    "UPTIME_PROBE_ALLOWED_NETWORKS",
+    default=["127.0.0.0/8", "::1/128"] if DEBUG or "pytest" in sys.modules else [],
+)
+CELERY_BEAT_SCHEDULE["uptime-probe"] = {
+    "task": "sla.uptime_tasks.probe_round",
+    "schedule": UPTIME_PROBE_SECONDS,
+    # A round nobody ran in time is skipped: the next one probes everything anyway.
+    "options": {"expires": max(5.0, UPTIME_PROBE_SECONDS * 0.9)},
+}
+CELERY_BEAT_SCHEDULE["uptime-assess"] = {
+    "task": "sla.uptime_tasks.assess_recent_months",
+    "schedule": crontab(minute=20),
+}
+# Names of uptime's choice sets in the OpenAPI schema ("kind", "state" and "source" are shared names).
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
+    "MaintenanceKindEnum": "sla.models.uptime.MaintenanceKind",
+    "ProbeKindEnum": "sla.models.uptime.ProbeKind",
+    "ItemStateEnum": "sla.models.uptime.ItemState",
+    "DowntimeSourceEnum": "sla.models.uptime.DowntimeSource",
+})

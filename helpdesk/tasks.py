@@ -1,6 +1,7 @@
 """Celery tasks of the helpdesk: they take ids, re-read, and send what is still true."""
 from celery import shared_task
 
+from helpdesk.chat_tasks import chat_sweep  # noqa: F401 - autodiscovery finds the chat sweep here
 from helpdesk.models import Ticket
 from helpdesk.notifications import account_contacts, send_ticket_email, staff_contacts
 

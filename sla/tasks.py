@@ -45,3 +45,5 @@ def notify_at_risk(ticket_ids: list[int]) -> int:
     from sla.notifications import send_at_risk
 
     return send_at_risk(ticket_ids)
+
+from sla import uptime_tasks  # noqa: E402,F401  (registers the uptime tasks with Celery)

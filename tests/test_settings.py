@@ -36,7 +36,7 @@ def test_the_embedded_default_is_sqlite_and_the_filesystem_broker(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[-4:] == [
         "django.db.backends.sqlite3", "filesystem://", "helpdesk.broker:Transport",
-        "channels.layers.InMemoryChannelLayer",
+        "helpdesk.consumers.InMemoryChannelLayer",
     ]
     assert (tmp_path / "celery-broker" / "in").is_dir()
 
@@ -51,5 +51,5 @@ def test_redis_url_switches_the_broker_and_the_channel_layer(tmp_path):
         env={"PLEDGE_DATA_DIR": str(tmp_path), "REDIS_URL": "redis://127.0.0.1:6379/9"},
     )
     assert result.stdout.split()[-2:] == [
-        "redis://127.0.0.1:6379/9", "channels_redis.core.RedisChannelLayer",
+        "redis://127.0.0.1:6379/9", "channels_redis.pubsub.RedisPubSubChannelLayer",
     ]

@@ -1,4 +1,15 @@
 """The helpdesk's models: accounts, people, tickets (core) and live chat (chats)."""
+from helpdesk.models.chats import (
+    OPEN_CHAT_STATUSES,
+    ChatEndReason,
+    ChatEvent,
+    ChatKind,
+    ChatMessage,
+    ChatMessageKind,
+    ChatSession,
+    ChatSessionQuerySet,
+    ChatStatus,
+)
 from helpdesk.models.core import (
     OPEN_STATUSES,
     Account,
@@ -15,9 +26,18 @@ from helpdesk.models.core import (
 )
 
 __all__ = [
+    "OPEN_CHAT_STATUSES",
     "OPEN_STATUSES",
     "Account",
     "Attachment",
+    "ChatEndReason",
+    "ChatEvent",
+    "ChatKind",
+    "ChatMessage",
+    "ChatMessageKind",
+    "ChatSession",
+    "ChatSessionQuerySet",
+    "ChatStatus",
     "Message",
     "PledgeUserManager",
     "Role",

@@ -5,10 +5,6 @@ from pathlib import Path
 import pytest
 from django.test import override_settings
 
-# Playwright's sync API runs an event loop in the test thread; Django's ORM would then refuse
-# every query from the test code as "async unsafe" although nothing here is concurrent.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -39,6 +35,16 @@ def live_server(request):
         server.stop()
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _async_unsafe_allowed():
+    # Playwright's sync API runs an event loop in the test thread; Django's ORM would then refuse
+    # every query from the test code as "async unsafe" although nothing here is concurrent.
+    # Only for these modules: elsewhere the guard stays on.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _plain_http_cookies(settings):
     for name, value in HTTP_ONLY.items():
@@ -56,8 +62,9 @@ def launch_chromium(playwright):
     )
 
 
-@pytest.fixture(scope="session")
-def browser():
+@pytest.fixture(scope="module")
+def browser(_async_unsafe_allowed):
+    """One Chromium per module: its event loop must be gone before other async tests run."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -1,0 +1,474 @@
+"""The v1 API of billing: claims (approve, deny), vouchers, account months, close-month and invoices.
+
+Same conventions as helpdesk.api: token-then-session auth (anonymous is a 401), querysets
+from access.py through billing.selectors (another account's object is a 404), a role that
+may not act is a 403 decided after the lookup, every write through billing.services.
+Money is a decimal string in the currency's minor unit, with the currency beside it.
+"""
+
+import operator
+
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import generics, mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from billing import money, selectors
+from billing.models import Claim, ClaimStatus, DecisionReason, Invoice, InvoiceLineKind, Voucher
+from billing.services.claims import NOTE_MAX, claim_approve, claim_deny, claim_open
+from billing.services.invoices import invoice_mark_paid, month_close
+from billing.services.months import support_today
+from helpdesk import access
+from helpdesk.api.serializers import BlankAsNullCharField
+from helpdesk.api.views import PledgeAPIMixin
+from sla.api import MonthField
+from sla.selectors import is_month
+
+MAX_ID = 2**63 - 1
+
+
+@extend_schema_field({"type": "string", "format": "decimal", "example": "50.00"})
+class MoneyField(serializers.Field):
+    """An amount as a decimal string in its currency's minor unit ("1000.00" USD, "1000" JPY)."""
+
+    def __init__(self, attribute: str, *, currency: str = "currency", **kwargs):
+        self.amount_of = operator.attrgetter(attribute)
+        self.currency_of = operator.attrgetter(currency)
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, instance) -> str:
+        return money.format_amount(self.amount_of(instance), self.currency_of(instance))
+
+
+# --- permissions -----------------------------------------------------------------------------
+
+
+class MayReadClaims(BasePermission):
+    message = "Your role may not see claims."
+
+    def has_permission(self, request, view) -> bool:
+        return access.may_read_claims(request.user)
+
+
+class MayReadMoney(BasePermission):
+    message = "Only billing admins and the account's customers see vouchers and invoices."
+
+    def has_permission(self, request, view) -> bool:
+        return access.may_read_money(request.user)
+
+
+class MayDecideClaims(BasePermission):
+    message = "Only billing admins decide claims."
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        return access.may_decide_claims(request.user)
+
+
+class MayMarkPaid(BasePermission):
+    message = "Only billing admins record payments."
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        return access.may_mark_invoices_paid(request.user)
+
+
+class MayCloseMonths(BasePermission):
+    message = "Only billing admins close months."
+
+    def has_permission(self, request, view) -> bool:
+        return access.may_close_months(request.user)
+
+
+class MayReadAccountMonths(BasePermission):
+    message = "Your role may not see account months."
+
+    def has_permission(self, request, view) -> bool:
+        return access.may_read_account_months(request.user)
+
+
+# --- claims ----------------------------------------------------------------------------------
+
+
+class ClaimSerializer(serializers.ModelSerializer):
+    miss = serializers.IntegerField(source="miss_id", read_only=True)
+    ticket = serializers.IntegerField(source="miss.ticket_id", read_only=True)
+    account = serializers.IntegerField(source="account_id", read_only=True)
+    month = serializers.CharField(read_only=True, help_text="The miss's month: whose fee and cap apply.")
+    status = serializers.ChoiceField(choices=ClaimStatus.choices, read_only=True)
+    decision_reason = BlankAsNullCharField(
+        read_only=True, help_text="Why the claim was denied (one of the deny reasons), else null."
+    )
+    decision_note = BlankAsNullCharField(read_only=True)
+    note = BlankAsNullCharField(read_only=True, help_text="What the customer added.")
+    voucher = serializers.SerializerMethodField(help_text="The voucher an approval issued, else null.")
+    capped = serializers.SerializerMethodField(
+        help_text="Approved with what the month's cap had left (possibly zero); null until approved."
+    )
+    proposed_reason = serializers.SerializerMethodField(
+        help_text="A denial reason the review suggests (an overdue invoice: account_in_arrears; "
+        "a miss excused by a declared period since: its kind), else null."
+    )
+
+    class Meta:
+        model = Claim
+        fields = [
+            "id",
+            "miss",
+            "ticket",
+            "account",
+            "month",
+            "status",
+            "decision_reason",
+            "decision_note",
+            "voucher",
+            "capped",
+            "note",
+            "proposed_reason",
+            "created_at",
+            "decided_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_voucher(self, claim: Claim) -> int | None:
+        voucher = selectors.voucher_of(claim)
+        return voucher.pk if voucher else None
+
+    @extend_schema_field(serializers.BooleanField(allow_null=True))
+    def get_capped(self, claim: Claim) -> bool | None:
+        voucher = selectors.voucher_of(claim)
+        return voucher.capped if voucher else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_proposed_reason(self, claim: Claim) -> str | None:
+        return selectors.proposed_reason(claim)
+
+
+class ClaimCreateSerializer(serializers.Serializer):
+    miss = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="The miss to claim for.")
+    note = serializers.CharField(max_length=NOTE_MAX, allow_blank=True, default="", trim_whitespace=False)
+
+
+class ClaimDenySerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=DecisionReason.choices)
+    note = serializers.CharField(
+        max_length=NOTE_MAX,
+        allow_blank=True,
+        default="",
+        trim_whitespace=False,
+        help_text="Required when the reason is other.",
+    )
+
+
+class ClaimFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ClaimStatus.choices, required=False)
+    month = MonthField(required=False)
+    account = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
+    miss = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, required=False, help_text="The miss's claim."
+    )
+    ticket = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, required=False, help_text="Claims on the misses of one ticket."
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[ClaimFilterSerializer]),
+    create=extend_schema(request=ClaimCreateSerializer, responses={201: ClaimSerializer}),
+)
+class ClaimViewSet(PledgeAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Compensation claims: a customer applies for their account's miss; billing admins decide."""
+
+    serializer_class = ClaimSerializer
+    permission_classes = [IsAuthenticated, MayReadClaims]
+
+    def get_queryset(self):
+        now = timezone.now()
+        if self.action != "list":
+            return selectors.claims_for(user=self.request.user, now=now)
+        filters = ClaimFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return selectors.claims_for(user=self.request.user, now=now, **filters.validated_data)
+
+    def create(self, request):
+        access.require(access.may_open_claims(request.user), "Compensation is applied for by the customer.")
+        data = self.validated(ClaimCreateSerializer)
+        miss = get_object_or_404(selectors.claimable_misses(user=request.user), pk=data["miss"])
+        claim = claim_open(miss=miss, created_by=request.user, note=data["note"])
+        return self.render(claim, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=ClaimSerializer)
+    @action(
+        detail=True, methods=["post"], permission_classes=[IsAuthenticated, MayReadClaims, MayDecideClaims]
+    )
+    def approve(self, request, pk=None):
+        """Approve and issue the voucher (capped to what the month has left). Decided already: 409."""
+        claim = claim_approve(claim=self.get_object(), actor=request.user)
+        return self.render(claim)
+
+    @extend_schema(request=ClaimDenySerializer, responses=ClaimSerializer)
+    @action(
+        detail=True, methods=["post"], permission_classes=[IsAuthenticated, MayReadClaims, MayDecideClaims]
+    )
+    def deny(self, request, pk=None):
+        """Deny with one of the exclusion reasons (other needs a note). Decided already: 409."""
+        claim = self.get_object()
+        data = self.validated(ClaimDenySerializer)
+        claim = claim_deny(claim=claim, actor=request.user, reason=data["reason"], note=data["note"])
+        return self.render(claim)
+
+
+# --- vouchers --------------------------------------------------------------------------------
+
+
+class VoucherSerializer(serializers.ModelSerializer):
+    account = serializers.IntegerField(source="account_id", read_only=True)
+    claim = serializers.IntegerField(source="claim_id", read_only=True)
+    miss = serializers.IntegerField(source="claim.miss_id", read_only=True)
+    amount = MoneyField("amount")
+    requested_amount = MoneyField(
+        "requested_amount", help_text="The plan's percent of the fee, before the cap."
+    )
+    invoice = serializers.IntegerField(
+        source="invoice_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The invoice that credited it; null until then.",
+    )
+
+    class Meta:
+        model = Voucher
+        fields = [
+            "id",
+            "account",
+            "claim",
+            "miss",
+            "month",
+            "amount",
+            "requested_amount",
+            "currency",
+            "capped",
+            "invoice",
+            "issued_at",
+        ]
+        read_only_fields = fields
+
+
+class VoucherFilterSerializer(serializers.Serializer):
+    month = MonthField(required=False)
+    account = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
+    credited = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+
+@extend_schema_view(list=extend_schema(parameters=[VoucherFilterSerializer]))
+class VoucherViewSet(PledgeAPIMixin, viewsets.ReadOnlyModelViewSet):
+    """Vouchers: a customer's own account's, every account's for billing admins."""
+
+    serializer_class = VoucherSerializer
+    permission_classes = [IsAuthenticated, MayReadMoney]
+
+    def get_queryset(self):
+        if self.action != "list":
+            return selectors.vouchers_for(user=self.request.user)
+        filters = VoucherFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return selectors.vouchers_for(user=self.request.user, **filters.validated_data)
+
+
+# --- invoices --------------------------------------------------------------------------------
+
+
+class InvoiceLineSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=InvoiceLineKind.choices)
+    description = serializers.CharField()
+    amount = MoneyField("amount", currency="invoice.currency", help_text="Credits are negative.")
+    voucher = serializers.IntegerField(source="voucher_id", allow_null=True)
+
+
+class InvoiceSerializer(serializers.ModelSerializer):
+    account = serializers.IntegerField(source="account_id", read_only=True)
+    lines = InvoiceLineSerializer(many=True, read_only=True)
+    subscription_amount = MoneyField("subscription_amount")
+    voucher_credits = MoneyField("voucher_credits")
+    carried_in = MoneyField("carried_in", help_text="Credit carried forward from the previous invoice.")
+    credit_applied = MoneyField("credit_applied")
+    total = MoneyField("total", help_text="Never below zero.")
+    carried_out = MoneyField("carried_out", help_text="Credit left over, carried to the next invoice.")
+    paid = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Invoice
+        fields = [
+            "id",
+            "account",
+            "month",
+            "lines",
+            "subscription_amount",
+            "voucher_credits",
+            "carried_in",
+            "credit_applied",
+            "total",
+            "carried_out",
+            "currency",
+            "issued_at",
+            "due_on",
+            "paid",
+            "paid_at",
+        ]
+        read_only_fields = fields
+
+    def get_paid(self, invoice: Invoice) -> bool:
+        return invoice.paid_at is not None
+
+
+class InvoiceFilterSerializer(serializers.Serializer):
+    month = MonthField(required=False)
+    account = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
+    status = serializers.ChoiceField(choices=["paid", "unpaid", "overdue"], required=False)
+
+
+@extend_schema_view(list=extend_schema(parameters=[InvoiceFilterSerializer]))
+class InvoiceViewSet(PledgeAPIMixin, viewsets.ReadOnlyModelViewSet):
+    """Invoices: a customer's own account's, every account's for billing admins. Never changed once issued."""
+
+    serializer_class = InvoiceSerializer
+    permission_classes = [IsAuthenticated, MayReadMoney]
+
+    def get_queryset(self):
+        if self.action != "list":
+            return selectors.invoices_for(user=self.request.user)
+        filters = InvoiceFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return selectors.invoices_for(user=self.request.user, today=support_today(), **filters.validated_data)
+
+    @extend_schema(request=None, responses=InvoiceSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="mark-paid",
+        permission_classes=[IsAuthenticated, MayReadMoney, MayMarkPaid],
+    )
+    def mark_paid(self, request, pk=None):
+        """Record the payment (billing admins). Paid already: 409."""
+        invoice = invoice_mark_paid(invoice=self.get_object(), actor=request.user)
+        return self.render(invoice)
+
+
+# --- close a month ---------------------------------------------------------------------------
+
+
+class CloseMonthSerializer(serializers.Serializer):
+    month = MonthField(help_text='"YYYY-MM" in the support time zone; allowed from its first day on.')
+
+
+class MonthCloseResponseSerializer(serializers.Serializer):
+    month = serializers.CharField()
+    issued = serializers.IntegerField(help_text="Invoices this call issued (0 when run again).")
+    already_issued = serializers.IntegerField(help_text="Invoices of the month that existed before.")
+    count = serializers.IntegerField(help_text="All the month's invoices you may see.")
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = InvoiceSerializer(many=True)
+
+
+class CloseMonthView(PledgeAPIMixin, generics.GenericAPIView):
+    """Close a month: issue its invoices (idempotent) and return them, paginated like /invoices/."""
+
+    serializer_class = InvoiceSerializer
+    permission_classes = [IsAuthenticated, MayCloseMonths]
+
+    def get_queryset(self):
+        return selectors.invoices_for(user=self.request.user)
+
+    @extend_schema(request=CloseMonthSerializer, responses=MonthCloseResponseSerializer)
+    def post(self, request):
+        month = self.validated(CloseMonthSerializer)["month"]
+        result = month_close(month=month, actor=request.user)
+        invoices = selectors.invoices_for(user=request.user, month=month)
+        page = self.paginate_queryset(invoices)
+        paginated = self.get_paginated_response(self.get_serializer(page, many=True).data).data
+        base = request.build_absolute_uri("/api/v1/invoices/")
+        paginator = self.paginator
+        return Response(
+            {
+                "month": month,
+                "issued": result.issued,
+                "already_issued": result.already_issued,
+                "count": paginated["count"],
+                "next": f"{base}?month={month}&page={paginator.page.next_page_number()}"
+                if paginator.page.has_next()
+                else None,
+                "previous": None,
+                "results": paginated["results"],
+            }
+        )
+
+
+# --- the account's month ---------------------------------------------------------------------
+
+
+class AccountMonthSerializer(serializers.Serializer):
+    account = serializers.IntegerField(source="account.pk")
+    month = serializers.CharField()
+    plan = serializers.CharField(source="plan_name", help_text="The plan the month is billed on.")
+    monthly_fee = MoneyField("monthly_fee")
+    currency = serializers.CharField()
+    misses = serializers.IntegerField(help_text="Misses recorded in the month, counted or not.")
+    counted_misses = serializers.IntegerField(help_text="Misses that count: not excluded, not voided.")
+    termination_threshold = serializers.IntegerField(help_text="More counted misses than this: eligible.")
+    termination_eligible = serializers.BooleanField()
+    eligible_since = serializers.DateTimeField(allow_null=True)
+    vouchers_total = MoneyField("vouchers_total")
+    cap = MoneyField("cap", help_text="The most the month's vouchers may add up to.")
+    cap_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
+    cap_used = MoneyField("cap_used")
+    cap_remaining = MoneyField("cap_remaining")
+    claims = serializers.SerializerMethodField()
+
+    @extend_schema_field(
+        inline_serializer(
+            "AccountMonthClaims",
+            {
+                "pending": serializers.IntegerField(),
+                "approved": serializers.IntegerField(),
+                "denied": serializers.IntegerField(),
+            },
+        )
+    )
+    def get_claims(self, summary) -> dict:
+        return {
+            "pending": summary.claims_pending,
+            "approved": summary.claims_approved,
+            "denied": summary.claims_denied,
+        }
+
+
+class AccountMonthView(PledgeAPIMixin, APIView):
+    """One account's month: misses, counted misses, termination eligibility, vouchers and the cap."""
+
+    permission_classes = [IsAuthenticated, MayReadAccountMonths]
+
+    @extend_schema(
+        responses=AccountMonthSerializer,
+        parameters=[
+            OpenApiParameter("month", OpenApiTypes.STR, OpenApiParameter.PATH, description="YYYY-MM")
+        ],
+    )
+    def get(self, request, account_id: int, month: str):
+        account = selectors.account_for(user=request.user, pk=account_id)
+        if not is_month(month):
+            raise serializers.ValidationError(
+                {"month": ["Give a month as YYYY-MM, between 2000-01 and 2100-12."]}
+            )
+        summary = selectors.account_month_summary(account=account, month=month)
+        return Response(AccountMonthSerializer(summary).data)

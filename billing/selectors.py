@@ -1,0 +1,429 @@
+"""Billing reads: querysets and summaries tuned for each screen, user-dependent ones through access.py."""
+
+import dataclasses
+import datetime as dt
+from decimal import Decimal
+
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
+
+from billing import money
+from billing.models import (
+    AccountMonth,
+    Claim,
+    ClaimStatus,
+    Invoice,
+    InvoiceLine,
+    TerminationRequest,
+    TerminationStatus,
+    Voucher,
+)
+from billing.services.months import claim_window_end, support_today, terms_for
+from helpdesk import access
+from helpdesk.models import Account, TicketEvent, User
+from sla.models import ExclusionPeriod, Miss
+
+CLAIM_LIST_RELATED = (
+    "miss",
+    "miss__ticket",
+    "miss__exclusion_period",
+    "miss__voided_by",
+    "account",
+    "voucher",
+    "created_by",
+    "decided_by",
+)
+# How far around a miss's clock the review shows declared periods.
+REVIEW_MARGIN = dt.timedelta(days=1)
+
+
+def overdue_invoices(*, today: dt.date) -> QuerySet[Invoice]:
+    return Invoice.objects.filter(paid_at__isnull=True, due_on__lt=today)
+
+
+# --- claims --------------------------------------------------------------------------------
+
+
+def claims_for(
+    *,
+    user: User,
+    now: dt.datetime,
+    status: str = "",
+    month: str = "",
+    account: int | None = None,
+    miss: int | None = None,
+    ticket: int | None = None,
+) -> QuerySet[Claim]:
+    """The claims the user may see, each with `in_arrears` (its account has an overdue unpaid invoice).
+
+    Pending claims are a queue: oldest first. Any other view: newest first.
+    """
+    claims = access.claims_visible_to(user)
+    if status:
+        claims = claims.filter(status=status)
+    if month:
+        claims = claims.filter(month=month)
+    if account is not None:
+        claims = claims.filter(account_id=account)
+    if miss is not None:
+        claims = claims.filter(miss_id=miss)
+    if ticket is not None:
+        claims = claims.filter(miss__ticket_id=ticket)
+    order = ("created_at", "id") if status == ClaimStatus.PENDING else ("-created_at", "-id")
+    return (
+        claims.select_related(*CLAIM_LIST_RELATED)
+        .annotate(
+            in_arrears=Exists(
+                overdue_invoices(today=support_today(now)).filter(account=OuterRef("account_id"))
+            )
+        )
+        .order_by(*order)
+    )
+
+
+def claim_for(*, user: User, pk: int, now: dt.datetime) -> Claim:
+    """One claim the user may see, or 404."""
+    return get_object_or_404(claims_for(user=user, now=now), pk=pk)
+
+
+def voucher_of(claim: Claim) -> Voucher | None:
+    try:
+        return claim.voucher
+    except Voucher.DoesNotExist:
+        return None
+
+
+def proposed_reason(claim: Claim) -> str | None:
+    """The denial reason the review suggests, if any (on a claim from claims_for).
+
+    An overdue unpaid invoice proposes "account in arrears"; a miss excused by a declared
+    period since it was claimed proposes that period's kind.
+    """
+    if claim.status != ClaimStatus.PENDING:
+        return None
+    if getattr(claim, "in_arrears", False):
+        return "account_in_arrears"
+    miss = claim.miss
+    if not miss.counted and not miss.voided and miss.exclusion_period_id:
+        return miss.exclusion_period.kind
+    return None
+
+
+def claimable_misses(*, user: User) -> QuerySet[Miss]:
+    """Misses a user may open a claim on (their own account's)."""
+    return access.misses_visible_to(user) if access.may_open_claims(user) else Miss.objects.none()
+
+
+@dataclasses.dataclass(frozen=True)
+class ClaimState:
+    """What the misses page says about claiming one miss."""
+
+    claim: Claim | None
+    claimable: bool
+    window_closed: bool
+
+
+def claim_states(*, user: User, misses, now: dt.datetime) -> dict[int, ClaimState]:
+    """Per miss on a page: its claim, or whether it may be claimed now. Customers only; three queries."""
+    if not access.may_open_claims(user):
+        return {}
+    misses = list(misses)
+    if not misses:
+        return {}
+    claims = {
+        claim.miss_id: claim
+        for claim in access.claims_visible_to(user).filter(miss_id__in=[m.pk for m in misses])
+    }
+    default = Account.objects.filter(pk=user.account_id).values_list("plan__claim_window_months", flat=True)
+    windows = dict(
+        AccountMonth.objects.filter(
+            account_id=user.account_id, month__in={m.month for m in misses}
+        ).values_list("month", "claim_window_months")
+    )
+    fallback = default.first() or 0
+    return {
+        miss.pk: _claim_state(miss, claims.get(miss.pk), windows.get(miss.month, fallback), now)
+        for miss in misses
+    }
+
+
+def month_claim_states(*, user: User, misses, summary: "AccountMonthSummary", now: dt.datetime) -> dict:
+    """claim_states for one month's misses fetched with their claims (month_misses): no query."""
+    if not access.may_open_claims(user):
+        return {}
+    states = {}
+    for miss in misses:
+        try:
+            claim = miss.claim
+        except Claim.DoesNotExist:
+            claim = None
+        states[miss.pk] = _claim_state(miss, claim, summary.claim_window_months, now)
+    return states
+
+
+def _claim_state(miss: Miss, claim: Claim | None, window_months: int, now: dt.datetime) -> ClaimState:
+    closed = now >= claim_window_end(month=miss.month, window_months=window_months)
+    return ClaimState(
+        claim=claim,
+        claimable=claim is None and not closed and (miss.counted or miss.voided),
+        window_closed=closed,
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class ClaimReview:
+    claim: Claim
+    events: list
+    periods: list
+    month: "AccountMonthSummary"
+    proposed_reason: str | None
+    overdue: list
+
+
+def claim_review(*, claim: Claim, now: dt.datetime) -> ClaimReview:
+    """What a billing admin weighs: the ticket's timeline, the periods around its clock, the month so far."""
+    miss = claim.miss
+    events = list(
+        TicketEvent.objects.filter(ticket_id=miss.ticket_id).select_related("actor").order_by("at", "id")
+    )
+    periods = list(
+        ExclusionPeriod.objects.filter(
+            starts_at__lt=miss.deadline + REVIEW_MARGIN, ends_at__gt=miss.clock_started_at - REVIEW_MARGIN
+        )
+        .filter(Q(account__isnull=True) | Q(account_id=claim.account_id))
+        .order_by("starts_at", "id")
+    )
+    overdue = list(
+        overdue_invoices(today=support_today(now)).filter(account_id=claim.account_id).order_by("due_on")
+    )
+    return ClaimReview(
+        claim=claim,
+        events=events,
+        periods=periods,
+        month=account_month_summary(account=claim.account, month=claim.month),
+        proposed_reason=proposed_reason(claim),
+        overdue=overdue,
+    )
+
+
+# --- vouchers and invoices ---------------------------------------------------------------------
+
+
+def vouchers_issued(*, account_id: int, month: str) -> Decimal:
+    """What the vouchers of an account's month add up to: the part of its cap already used.
+
+    Also what settings.UPTIME_VOUCHERS_ISSUED_READER may name ("billing.selectors.vouchers_issued")
+    for uptime credits that share the month's cap.
+    """
+    total = Voucher.objects.filter(account_id=account_id, month=month).aggregate(total=Sum("amount"))["total"]
+    return total or money.ZERO
+
+
+def vouchers_for(
+    *,
+    user: User,
+    month: str = "",
+    account: int | None = None,
+    credited: bool | None = None,
+) -> QuerySet[Voucher]:
+    vouchers = access.vouchers_visible_to(user)
+    if month:
+        vouchers = vouchers.filter(month=month)
+    if account is not None:
+        vouchers = vouchers.filter(account_id=account)
+    if credited is not None:
+        vouchers = vouchers.filter(invoice__isnull=not credited)
+    return vouchers.select_related("account", "claim", "claim__miss").order_by("-issued_at", "-id")
+
+
+def invoices_for(
+    *,
+    user: User,
+    month: str = "",
+    account: int | None = None,
+    status: str = "",
+    today: dt.date | None = None,
+) -> QuerySet[Invoice]:
+    """Invoices the user may see with their lines; status: paid, unpaid or overdue."""
+    invoices = access.invoices_visible_to(user)
+    if month:
+        invoices = invoices.filter(month=month)
+    if account is not None:
+        invoices = invoices.filter(account_id=account)
+    if status == "paid":
+        invoices = invoices.filter(paid_at__isnull=False)
+    elif status == "unpaid":
+        invoices = invoices.filter(paid_at__isnull=True)
+    elif status == "overdue":
+        invoices = invoices.filter(paid_at__isnull=True, due_on__lt=today)
+    return (
+        invoices.select_related("account")
+        .prefetch_related(Prefetch("lines", queryset=InvoiceLine.objects.order_by("position")))
+        .order_by("-month", "account__name", "id")
+    )
+
+
+def invoice_for(*, user: User, pk: int) -> Invoice:
+    """One invoice with its lines and their vouchers (for the page and the PDF), or 404."""
+    lines = InvoiceLine.objects.select_related("voucher").order_by("position")
+    return get_object_or_404(
+        access.invoices_visible_to(user)
+        .select_related("account")
+        .prefetch_related(Prefetch("lines", queryset=lines)),
+        pk=pk,
+    )
+
+
+# --- the account's month --------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class AccountMonthSummary:
+    account: Account
+    month: str
+    plan_name: str
+    monthly_fee: Decimal
+    currency: str
+    misses: int
+    counted_misses: int
+    termination_threshold: int
+    termination_eligible: bool
+    eligible_since: dt.datetime | None
+    vouchers_total: Decimal
+    cap: Decimal
+    cap_percent: Decimal
+    voucher_percent: Decimal
+    claim_window_months: int
+    claims_pending: int
+    claims_approved: int
+    claims_denied: int
+
+    @property
+    def cap_used(self) -> Decimal:
+        return self.vouchers_total
+
+    @property
+    def cap_remaining(self) -> Decimal:
+        return max(money.ZERO, self.cap - self.vouchers_total)
+
+    @property
+    def cap_used_percent(self) -> int:
+        if not self.cap:
+            return 0
+        return min(100, int(self.vouchers_total * 100 / self.cap))
+
+
+def account_month_summary(*, account: Account, month: str) -> AccountMonthSummary:
+    """The month's numbers, the same on the page and in the API. Reads only (five queries)."""
+    row = AccountMonth.objects.filter(account=account, month=month).select_related("plan").first()
+    if row is not None:
+        terms = {
+            "plan": row.plan,
+            "monthly_fee": row.monthly_fee,
+            "currency": row.currency,
+            "termination_threshold": row.termination_threshold,
+            "monthly_cap_percent": row.monthly_cap_percent,
+            "voucher_percent": row.voucher_percent,
+            "claim_window_months": row.claim_window_months,
+        }
+    else:
+        terms = terms_for(account=account, month=month)
+    fee, currency, cap_percent = terms["monthly_fee"], terms["currency"], terms["monthly_cap_percent"]
+    misses = Miss.objects.filter(account=account, month=month).aggregate(
+        total=Count("pk"), counted=Count("pk", filter=Q(counted=True))
+    )
+    vouchers = vouchers_issued(account_id=account.pk, month=month)
+    claims = dict(
+        Claim.objects.filter(account=account, month=month)
+        .order_by()
+        .values("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    return AccountMonthSummary(
+        account=account,
+        month=month,
+        plan_name=terms["plan"].name,
+        monthly_fee=fee,
+        currency=currency,
+        misses=misses["total"],
+        counted_misses=misses["counted"],
+        termination_threshold=terms["termination_threshold"],
+        termination_eligible=bool(row and row.termination_eligible),
+        eligible_since=row.eligible_since if row else None,
+        vouchers_total=money.quantize(vouchers, currency),
+        cap=money.monthly_cap(fee=fee, cap_percent=cap_percent, currency=currency),
+        cap_percent=cap_percent,
+        voucher_percent=terms["voucher_percent"],
+        claim_window_months=terms["claim_window_months"],
+        claims_pending=claims.get(ClaimStatus.PENDING, 0),
+        claims_approved=claims.get(ClaimStatus.APPROVED, 0),
+        claims_denied=claims.get(ClaimStatus.DENIED, 0),
+    )
+
+
+def account_for(*, user: User, pk: int) -> Account:
+    """An account whose months the user may read, or 404."""
+    return get_object_or_404(access.accounts_visible_to(user).select_related("plan"), pk=pk)
+
+
+def month_misses(*, account: Account, month: str) -> QuerySet[Miss]:
+    """The month's misses with their claim and voucher, earliest deadline first."""
+    return (
+        Miss.objects.filter(account=account, month=month)
+        .select_related("ticket", "claim", "claim__voucher", "voided_by")
+        .order_by("deadline", "id")
+    )
+
+
+def month_vouchers(*, account: Account, month: str) -> QuerySet[Voucher]:
+    return (
+        Voucher.objects.filter(account=account, month=month)
+        .select_related("claim", "claim__miss", "invoice")
+        .order_by("issued_at", "id")
+    )
+
+
+def month_invoice(*, account: Account, month: str) -> Invoice | None:
+    return Invoice.objects.filter(account=account, month=month).first()
+
+
+def open_termination(*, account: Account) -> TerminationRequest | None:
+    """The account's termination request still in play (asked or confirmed), else the latest one."""
+    requests = list(TerminationRequest.objects.filter(account=account).order_by("-requested_at", "-id")[:10])
+    in_play = [r for r in requests if r.status in (TerminationStatus.REQUESTED, TerminationStatus.CONFIRMED)]
+    return (in_play or requests or [None])[0]
+
+
+# --- termination --------------------------------------------------------------------------------
+
+
+def flagged_months(*, user: User) -> QuerySet[AccountMonth]:
+    """Months that allow termination without penalty (billing admins), latest first, with their count."""
+    if not access.may_decide_terminations(user):
+        return AccountMonth.objects.none()
+    counted = (
+        Miss.objects.filter(account=OuterRef("account_id"), month=OuterRef("month"), counted=True)
+        .order_by()
+        .values("account")
+        .annotate(n=Count("pk"))
+        .values("n")[:1]
+    )
+    return (
+        AccountMonth.objects.filter(termination_eligible=True)
+        .select_related("account")
+        .annotate(counted_misses=Coalesce(Subquery(counted, output_field=IntegerField()), 0))
+        .order_by("-month", "account__name", "id")
+    )
+
+
+def termination_requests_for(*, user: User, status: str = "") -> QuerySet[TerminationRequest]:
+    requests = access.termination_requests_visible_to(user)
+    if status:
+        requests = requests.filter(status=status)
+    return requests.select_related("account", "requested_by", "decided_by").order_by("-requested_at", "-id")
+
+
+def termination_request_for(*, user: User, pk: int) -> TerminationRequest:
+    return get_object_or_404(termination_requests_for(user=user), pk=pk)

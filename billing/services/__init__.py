@@ -1,0 +1,1 @@
+"""Billing writes: claims and vouchers, invoices, termination, subscription terms."""

@@ -1,0 +1,201 @@
+"""Account months: the terms each month is billed on, and its termination flag.
+
+sla tells billing, through settings.SLA_COUNT_LISTENERS, whenever an account's counted
+misses for a month change (a miss recorded, excluded, counted again or voided);
+`counted_misses_changed` then judges the month again, so the flag goes up the moment the
+(threshold + 1)th counted miss is recorded and comes down, with an event, when an
+exclusion drops the count back.
+"""
+
+import datetime as dt
+import logging
+
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from billing.models import AccountMonth, Subscription
+from billing.services.events import billing_event
+from helpdesk.models import Account
+from helpdesk.services.errors import field_error
+from sla.models import Miss
+from sla.months import month_bounds, month_of, support_zone
+from sla.selectors import is_month
+
+log = logging.getLogger(__name__)
+
+
+# --- months as values -------------------------------------------------------------------
+
+
+def shift_month(month: str, months: int) -> str:
+    """'YYYY-MM' plus (or minus) a number of months."""
+    year, number = (int(part) for part in month.split("-"))
+    index = year * 12 + number - 1 + months
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def first_day(month: str) -> dt.date:
+    year, number = (int(part) for part in month.split("-"))
+    return dt.date(year, number, 1)
+
+
+def last_day(month: str) -> dt.date:
+    return first_day(shift_month(month, 1)) - dt.timedelta(days=1)
+
+
+def month_label(month: str) -> str:
+    return first_day(month).strftime("%B %Y")
+
+
+def clean_month(value, *, field: str = "month") -> str:
+    if not isinstance(value, str) or not is_month(value):
+        raise field_error(field, "Give a month as YYYY-MM, between 2000-01 and 2100-12.")
+    return value
+
+
+def claim_window_end(*, month: str, window_months: int) -> dt.datetime:
+    """The instant a miss of `month` can no longer be claimed: the end of the window's last month."""
+    return month_bounds(shift_month(month, window_months))[1]
+
+
+# --- the terms of a month ---------------------------------------------------------------
+
+
+def terms_for(*, account: Account, month: str) -> dict:
+    """The terms `month` is billed on: the latest subscription term started by its first day,
+    else the account's own plan and fee. Reads only; AccountMonth keeps a copy once needed."""
+    term = (
+        Subscription.objects.filter(account=account, starts_on__lte=first_day(month))
+        .select_related("plan")
+        .order_by("-starts_on")
+        .first()
+    )
+    if term is not None:
+        plan, fee, currency = term.plan, term.monthly_fee, term.currency
+    else:
+        plan, fee, currency = account.plan, account.monthly_fee, account.currency
+    return terms_from(plan=plan, monthly_fee=fee, currency=currency)
+
+
+def terms_from(*, plan, monthly_fee, currency: str) -> dict:
+    return {
+        "plan": plan,
+        "monthly_fee": monthly_fee,
+        "currency": currency,
+        "voucher_percent": plan.voucher_percent,
+        "monthly_cap_percent": plan.monthly_cap_percent,
+        "termination_threshold": plan.termination_threshold,
+        "claim_window_months": plan.claim_window_months,
+    }
+
+
+def account_month(*, account: Account, month: str) -> AccountMonth:
+    """The account's month, its terms copied from the subscription on first use."""
+    found = AccountMonth.objects.filter(account=account, month=month).first()
+    if found is not None:
+        return found
+    created, _ = AccountMonth.objects.get_or_create(
+        account=account, month=month, defaults=terms_for(account=account, month=month)
+    )
+    return created
+
+
+def account_month_locked(*, account: Account, month: str) -> AccountMonth:
+    """account_month, with its row locked until the transaction ends (the cap and the flag live here)."""
+    account_month(account=account, month=month)
+    return AccountMonth.objects.select_for_update().get(account=account, month=month)
+
+
+# --- termination eligibility --------------------------------------------------------------
+
+
+def counted_misses(*, account_id: int, month: str) -> int:
+    return Miss.objects.filter(account_id=account_id, month=month, counted=True).count()
+
+
+@transaction.atomic
+def termination_reassess(*, account_id: int, month: str, now: dt.datetime | None = None) -> AccountMonth:
+    """Flag the month when its counted misses pass the threshold; clear the flag when they drop back.
+
+    The month's row is locked before counting, so two judgements of one month take turns
+    and the later one counts everything the earlier one did.
+    """
+    now = now or timezone.now()
+    account = Account.objects.select_related("plan").get(pk=account_id)
+    month_row = account_month_locked(account=account, month=month)
+    count = counted_misses(account_id=account_id, month=month)
+    eligible = count > month_row.termination_threshold
+    if eligible == month_row.termination_eligible:
+        return month_row
+    month_row.termination_eligible = eligible
+    month_row.eligible_since = now if eligible else None
+    month_row.save(update_fields=["termination_eligible", "eligible_since"])
+    billing_event(
+        code="termination_eligible" if eligible else "termination_cleared",
+        at=now,
+        account_id=account_id,
+        month=month,
+        counted_misses=count,
+        threshold=month_row.termination_threshold,
+    )
+    if eligible:
+        from billing import tasks
+        from sla.tasks import send_safely
+
+        transaction.on_commit(lambda: send_safely(tasks.notify_termination_eligible, month_row.pk))
+    return month_row
+
+
+def counted_misses_changed(*, account_id: int, month: str) -> None:
+    """sla's hook (named in settings.SLA_COUNT_LISTENERS), called after sla's commit.
+
+    It must never fail the sweep that recorded the miss: a failure is logged, and the hourly
+    `termination_sweep` puts the flag right.
+    """
+    try:
+        termination_reassess(account_id=account_id, month=month)
+    except Exception:
+        log.exception("could not judge termination eligibility of account %s for %s", account_id, month)
+
+
+def termination_sweep(*, month: str, now: dt.datetime | None = None) -> int:
+    """The safety net: judge again every account whose stored flag disagrees with its count."""
+    counts = dict(
+        Miss.objects.filter(month=month, counted=True)
+        .order_by()
+        .values("account_id")
+        .annotate(n=Count("pk"))
+        .values_list("account_id", "n")
+    )
+    months = {
+        row.account_id: row
+        for row in AccountMonth.objects.filter(month=month).only(
+            "account_id", "termination_threshold", "termination_eligible"
+        )
+    }
+    thresholds = dict(
+        Account.objects.filter(pk__in=set(counts) - set(months)).values_list(
+            "pk", "plan__termination_threshold"
+        )
+    )
+    wrong = []
+    for account_id in sorted(set(counts) | {a for a, row in months.items() if row.termination_eligible}):
+        row = months.get(account_id)
+        threshold = row.termination_threshold if row else thresholds.get(account_id)
+        if threshold is None:
+            continue
+        if (counts.get(account_id, 0) > threshold) != (row.termination_eligible if row else False):
+            wrong.append(account_id)
+    for account_id in wrong:
+        termination_reassess(account_id=account_id, month=month, now=now)
+    return len(wrong)
+
+
+def current_month(now: dt.datetime | None = None) -> str:
+    return month_of(now or timezone.now())
+
+
+def support_today(now: dt.datetime | None = None) -> dt.date:
+    """Today's date in the support time zone (due dates and overdue invoices are reckoned in it)."""
+    return (now or timezone.now()).astimezone(support_zone()).date()

@@ -1,0 +1,179 @@
+"""Subscription terms over time: a plan and fee from a month on, never rewriting a month already billed."""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from billing.models import AccountMonth, Invoice, Subscription, Voucher
+from billing.services.events import billing_event
+from billing.services.months import month_label, shift_month, termination_reassess, terms_for
+from helpdesk import access
+from helpdesk.models import Account, User
+from helpdesk.services.accounts import _clean_currency, _clean_fee, _clean_plan, account_update
+from helpdesk.services.errors import ValidationError
+from helpdesk.services.validation import clean_text
+from sla.models import Plan
+from sla.months import month_of
+
+EARLIEST = dt.date(2000, 1, 1)
+LATEST = dt.date(2100, 12, 1)
+
+
+def _validate(*, starts_on, plan, monthly_fee, currency, note) -> dict:
+    """The same rules for a fee, a currency and a plan as an account's own (helpdesk.services.accounts)."""
+    errors: dict[str, list] = {}
+    if not isinstance(starts_on, dt.date) or isinstance(starts_on, dt.datetime):
+        errors.setdefault("starts_on", []).append("Give a date, YYYY-MM-DD.")
+    elif starts_on.day != 1:
+        errors.setdefault("starts_on", []).append("Terms start on the first day of a month.")
+    elif not EARLIEST <= starts_on <= LATEST:
+        errors.setdefault("starts_on", []).append("Out of range: from 2000-01-01 to 2100-12-01.")
+    fields = {
+        "plan": _clean_plan(plan, errors),
+        "monthly_fee": _clean_fee(monthly_fee, errors),
+        "currency": _clean_currency(currency, errors),
+        "note": clean_text(note, field="note", max_length=200, errors=errors, required=False),
+    }
+    if errors:
+        raise ValidationError(errors)
+    return fields
+
+
+def subscription_validate(
+    *, account: Account, starts_on, plan, monthly_fee, currency: str | None = None, note: str = ""
+) -> dict:
+    """The clean terms, or a ValidationError naming the field: bad values, or a start in a billed month."""
+    fields = _validate(
+        starts_on=starts_on,
+        plan=plan,
+        monthly_fee=monthly_fee,
+        currency=currency or account.currency,
+        note=note,
+    )
+    month = starts_on.strftime("%Y-%m")
+    billed = max(
+        [
+            m
+            for m in (
+                Invoice.objects.filter(account=account, month__gte=month)
+                .order_by("-month")
+                .values_list("month", flat=True)
+                .first(),
+                Voucher.objects.filter(account=account, month__gte=month)
+                .order_by("-month")
+                .values_list("month", flat=True)
+                .first(),
+            )
+            if m
+        ],
+        default=None,
+    )
+    if billed is not None:
+        raise ValidationError(
+            {
+                "starts_on": [
+                    f"{month_label(billed)} is already billed (vouchers or an invoice): new terms may start "
+                    f"from {month_label(shift_month(billed, 1))} on."
+                ]
+            }
+        )
+    return fields
+
+
+@transaction.atomic
+def subscription_change(
+    *,
+    account: Account,
+    starts_on: dt.date,
+    plan: Plan,
+    monthly_fee: Decimal,
+    currency: str | None = None,
+    actor: User | None = None,
+    note: str = "",
+    now: dt.datetime | None = None,
+) -> Subscription:
+    """New terms from the month of `starts_on` on.
+
+    Refused for a month whose money has moved (a voucher or an invoice): that month, and
+    every month before it, keeps the terms it was billed on. Months already opened but
+    untouched take the new terms; if the terms start by the current month, the account
+    itself changes now too, so new tickets get the new plan's promise.
+    """
+    now = now or timezone.now()
+    if actor is not None:
+        access.require(access.may_manage_subscriptions(actor), "Only billing admins change subscriptions.")
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    fields = subscription_validate(
+        account=account, starts_on=starts_on, plan=plan, monthly_fee=monthly_fee, currency=currency, note=note
+    )
+    month = starts_on.strftime("%Y-%m")
+    subscription, _ = Subscription.objects.update_or_create(
+        account=account, starts_on=starts_on, defaults={**fields, "created_by": actor}
+    )
+    opened = list(
+        AccountMonth.objects.select_for_update().filter(account=account, month__gte=month).order_by("pk")
+    )
+    for row in opened:
+        for name, value in terms_for(account=account, month=row.month).items():
+            setattr(row, name, value)
+        row.save(
+            update_fields=[
+                "plan",
+                "monthly_fee",
+                "currency",
+                "voucher_percent",
+                "monthly_cap_percent",
+                "termination_threshold",
+                "claim_window_months",
+            ]
+        )
+    if month <= month_of(now):
+        _apply(account=account, subscription=subscription)
+    billing_event(
+        code="subscription_changed",
+        at=now,
+        actor=actor,
+        account_id=account.pk,
+        month=month,
+        plan=plan.code,
+        monthly_fee=str(fields["monthly_fee"]),
+        currency=fields["currency"],
+    )
+    for row in opened:  # a new threshold may flag or clear an opened month
+        transaction.on_commit(lambda m=row.month: termination_reassess(account_id=account.pk, month=m))
+    return subscription
+
+
+def _apply(*, account: Account, subscription: Subscription) -> None:
+    current = (account.plan_id, account.monthly_fee, account.currency)
+    wanted = (subscription.plan_id, subscription.monthly_fee, subscription.currency)
+    if current != wanted:
+        account_update(
+            account=account,
+            plan=subscription.plan,
+            monthly_fee=subscription.monthly_fee,
+            currency=subscription.currency,
+        )
+
+
+def subscriptions_apply_due(*, now: dt.datetime | None = None) -> int:
+    """Bring accounts onto the terms that start this month (a change made ahead of its month)."""
+    this_month = dt.date.fromisoformat(f"{month_of(now or timezone.now())}-01")
+    changed = 0
+    for term in (
+        Subscription.objects.filter(starts_on=this_month, account__is_active=True)
+        .select_related("account", "plan")
+        .order_by("account_id")
+    ):
+        account = term.account
+        if (account.plan_id, account.monthly_fee, account.currency) != (
+            term.plan_id,
+            term.monthly_fee,
+            term.currency,
+        ):
+            with transaction.atomic():
+                _apply(account=account, subscription=term)
+            changed += 1
+    return changed

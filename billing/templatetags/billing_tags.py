@@ -1,0 +1,38 @@
+"""Money as the contract writes it, and what the misses page says about claiming each miss."""
+
+from django import template
+from django.utils import timezone
+
+from billing import money, selectors
+
+register = template.Library()
+
+
+@register.filter
+def money_text(amount, currency) -> str:
+    """An amount in its currency's minor unit: 1000.00 USD, 1000 JPY, 1.250 KWD."""
+    if amount is None or amount == "":
+        return ""
+    return money.format_amount(amount, currency or "")
+
+
+register.filter("money", money_text)
+
+
+@register.filter
+def negated(amount):
+    return -amount
+
+
+@register.simple_tag(takes_context=True)
+def claim_states(context, misses) -> dict:
+    """{miss id: ClaimState} for the misses shown (customers only; one page, two queries)."""
+    request = context.get("request")
+    if request is None:
+        return {}
+    return selectors.claim_states(user=request.user, misses=misses, now=timezone.now())
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key) if mapping else None

@@ -1,0 +1,37 @@
+"""Billing pages: claims and their review, the customer's month, termination, invoices."""
+
+from django.urls import path
+
+from billing import views
+
+urlpatterns = [
+    path("billing/claims/", views.claims, name="billing_claims"),
+    path("billing/claims/<int:pk>/", views.claim_detail, name="billing_claim"),
+    path("billing/claims/<int:pk>/approve/", views.claim_approve_view, name="billing_claim_approve"),
+    path("billing/claims/<int:pk>/deny/", views.claim_deny_view, name="billing_claim_deny"),
+    path("billing/misses/<int:miss_pk>/claim/", views.claim_new, name="billing_claim_new"),
+    path("billing/months/", views.month_current, name="billing_month_current"),
+    path("billing/months/<str:month>/", views.month_detail, name="billing_month"),
+    path("billing/months/<str:month>/terminate/", views.termination_request_view, name="billing_terminate"),
+    path(
+        "billing/accounts/<int:account_pk>/months/<str:month>/",
+        views.month_detail,
+        name="billing_account_month",
+    ),
+    path("billing/terminations/", views.terminations, name="billing_terminations"),
+    path(
+        "billing/terminations/<int:pk>/confirm/",
+        views.termination_confirm_view,
+        name="billing_termination_confirm",
+    ),
+    path(
+        "billing/terminations/<int:pk>/decline/",
+        views.termination_decline_view,
+        name="billing_termination_decline",
+    ),
+    path("billing/invoices/", views.invoices, name="billing_invoices"),
+    path("billing/invoices/<int:pk>/", views.invoice_detail, name="billing_invoice"),
+    path("billing/invoices/<int:pk>/pdf/", views.invoice_pdf_view, name="billing_invoice_pdf"),
+    path("billing/invoices/<int:pk>/paid/", views.invoice_paid_view, name="billing_invoice_paid"),
+    path("billing/close-month/", views.close_month_view, name="billing_close_month"),
+]
