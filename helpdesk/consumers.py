@@ -166,8 +166,6 @@ def _error_payload(exc: Exception) -> dict:
 class _JsonConsumer(AsyncJsonWebsocketConsumer):
     """Ignores what is not a JSON text frame instead of dropping the connection."""
 
-    channel_layer_alias = chat_services.CHAT_LAYER
-
     async def dispatch(self, message):
         # Channels closes old database connections before every event, on a thread hop of its
         # own; here every database call goes through `database_sync_to_async`, which tidies
@@ -470,3 +468,5 @@ class InMemoryChannelLayer(channels_layers.InMemoryChannelLayer):
             return
         self._cleaned_at = now
         super()._clean_expired()
+
+gc.freeze()

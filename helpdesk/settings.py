@@ -254,14 +254,13 @@ CELERY_BEAT_SCHEDULE["chat-sweep"] = {
     "schedule": CHAT_SWEEP_SECONDS,
     "options": {"expires": max(5.0, CHAT_SWEEP_SECONDS * 5)},
 }
-# Live chat's own channel layer ("chat"; the default one is left as it is). With Redis,
-# pub/sub: a push is one PUBLISH and reaches each server's sockets without a round trip per
-# socket; it keeps nothing for a socket that is away, which costs nothing here, as messages
-# are stored first and every socket reads back what it missed. redis-py 8's pool refuses
-# (not waits) past 100 connections and its 5 s read timeout cuts the layer's own waits, so
-# both are set. Without Redis, an in-memory layer whose upkeep does not grow with every open
-# socket (helpdesk.consumers).
-CHANNEL_LAYERS["chat"] = (
+# The channel layer, as live chat uses it. With Redis, pub/sub: a push is one PUBLISH and
+# reaches each server's sockets without a round trip per socket; it keeps nothing for a socket
+# that is away, which costs nothing here, as messages are stored first and every socket reads
+# back what it missed. redis-py 8's pool refuses (not waits) past 100 connections and its 5 s
+# read timeout cuts the layer's own waits, so both are set. Without Redis, an in-memory layer
+# whose upkeep does not grow with every open socket (helpdesk.consumers).
+CHANNEL_LAYERS["default"] = (
     {
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
         "CONFIG": {"hosts": [{

@@ -24,7 +24,7 @@ def database_url() -> str:
 class Processes:
     """A worker and a beat, started and stopped (or killed) by the test."""
 
-    def __init__(self, tmp_path: Path, *, env: dict | None = None, sweep_seconds: float = 0.5):
+    def __init__(self, tmp_path: Path, *, env: dict | None = None, sweep_seconds: float = 0.25):
         self.tmp_path = tmp_path
         self.env = {
             **os.environ,

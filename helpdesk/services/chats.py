@@ -51,7 +51,6 @@ SWEEP_BATCH = 200
 # A phone call being logged may have ended a little after the clock the form was filled in by.
 CALL_END_TOLERANCE = dt.timedelta(minutes=5)
 
-CHAT_LAYER = "chat"  # settings.CHANNEL_LAYERS["chat"]: live chat's channel layer
 QUEUE_GROUP = "chat_queue"  # sockets of waiting requests: positions
 LOBBY_GROUP = "chat_lobby"  # engineer consoles: the waiting line changed
 
@@ -95,7 +94,7 @@ class _Pusher:
         self.task = loop.create_task(self._run())
 
     async def _run(self) -> None:
-        layer = get_channel_layer(CHAT_LAYER)
+        layer = get_channel_layer()
         while True:
             group, event = await self.queue.get()
             try:
@@ -127,7 +126,7 @@ def _server_loop() -> asyncio.AbstractEventLoop | None:
 
 def _send(group: str, event: dict) -> None:
     """Best effort: the message is stored already, and a socket that misses it catches up."""
-    layer = get_channel_layer(CHAT_LAYER)
+    layer = get_channel_layer()
     if layer is None:
         return
     try:

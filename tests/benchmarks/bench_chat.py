@@ -180,7 +180,7 @@ async def _reader(side: Side, sent_at: dict, latencies: list, record) -> None:
             if body.startswith("b") and not body.startswith(f"b{side.role[0]}"):
                 started = sent_at.get(body)
                 if started is not None and record():
-                    latencies.append(time.monotonic() - started)
+                    latencies.append((started, time.monotonic() - started))
         elif kind == "ack":
             side.acked += 1
         elif kind == "error":
@@ -303,7 +303,8 @@ def main() -> int:
     errors = [e for pair in pairs for side in pair for e in side.errors]
     acked = sum(side.acked for pair in pairs for side in pair)
     expected, lost, duplicated, disordered = _check_delivery(pairs)
-    latencies = sorted(result["latencies"])
+    timed = result["latencies"]
+    latencies = sorted(latency for _, latency in timed)
     if not latencies:
         print("no message was delivered: MISSED")
         return 1
@@ -318,6 +319,14 @@ def main() -> int:
     print(f"delivery latency (sender's socket -> the other party's), {len(latencies):,} after warm-up: "
           f"p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {latencies[-1] * 1000:.1f} ms; "
           f"target p99 < {P99_TARGET_MS:.0f} ms: {'OK' if ok_latency else 'MISSED'}")
+    if timed:
+        began = min(at for at, _ in timed)
+        windows: dict[int, list[float]] = {}
+        for at, latency in timed:
+            windows.setdefault(int((at - began) // 10), []).append(latency)
+        print("p99 by 10 s of the run (ms): " + ", ".join(
+            f"{sorted(w)[max(0, int(len(w) * 0.99) - 1)] * 1000:.0f}" for _, w in sorted(windows.items())
+        ))
     ok_delivery = lost == 0 and duplicated == 0 and disordered == 0 and not errors and acked == result["sent"]
     print(f"deliveries to both sockets of each chat: {expected:,} expected, {lost} lost, "
           f"{duplicated} duplicated, {disordered} out of order: {'OK' if ok_delivery else 'MISSED'}")

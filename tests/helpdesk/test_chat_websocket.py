@@ -41,7 +41,7 @@ ORIGIN = (b"origin", b"http://localhost")
 
 @pytest.fixture(autouse=True)
 def _fresh_layer():
-    layer = get_channel_layer(chat_services.CHAT_LAYER)
+    layer = get_channel_layer()
     async_to_sync(layer.flush)()
     yield
     async_to_sync(layer.flush)()
