@@ -468,5 +468,3 @@ class InMemoryChannelLayer(channels_layers.InMemoryChannelLayer):
             return
         self._cleaned_at = now
         super()._clean_expired()
-
-gc.freeze()
