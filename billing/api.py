@@ -25,8 +25,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing import money, selectors
-from billing.models import Claim, ClaimStatus, DecisionReason, Invoice, InvoiceLineKind, Voucher
-from billing.services.claims import NOTE_MAX, claim_approve, claim_deny, claim_open
+from billing.models import Claim, ClaimGround, ClaimStatus, DecisionReason, Invoice, InvoiceLineKind, Voucher
+from billing.services.claims import NOTE_MAX, claim_approve, claim_deny, claim_open, claim_open_uptime
 from billing.services.invoices import invoice_mark_paid, month_close
 from billing.services.months import support_today
 from helpdesk import access
@@ -100,10 +100,30 @@ class MayReadAccountMonths(BasePermission):
 
 
 class ClaimSerializer(serializers.ModelSerializer):
-    miss = serializers.IntegerField(source="miss_id", read_only=True)
-    ticket = serializers.IntegerField(source="miss.ticket_id", read_only=True)
+    ground = serializers.ChoiceField(
+        choices=ClaimGround.choices, read_only=True, help_text="What the claim is for: a miss or uptime."
+    )
+    miss = serializers.IntegerField(
+        source="miss_id", read_only=True, allow_null=True, help_text="The miss claimed for, else null."
+    )
+    ticket = serializers.IntegerField(
+        source="miss.ticket_id", read_only=True, allow_null=True, help_text="The miss's ticket, else null."
+    )
+    uptime_shortfall = serializers.IntegerField(
+        source="shortfall_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The uptime shortfall (an item's month below its guarantee) claimed for, else null.",
+    )
+    item = serializers.IntegerField(
+        source="shortfall.item_id", read_only=True,
+        allow_null=True,
+        help_text="The shortfall's item, else null.",
+    )
     account = serializers.IntegerField(source="account_id", read_only=True)
-    month = serializers.CharField(read_only=True, help_text="The miss's month: whose fee and cap apply.")
+    month = serializers.CharField(
+        read_only=True, help_text="The miss's or shortfall's month: whose fee and cap apply."
+    )
     status = serializers.ChoiceField(choices=ClaimStatus.choices, read_only=True)
     decision_reason = BlankAsNullCharField(
         read_only=True, help_text="Why the claim was denied (one of the deny reasons), else null."
@@ -123,8 +143,11 @@ class ClaimSerializer(serializers.ModelSerializer):
         model = Claim
         fields = [
             "id",
+            "ground",
             "miss",
             "ticket",
+            "uptime_shortfall",
+            "item",
             "account",
             "month",
             "status",
@@ -155,8 +178,25 @@ class ClaimSerializer(serializers.ModelSerializer):
 
 
 class ClaimCreateSerializer(serializers.Serializer):
-    miss = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="The miss to claim for.")
+    miss = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, required=False, help_text="The miss to claim for."
+    )
+    uptime_shortfall = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_ID,
+        required=False,
+        help_text="Or the uptime shortfall to claim for (an item's ended month below its guarantee).",
+    )
     note = serializers.CharField(max_length=NOTE_MAX, allow_blank=True, default="", trim_whitespace=False)
+
+    def validate(self, attrs):
+        given = [name for name in ("miss", "uptime_shortfall") if attrs.get(name) is not None]
+        if len(given) != 1:
+            message = "Give either miss or uptime_shortfall, not both." if given else (
+                "Give the miss or the uptime_shortfall to claim for."
+            )
+            raise serializers.ValidationError({"miss": [message], "uptime_shortfall": [message]})
+        return attrs
 
 
 class ClaimDenySerializer(serializers.Serializer):
@@ -180,6 +220,10 @@ class ClaimFilterSerializer(serializers.Serializer):
     ticket = serializers.IntegerField(
         min_value=1, max_value=MAX_ID, required=False, help_text="Claims on the misses of one ticket."
     )
+    uptime_shortfall = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, required=False, help_text="The uptime shortfall's claim."
+    )
+    ground = serializers.ChoiceField(choices=ClaimGround.choices, required=False)
 
 
 @extend_schema_view(
@@ -187,7 +231,8 @@ class ClaimFilterSerializer(serializers.Serializer):
     create=extend_schema(request=ClaimCreateSerializer, responses={201: ClaimSerializer}),
 )
 class ClaimViewSet(PledgeAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Compensation claims: a customer applies for their account's miss; billing admins decide."""
+    """Compensation claims: a customer applies for their account's miss or uptime shortfall; billing
+    admins decide."""
 
     serializer_class = ClaimSerializer
     permission_classes = [IsAuthenticated, MayReadClaims]
@@ -203,8 +248,14 @@ class ClaimViewSet(PledgeAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
     def create(self, request):
         access.require(access.may_open_claims(request.user), "Compensation is applied for by the customer.")
         data = self.validated(ClaimCreateSerializer)
-        miss = get_object_or_404(selectors.claimable_misses(user=request.user), pk=data["miss"])
-        claim = claim_open(miss=miss, created_by=request.user, note=data["note"])
+        if data.get("uptime_shortfall") is not None:
+            shortfall = get_object_or_404(
+                selectors.claimable_shortfalls(user=request.user), pk=data["uptime_shortfall"]
+            )
+            claim = claim_open_uptime(shortfall=shortfall, created_by=request.user, note=data["note"])
+        else:
+            miss = get_object_or_404(selectors.claimable_misses(user=request.user), pk=data["miss"])
+            claim = claim_open(miss=miss, created_by=request.user, note=data["note"])
         return self.render(claim, status_code=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=ClaimSerializer)
@@ -234,10 +285,12 @@ class ClaimViewSet(PledgeAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
 class VoucherSerializer(serializers.ModelSerializer):
     account = serializers.IntegerField(source="account_id", read_only=True)
     claim = serializers.IntegerField(source="claim_id", read_only=True)
-    miss = serializers.IntegerField(source="claim.miss_id", read_only=True)
+    miss = serializers.IntegerField(source="claim.miss_id", read_only=True, allow_null=True)
+    uptime_shortfall = serializers.IntegerField(source="claim.shortfall_id", read_only=True, allow_null=True)
     amount = MoneyField("amount")
     requested_amount = MoneyField(
-        "requested_amount", help_text="The plan's percent of the fee, before the cap."
+        "requested_amount",
+        help_text="Before the cap: the plan's percent of the fee, or the uptime scale's credit.",
     )
     invoice = serializers.IntegerField(
         source="invoice_id",
@@ -253,6 +306,7 @@ class VoucherSerializer(serializers.ModelSerializer):
             "account",
             "claim",
             "miss",
+            "uptime_shortfall",
             "month",
             "amount",
             "requested_amount",
@@ -425,7 +479,14 @@ class AccountMonthSerializer(serializers.Serializer):
     currency = serializers.CharField()
     misses = serializers.IntegerField(help_text="Misses recorded in the month, counted or not.")
     counted_misses = serializers.IntegerField(help_text="Misses that count: not excluded, not voided.")
-    termination_threshold = serializers.IntegerField(help_text="More counted misses than this: eligible.")
+    counted_uptime_shortfalls = serializers.IntegerField(
+        source="counted_shortfalls",
+        help_text="Items whose month fell below their uptime guarantee, where that counts toward "
+        "termination.",
+    )
+    termination_threshold = serializers.IntegerField(
+        help_text="More counted failures (counted misses plus counted uptime shortfalls) than this: eligible."
+    )
     termination_eligible = serializers.BooleanField()
     eligible_since = serializers.DateTimeField(allow_null=True)
     vouchers_total = MoneyField("vouchers_total")

@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from helpdesk.models import Account
-from sla.models import ExclusionKind, Miss, Plan
+from sla.models import ExclusionKind, Miss, Plan, UptimeShortfall
 
 AMOUNT = {"max_digits": 15, "decimal_places": 3}
 
@@ -110,12 +110,32 @@ class DecisionReason(models.TextChoices):
     OTHER = "other", "Other"
 
 
-class Claim(models.Model):
-    """A customer's application for compensation for one miss. One per miss."""
+class ClaimGround(models.TextChoices):
+    """What a claim is for: a missed response-time deadline, or an item's month below its guarantee."""
 
-    miss = models.OneToOneField(Miss, on_delete=models.PROTECT, related_name="claim")
+    MISS = "miss", "Missed deadline"
+    UPTIME = "uptime", "Uptime shortfall"
+
+
+class Claim(models.Model):
+    """A customer's application for compensation: for one miss, or for one uptime shortfall.
+
+    Exactly one of the two is set (a database constraint), and each can be claimed once.
+    """
+
+    miss = models.OneToOneField(Miss, null=True, blank=True, on_delete=models.PROTECT, related_name="claim")
+    shortfall = models.OneToOneField(
+        UptimeShortfall,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="claim",
+        help_text="The item's month below its uptime guarantee, when the claim is for that.",
+    )
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="claims")
-    month = models.CharField(max_length=7, help_text="The miss's month: whose fee and cap apply.")
+    month = models.CharField(
+        max_length=7, help_text="The miss's or shortfall's month: whose fee and cap apply."
+    )
     status = models.CharField(max_length=16, choices=ClaimStatus.choices, default=ClaimStatus.PENDING)
     note = models.TextField(blank=True, max_length=2000, help_text="What the customer added.")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -134,6 +154,11 @@ class Claim(models.Model):
             models.Index(fields=["account", "month"], name="claim_account_month"),
         ]
         constraints = [
+            models.CheckConstraint(
+                condition=(Q(miss__isnull=False) & Q(shortfall__isnull=True))
+                | (Q(miss__isnull=True) & Q(shortfall__isnull=False)),
+                name="claim_one_ground",
+            ),
             models.CheckConstraint(condition=Q(status__in=ClaimStatus.values), name="claim_status_valid"),
             models.CheckConstraint(
                 condition=(Q(status=ClaimStatus.PENDING) & Q(decided_at__isnull=True))
@@ -151,7 +176,24 @@ class Claim(models.Model):
         ]
 
     def __str__(self) -> str:
+        if self.shortfall_id:
+            return f"Claim {self.pk} on uptime shortfall {self.shortfall_id} ({self.status})"
         return f"Claim {self.pk} on miss {self.miss_id} ({self.status})"
+
+    @property
+    def ground(self) -> str:
+        return ClaimGround.UPTIME if self.shortfall_id else ClaimGround.MISS
+
+    @property
+    def subject(self) -> str:
+        """What the claim is for, in words (emails, invoice lines); needs its miss or shortfall loaded."""
+        if self.shortfall_id:
+            shortfall = self.shortfall
+            return (
+                f"uptime of {shortfall.item.name} in {shortfall.month}: {shortfall.uptime_percent:.4f}% "
+                f"against a {shortfall.guarantee_percent.normalize():f}% guarantee"
+            )
+        return f"missed Work Started deadline on ticket #{self.miss.ticket_id}"
 
 
 class Invoice(models.Model):
@@ -237,7 +279,7 @@ class Voucher(models.Model):
 
     claim = models.OneToOneField(Claim, on_delete=models.PROTECT, related_name="voucher")
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="vouchers")
-    month = models.CharField(max_length=7, help_text="The miss's month: the fee and cap it counts against.")
+    month = models.CharField(max_length=7, help_text="The claim's month: the fee and cap it counts against.")
     amount = models.DecimalField(**AMOUNT)
     requested_amount = models.DecimalField(
         **AMOUNT, help_text="The plan's percent of the fee, before the cap."

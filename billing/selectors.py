@@ -12,6 +12,7 @@ from billing import money
 from billing.models import (
     AccountMonth,
     Claim,
+    ClaimGround,
     ClaimStatus,
     Invoice,
     InvoiceLine,
@@ -22,13 +23,17 @@ from billing.models import (
 from billing.services.months import claim_window_end, support_today, terms_for
 from helpdesk import access
 from helpdesk.models import Account, TicketEvent, User
-from sla.models import ExclusionPeriod, Miss
+from sla.models import Downtime, ExclusionPeriod, Miss, UptimeShortfall
+from sla.months import month_bounds
+from sla.uptime_selectors import counted_shortfalls
 
 CLAIM_LIST_RELATED = (
     "miss",
     "miss__ticket",
     "miss__exclusion_period",
     "miss__voided_by",
+    "shortfall",
+    "shortfall__item",
     "account",
     "voucher",
     "created_by",
@@ -54,6 +59,8 @@ def claims_for(
     account: int | None = None,
     miss: int | None = None,
     ticket: int | None = None,
+    uptime_shortfall: int | None = None,
+    ground: str = "",
 ) -> QuerySet[Claim]:
     """The claims the user may see, each with `in_arrears` (its account has an overdue unpaid invoice).
 
@@ -70,6 +77,10 @@ def claims_for(
         claims = claims.filter(miss_id=miss)
     if ticket is not None:
         claims = claims.filter(miss__ticket_id=ticket)
+    if uptime_shortfall is not None:
+        claims = claims.filter(shortfall_id=uptime_shortfall)
+    if ground:
+        claims = claims.filter(shortfall__isnull=ground != ClaimGround.UPTIME)
     order = ("created_at", "id") if status == ClaimStatus.PENDING else ("-created_at", "-id")
     return (
         claims.select_related(*CLAIM_LIST_RELATED)
@@ -105,7 +116,7 @@ def proposed_reason(claim: Claim) -> str | None:
     if getattr(claim, "in_arrears", False):
         return "account_in_arrears"
     miss = claim.miss
-    if not miss.counted and not miss.voided and miss.exclusion_period_id:
+    if miss is not None and not miss.counted and not miss.voided and miss.exclusion_period_id:
         return miss.exclusion_period.kind
     return None
 
@@ -113,6 +124,38 @@ def proposed_reason(claim: Claim) -> str | None:
 def claimable_misses(*, user: User) -> QuerySet[Miss]:
     """Misses a user may open a claim on (their own account's)."""
     return access.misses_visible_to(user) if access.may_open_claims(user) else Miss.objects.none()
+
+
+def claimable_shortfalls(*, user: User) -> QuerySet[UptimeShortfall]:
+    """Uptime shortfalls a user may open a claim on (their own account's)."""
+    if not access.may_open_claims(user):
+        return UptimeShortfall.objects.none()
+    return access.shortfalls_visible_to(user)
+
+
+def month_shortfalls(*, account: Account, month: str) -> QuerySet[UptimeShortfall]:
+    """The month's uptime shortfalls (still below guarantee), with their item, claim and voucher."""
+    return (
+        UptimeShortfall.objects.filter(account=account, month=month, active=True)
+        .select_related("item", "claim", "claim__voucher")
+        .order_by("item__name", "id")
+    )
+
+
+def shortfall_claim_state(
+    shortfall: UptimeShortfall, *, window_months: int, now: dt.datetime
+) -> "ClaimState":
+    """Whether a shortfall (fetched with its claim) may be claimed now, as the misses' ClaimState says."""
+    try:
+        claim = shortfall.claim
+    except Claim.DoesNotExist:
+        claim = None
+    closed = now >= claim_window_end(month=shortfall.month, window_months=window_months)
+    return ClaimState(
+        claim=claim,
+        claimable=claim is None and not closed and shortfall.claimable,
+        window_closed=closed,
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -179,18 +222,29 @@ class ClaimReview:
     month: "AccountMonthSummary"
     proposed_reason: str | None
     overdue: list
+    downtimes: list = dataclasses.field(default_factory=list)
 
 
 def claim_review(*, claim: Claim, now: dt.datetime) -> ClaimReview:
-    """What a billing admin weighs: the ticket's timeline, the periods around its clock, the month so far."""
-    miss = claim.miss
-    events = list(
-        TicketEvent.objects.filter(ticket_id=miss.ticket_id).select_related("actor").order_by("at", "id")
-    )
-    periods = list(
-        ExclusionPeriod.objects.filter(
-            starts_at__lt=miss.deadline + REVIEW_MARGIN, ends_at__gt=miss.clock_started_at - REVIEW_MARGIN
+    """What a billing admin weighs: the ticket's timeline (or the item's downtime in the month),
+    the declared periods around it, the month so far, overdue invoices."""
+    events, downtimes = [], []
+    if claim.miss_id:
+        miss = claim.miss
+        events = list(
+            TicketEvent.objects.filter(ticket_id=miss.ticket_id).select_related("actor").order_by("at", "id")
         )
+        start, end = miss.clock_started_at - REVIEW_MARGIN, miss.deadline + REVIEW_MARGIN
+    else:
+        start, end = month_bounds(claim.month)
+        downtimes = list(
+            Downtime.objects.filter(item_id=claim.shortfall.item_id, starts_at__lt=end)
+            .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=start))
+            .prefetch_related("tickets")
+            .order_by("starts_at", "id")
+        )
+    periods = list(
+        ExclusionPeriod.objects.filter(starts_at__lt=end, ends_at__gt=start)
         .filter(Q(account__isnull=True) | Q(account_id=claim.account_id))
         .order_by("starts_at", "id")
     )
@@ -204,20 +258,35 @@ def claim_review(*, claim: Claim, now: dt.datetime) -> ClaimReview:
         month=account_month_summary(account=claim.account, month=claim.month),
         proposed_reason=proposed_reason(claim),
         overdue=overdue,
+        downtimes=downtimes,
     )
 
 
 # --- vouchers and invoices ---------------------------------------------------------------------
 
 
-def vouchers_issued(*, account_id: int, month: str) -> Decimal:
+def vouchers_issued(*, account_id: int, month: str, ground: str | None = None) -> Decimal:
     """What the vouchers of an account's month add up to: the part of its cap already used.
 
-    Also what settings.UPTIME_VOUCHERS_ISSUED_READER may name ("billing.selectors.vouchers_issued")
-    for uptime credits that share the month's cap.
+    `ground` ("miss" or "uptime") counts only the vouchers of claims of that kind: a cap
+    that uptime credits do not share is used by response-time vouchers alone, and the other
+    way round; without it every voucher counts (a shared cap).
     """
-    total = Voucher.objects.filter(account_id=account_id, month=month).aggregate(total=Sum("amount"))["total"]
+    vouchers = Voucher.objects.filter(account_id=account_id, month=month)
+    if ground == ClaimGround.MISS:
+        vouchers = vouchers.filter(claim__shortfall__isnull=True)
+    elif ground == ClaimGround.UPTIME:
+        vouchers = vouchers.filter(claim__shortfall__isnull=False)
+    total = vouchers.aggregate(total=Sum("amount"))["total"]
     return total or money.ZERO
+
+
+def response_time_vouchers_issued(*, account_id: int, month: str) -> Decimal:
+    """The response-time vouchers of a month: what settings.UPTIME_VOUCHERS_ISSUED_READER names.
+
+    The uptime assessment takes these from the shared cap to show what a shortfall may still earn.
+    """
+    return vouchers_issued(account_id=account_id, month=month, ground=ClaimGround.MISS)
 
 
 def vouchers_for(
@@ -287,6 +356,7 @@ class AccountMonthSummary:
     currency: str
     misses: int
     counted_misses: int
+    counted_shortfalls: int
     termination_threshold: int
     termination_eligible: bool
     eligible_since: dt.datetime | None
@@ -298,6 +368,11 @@ class AccountMonthSummary:
     claims_pending: int
     claims_approved: int
     claims_denied: int
+
+    @property
+    def counted_failures(self) -> int:
+        """What termination eligibility counts: counted misses and counted uptime shortfalls."""
+        return self.counted_misses + self.counted_shortfalls
 
     @property
     def cap_used(self) -> Decimal:
@@ -315,7 +390,7 @@ class AccountMonthSummary:
 
 
 def account_month_summary(*, account: Account, month: str) -> AccountMonthSummary:
-    """The month's numbers, the same on the page and in the API. Reads only (five queries)."""
+    """The month's numbers, the same on the page and in the API. Reads only (six queries)."""
     row = AccountMonth.objects.filter(account=account, month=month).select_related("plan").first()
     if row is not None:
         terms = {
@@ -334,6 +409,7 @@ def account_month_summary(*, account: Account, month: str) -> AccountMonthSummar
         total=Count("pk"), counted=Count("pk", filter=Q(counted=True))
     )
     vouchers = vouchers_issued(account_id=account.pk, month=month)
+    shortfalls = counted_shortfalls(account_id=account.pk, month=month)
     claims = dict(
         Claim.objects.filter(account=account, month=month)
         .order_by()
@@ -349,6 +425,7 @@ def account_month_summary(*, account: Account, month: str) -> AccountMonthSummar
         currency=currency,
         misses=misses["total"],
         counted_misses=misses["counted"],
+        counted_shortfalls=shortfalls,
         termination_threshold=terms["termination_threshold"],
         termination_eligible=bool(row and row.termination_eligible),
         eligible_since=row.eligible_since if row else None,
@@ -380,7 +457,7 @@ def month_misses(*, account: Account, month: str) -> QuerySet[Miss]:
 def month_vouchers(*, account: Account, month: str) -> QuerySet[Voucher]:
     return (
         Voucher.objects.filter(account=account, month=month)
-        .select_related("claim", "claim__miss", "invoice")
+        .select_related("claim", "claim__miss", "claim__shortfall__item", "invoice")
         .order_by("issued_at", "id")
     )
 
@@ -410,10 +487,20 @@ def flagged_months(*, user: User) -> QuerySet[AccountMonth]:
         .annotate(n=Count("pk"))
         .values("n")[:1]
     )
+    shortfalls = (
+        UptimeShortfall.objects.filter(account=OuterRef("account_id"), month=OuterRef("month"), counted=True)
+        .order_by()
+        .values("account")
+        .annotate(n=Count("pk"))
+        .values("n")[:1]
+    )
     return (
         AccountMonth.objects.filter(termination_eligible=True)
         .select_related("account")
-        .annotate(counted_misses=Coalesce(Subquery(counted, output_field=IntegerField()), 0))
+        .annotate(
+            counted_misses=Coalesce(Subquery(counted, output_field=IntegerField()), 0),
+            counted_shortfalls=Coalesce(Subquery(shortfalls, output_field=IntegerField()), 0),
+        )
         .order_by("-month", "account__name", "id")
     )
 

@@ -49,7 +49,11 @@ def _claim(claim_id: int):
     from billing.models import Claim
 
     return (
-        Claim.objects.select_related("miss", "miss__ticket", "account", "voucher").filter(pk=claim_id).first()
+        Claim.objects.select_related(
+            "miss", "miss__ticket", "shortfall", "shortfall__item", "account", "voucher"
+        )
+        .filter(pk=claim_id)
+        .first()
     )
 
 
@@ -82,7 +86,11 @@ def notify_claim_decided(claim_id: int) -> int:
 def notify_voucher_issued(voucher_id: int) -> int:
     from billing.models import Voucher
 
-    voucher = Voucher.objects.select_related("claim__miss__ticket", "account").filter(pk=voucher_id).first()
+    voucher = (
+        Voucher.objects.select_related("claim__miss__ticket", "claim__shortfall__item", "account")
+        .filter(pk=voucher_id)
+        .first()
+    )
     if voucher is None:
         return 0
     return send_billing_email(

@@ -10,6 +10,11 @@ urlpatterns = [
     path("billing/claims/<int:pk>/approve/", views.claim_approve_view, name="billing_claim_approve"),
     path("billing/claims/<int:pk>/deny/", views.claim_deny_view, name="billing_claim_deny"),
     path("billing/misses/<int:miss_pk>/claim/", views.claim_new, name="billing_claim_new"),
+    path(
+        "billing/uptime-shortfalls/<int:shortfall_pk>/claim/",
+        views.claim_new_uptime,
+        name="billing_claim_new_uptime",
+    ),
     path("billing/months/", views.month_current, name="billing_month_current"),
     path("billing/months/<str:month>/", views.month_detail, name="billing_month"),
     path("billing/months/<str:month>/terminate/", views.termination_request_view, name="billing_terminate"),

@@ -26,7 +26,7 @@ from billing.forms import (
     TerminationRequestForm,
 )
 from billing.models import Claim, ClaimStatus, DecisionReason, Invoice
-from billing.services.claims import claim_approve, claim_deny, claim_open
+from billing.services.claims import claim_approve, claim_deny, claim_open, claim_open_uptime
 from billing.services.invoices import invoice_mark_paid, month_close
 from billing.services.months import current_month, month_label, shift_month, support_today
 from billing.services.terminations import termination_confirm, termination_decline, termination_request
@@ -176,6 +176,58 @@ def claim_new(request, miss_pk):
     )
 
 
+@require_http_methods(["GET", "POST"])
+@login_required
+def claim_new_uptime(request, shortfall_pk):
+    """The customer's "Claim the uptime credit" for one item's month below its guarantee."""
+    user = request.user
+    if not access.may_open_claims(user):
+        raise PermissionDenied("Compensation is applied for by the customer.")
+    shortfalls = selectors.claimable_shortfalls(user=user).select_related("item", "account", "claim")
+    shortfall = get_object_or_404(shortfalls, pk=shortfall_pk)
+    status = 200
+    if request.method == "POST":
+        form = ClaimOpenForm(request.POST)
+        if form.is_valid():
+            try:
+                claim = claim_open_uptime(
+                    shortfall=shortfall, created_by=user, note=form.cleaned_data["note"]
+                )
+            except ConflictError as exc:
+                messages.info(request, exc.message)
+                existing = Claim.objects.filter(shortfall=shortfall).first()
+                return redirect("billing_claim", pk=existing.pk) if existing else redirect("uptime")
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(
+                    request,
+                    f"Claim #{claim.pk} received. A billing admin reviews it; we email you the decision.",
+                )
+                return redirect("billing_claim", pk=claim.pk)
+        status = 400
+    else:
+        form = ClaimOpenForm()
+    summary = selectors.account_month_summary(account=shortfall.account, month=shortfall.month)
+    return render(
+        request,
+        "billing/claim_new.html",
+        {
+            "shortfall": shortfall,
+            "form": form,
+            "summary": summary,
+            "state": selectors.shortfall_claim_state(
+                shortfall, window_months=summary.claim_window_months, now=timezone.now()
+            ),
+            "expected": money.percent_of(
+                summary.monthly_fee, min(shortfall.credit_percent_requested, 100), summary.currency
+            ),
+            "window_closes": month_label(shift_month(shortfall.month, summary.claim_window_months)),
+        },
+        status=status,
+    )
+
+
 def _decidable(request, pk) -> Claim:
     claim = selectors.claim_for(user=request.user, pk=pk, now=timezone.now())
     if not access.may_decide_claims(request.user):
@@ -242,6 +294,11 @@ def _month_page(request, *, account, month, status=200, termination_form=None):
     states = selectors.month_claim_states(user=user, misses=misses, summary=summary, now=now)
     for miss in misses:
         miss.state = states.get(miss.pk)
+    shortfalls = list(selectors.month_shortfalls(account=account, month=month))
+    for shortfall in shortfalls:
+        shortfall.state = selectors.shortfall_claim_state(
+            shortfall, window_months=summary.claim_window_months, now=now
+        )
     termination = selectors.open_termination(account=account)
     customer = access.may_request_termination(user, account)
     return render(
@@ -256,6 +313,7 @@ def _month_page(request, *, account, month, status=200, termination_form=None):
             "summary": summary,
             "misses": misses,
             "counted": [miss for miss in misses if miss.counted],
+            "shortfalls": shortfalls,
             "vouchers": selectors.month_vouchers(account=account, month=month),
             "invoice": selectors.month_invoice(account=account, month=month),
             "termination": termination,

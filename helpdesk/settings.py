@@ -310,8 +310,10 @@ UPTIME_CREDIT_CAP_PERCENT = "50"
 UPTIME_SHARES_VOUCHER_CAP = False
 UPTIME_COUNTS_TOWARD_TERMINATION = True
 # Dotted path to a callable(account_id, month) -> Decimal: the response-time vouchers a month has
-# issued, for terms that share the month's cap. Empty: none are known (billing provides it).
-UPTIME_VOUCHERS_ISSUED_READER = env.str("UPTIME_VOUCHERS_ISSUED_READER", default="")
+# issued, for terms that share the month's cap. Empty: none are known. Billing provides it.
+UPTIME_VOUCHERS_ISSUED_READER = env.str(
+    "UPTIME_VOUCHERS_ISSUED_READER", default="billing.selectors.response_time_vouchers_issued"
+)
 # The probe: every item once a minute, each check bounded, a bounded number at once.
 UPTIME_PROBE_SECONDS = env.float("UPTIME_PROBE_SECONDS", default=60.0)
 UPTIME_PROBE_TIMEOUT = env.float("UPTIME_PROBE_TIMEOUT", default=5.0)

@@ -319,7 +319,8 @@ def uptime_item(request, pk):
         end = downtime.ends_at or now
         downtime.duration_text = _minutes_text((end - downtime.starts_at).total_seconds() / 60)
     windows = selectors.maintenance_windows_for(user=user, item=item).filter(ends_at__gt=since)[:20]
-    shortfalls = selectors.shortfalls_for(user=user, item=item.pk, active=True)[:12]
+    # Each with billing's claim on it, if any (the reverse of Claim.shortfall; named only here).
+    shortfalls = selectors.shortfalls_for(user=user, item=item.pk, active=True).select_related("claim")[:12]
     counted_days = [d for d in days if not d.future]
     ninety = uptime.uptime_percent(
         sum(d.counted_minutes for d in counted_days), sum(d.downtime_minutes for d in counted_days)
@@ -341,6 +342,7 @@ def uptime_item(request, pk):
         "shortfalls": shortfalls,
         "now": now,
         "staff": access.is_staff(user),
+        "may_claim": access.may_open_claims(user),
         "edit_form": edit_form,
     }, status=status)
 

@@ -1,9 +1,13 @@
-"""Claims and vouchers: a customer applies for one miss, a billing admin approves or denies.
+"""Claims and vouchers: a customer applies for one miss or one uptime shortfall, a billing admin decides.
 
-Approval issues one voucher of the plan's percent of the miss month's fee, cut so that the
-month's vouchers never pass its cap. The claim row is locked before it is decided and the
-voucher is unique per claim, so a second approval (a retry, a double click, a second
-admin at the same instant) is a 409, never a second voucher.
+Approval of a miss's claim issues one voucher of the plan's percent of the miss month's
+fee, cut so that the month's vouchers never pass its cap. Approval of an uptime claim
+issues the sliding scale's credit, cut to what the month's uptime cap has left and, where
+the plan's uptime terms share the cap, to what the month's voucher cap has left too (when
+they do not share it, uptime vouchers do not use the response-time cap either). The claim
+row is locked before it is decided, the month's row before any cap is read, and the
+voucher is unique per claim, so a second approval (a retry, a double click, a second admin
+at the same instant) is a 409, never a second voucher.
 """
 
 import datetime as dt
@@ -12,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from billing import money
-from billing.models import Claim, ClaimStatus, DecisionReason, Voucher
+from billing.models import Claim, ClaimGround, ClaimStatus, DecisionReason, Voucher
 from billing.selectors import vouchers_issued
 from billing.services.events import billing_event
 from billing.services.months import (
@@ -27,8 +31,10 @@ from helpdesk.models import User
 from helpdesk.services.errors import ConflictError, ValidationError, field_error
 from helpdesk.services.events import event_record
 from helpdesk.services.validation import clean_text
-from sla.models import Miss
+from sla import uptime
+from sla.models import Miss, UptimeShortfall
 from sla.tasks import send_safely
+from sla.uptime_selectors import terms_for_accounts
 
 NOTE_MAX = 2000
 
@@ -103,9 +109,96 @@ def claim_open(*, miss: Miss, created_by: User, note: str = "", now: dt.datetime
     return claim
 
 
+def _already_claimed_uptime(shortfall: UptimeShortfall) -> ConflictError:
+    return ConflictError(
+        f"The uptime shortfall of {shortfall.item.name} in {month_label(shortfall.month)} "
+        "already has a claim.",
+        code="already_claimed",
+    )
+
+
+@transaction.atomic
+def claim_open_uptime(
+    *, shortfall: UptimeShortfall, created_by: User, note: str = "", now: dt.datetime | None = None
+) -> Claim:
+    """Apply for the credit of one item's month below its guarantee.
+
+    Refused: another account's shortfall, a month still running (its credit may still
+    grow), a month lifted back to its guarantee or with nothing to credit, a claim window
+    that has closed, a shortfall already claimed.
+    """
+    now = now or timezone.now()
+    access.require(access.may_open_claims(created_by), "Compensation is applied for by the customer.")
+    errors: dict[str, list] = {}
+    note = clean_text(note, field="note", max_length=NOTE_MAX, errors=errors, required=False)
+    if errors:
+        raise ValidationError(errors)
+    # Locked: a reassessment of the month waits for this claim, or the reverse.
+    shortfall = (
+        UptimeShortfall.objects.select_for_update()
+        .select_related("account", "account__plan", "item")
+        .get(pk=shortfall.pk)
+    )
+    if shortfall.account_id != created_by.account_id:
+        raise field_error("uptime_shortfall", "This shortfall is not on your account.", code="not_yours")
+    if Claim.objects.filter(shortfall=shortfall).exists():
+        raise _already_claimed_uptime(shortfall)
+    if not shortfall.active:
+        raise field_error(
+            "uptime_shortfall",
+            f"{shortfall.item.name} is no longer below its guarantee in {month_label(shortfall.month)}.",
+            code="not_claimable",
+        )
+    if not shortfall.final:
+        raise field_error(
+            "uptime_shortfall",
+            f"{month_label(shortfall.month)} has not ended: its uptime credit is claimed once "
+            "the month is over.",
+            code="month_running",
+        )
+    if shortfall.credit_amount_requested <= 0:
+        raise field_error(
+            "uptime_shortfall", "This shortfall earns no credit on the plan's scale.", code="not_claimable"
+        )
+    terms = account_month(account=shortfall.account, month=shortfall.month)
+    if now >= claim_window_end(month=shortfall.month, window_months=terms.claim_window_months):
+        last = month_label(shift_month(shortfall.month, terms.claim_window_months))
+        raise field_error(
+            "uptime_shortfall",
+            f"The claim window for this shortfall closed at the end of {last}.",
+            code="window_closed",
+        )
+    try:
+        with transaction.atomic():
+            claim = Claim.objects.create(
+                shortfall=shortfall,
+                account_id=shortfall.account_id,
+                month=shortfall.month,
+                note=note,
+                created_by=created_by,
+                created_at=now,
+            )
+    except IntegrityError as exc:
+        raise _already_claimed_uptime(shortfall) from exc
+    billing_event(
+        code="claim_opened",
+        at=now,
+        actor=created_by,
+        account_id=shortfall.account_id,
+        month=shortfall.month,
+        claim=claim,
+        uptime_shortfall=shortfall.pk,
+        item=shortfall.item_id,
+    )
+    _notify("notify_claim_received", claim.pk)
+    return claim
+
+
 def _locked_pending(claim: Claim) -> Claim:
     claim = (
-        Claim.objects.select_for_update().select_related("miss", "miss__ticket", "account").get(pk=claim.pk)
+        Claim.objects.select_for_update(of=("self",))  # its miss or shortfall is an outer join
+        .select_related("miss", "miss__ticket", "shortfall", "shortfall__item", "account")
+        .get(pk=claim.pk)
     )
     if claim.status != ClaimStatus.PENDING:
         raise ConflictError(
@@ -116,28 +209,66 @@ def _locked_pending(claim: Claim) -> Claim:
     return claim
 
 
-@transaction.atomic
-def claim_approve(*, claim: Claim, actor: User, now: dt.datetime | None = None) -> Claim:
-    """Approve the claim and issue its voucher, capped so the month stays within its cap."""
-    now = now or timezone.now()
-    access.require(access.may_decide_claims(actor), "Only billing admins decide claims.")
-    claim = _locked_pending(claim)
+def _shares_cap(account_id: int) -> bool:
+    """Whether the account's plan lets uptime credits and response-time vouchers share the month's cap."""
+    return terms_for_accounts([account_id])[account_id].shares_voucher_cap
+
+
+def _miss_voucher(claim: Claim, terms) -> money.VoucherAmount:
+    """The plan's percent of the fee, within what the month's voucher cap has left."""
     miss = claim.miss
     if not miss.counted and not miss.voided:
         raise ConflictError(
             f"The miss is excluded now ({miss.excluded_reason}): deny the claim with that reason.",
             code="miss_excluded",
         )
-    # The month's row is the lock every voucher of the month takes before reading the cap.
-    terms = account_month_locked(account=claim.account, month=claim.month)
-    issued = vouchers_issued(account_id=claim.account_id, month=claim.month)
-    amount = money.voucher_amount(
+    # Uptime vouchers use this cap only where the plan says the two share it.
+    ground = None if _shares_cap(claim.account_id) else ClaimGround.MISS
+    issued = vouchers_issued(account_id=claim.account_id, month=claim.month, ground=ground)
+    return money.voucher_amount(
         fee=terms.monthly_fee,
         voucher_percent=terms.voucher_percent,
         cap_percent=terms.monthly_cap_percent,
         issued=issued,
         currency=terms.currency,
     )
+
+
+def _uptime_voucher(claim: Claim, terms) -> money.VoucherAmount:
+    """The sliding scale's percent of the month's fee, within the uptime cap (and the shared cap)."""
+    shortfall = claim.shortfall
+    if not shortfall.active:
+        raise ConflictError(
+            f"{shortfall.item.name} is no longer below its guarantee in {month_label(claim.month)} "
+            "(its downtime was corrected): deny the claim.",
+            code="shortfall_lifted",
+        )
+    uptime_terms = terms_for_accounts([claim.account_id])[claim.account_id]
+    fee, currency = terms.monthly_fee, terms.currency
+    requested = money.percent_of(fee, min(shortfall.credit_percent_requested, uptime.HUNDRED), currency)
+    uptime_cap = money.percent_of(fee, uptime_terms.cap_percent, currency)
+    uptime_left = uptime_cap - vouchers_issued(
+        account_id=claim.account_id, month=claim.month, ground=ClaimGround.UPTIME
+    )
+    month_left = None
+    if uptime_terms.shares_voucher_cap:
+        month_cap = money.monthly_cap(fee=fee, cap_percent=terms.monthly_cap_percent, currency=currency)
+        month_left = month_cap - vouchers_issued(account_id=claim.account_id, month=claim.month)
+    amount, capped = uptime.credit_within_caps(
+        requested=requested, uptime_cap_left=uptime_left, month_cap_left=month_left, currency=currency
+    )
+    return money.VoucherAmount(amount=amount, requested=requested, capped=capped)
+
+
+@transaction.atomic
+def claim_approve(*, claim: Claim, actor: User, now: dt.datetime | None = None) -> Claim:
+    """Approve the claim and issue its voucher, capped so the month stays within its caps."""
+    now = now or timezone.now()
+    access.require(access.may_decide_claims(actor), "Only billing admins decide claims.")
+    claim = _locked_pending(claim)
+    # The month's row is the lock every voucher of the month takes before reading a cap.
+    terms = account_month_locked(account=claim.account, month=claim.month)
+    amount = _uptime_voucher(claim, terms) if claim.shortfall_id else _miss_voucher(claim, terms)
     claim.status = ClaimStatus.APPROVED
     claim.decided_by, claim.decided_at = actor, now
     claim.save(update_fields=["status", "decided_by", "decided_at"])
@@ -152,17 +283,18 @@ def claim_approve(*, claim: Claim, actor: User, now: dt.datetime | None = None) 
         issued_at=now,
     )
     shown = money.format_amount(amount.amount, terms.currency)
-    event_record(
-        ticket=miss.ticket,
-        code="claim_approved",
-        actor=actor,
-        at=now,
-        claim=claim.pk,
-        voucher=voucher.pk,
-        amount=shown,
-        currency=terms.currency,
-        capped=amount.capped,
-    )
+    if claim.miss_id:
+        event_record(
+            ticket=claim.miss.ticket,
+            code="claim_approved",
+            actor=actor,
+            at=now,
+            claim=claim.pk,
+            voucher=voucher.pk,
+            amount=shown,
+            currency=terms.currency,
+            capped=amount.capped,
+        )
     billing_event(
         code="claim_approved",
         at=now,
@@ -209,14 +341,15 @@ def claim_deny(
     claim.decided_by, claim.decided_at = actor, now
     claim.decision_reason, claim.decision_note = reason, note
     claim.save(update_fields=["status", "decided_by", "decided_at", "decision_reason", "decision_note"])
-    event_record(
-        ticket=claim.miss.ticket,
-        code="claim_denied",
-        actor=actor,
-        at=now,
-        claim=claim.pk,
-        reason=claim.get_decision_reason_display(),
-    )
+    if claim.miss_id:
+        event_record(
+            ticket=claim.miss.ticket,
+            code="claim_denied",
+            actor=actor,
+            at=now,
+            claim=claim.pk,
+            reason=claim.get_decision_reason_display(),
+        )
     billing_event(
         code="claim_denied",
         at=now,

@@ -152,6 +152,19 @@ def _month_terms(*, month: str, accounts: list[Account]) -> dict[int, AccountMon
     return months
 
 
+def _credit_description(voucher: Voucher) -> str:
+    """An invoice's words for a voucher (annotated with its ticket or its uptime item by _issue)."""
+    if voucher.ticket_id is None:
+        return (
+            f"Voucher #{voucher.pk}: uptime of {voucher.item_name} below guarantee "
+            f"({month_label(voucher.month)})"
+        )
+    return (
+        f"Voucher #{voucher.pk}: missed Work Started deadline on ticket "
+        f"#{voucher.ticket_id} ({month_label(voucher.month)})"
+    )
+
+
 def _issue(*, month: str, accounts: list[Account], now: dt.datetime) -> None:
     """Invoices, lines, credited vouchers and events for a batch: a fixed number of queries."""
     months = _month_terms(month=month, accounts=accounts)
@@ -160,7 +173,7 @@ def _issue(*, month: str, accounts: list[Account], now: dt.datetime) -> None:
         Voucher.objects.filter(
             account_id__in=[a.pk for a in accounts], invoice__isnull=True, issued_at__lt=now
         )
-        .annotate(ticket_id=F("claim__miss__ticket_id"))
+        .annotate(ticket_id=F("claim__miss__ticket_id"), item_name=F("claim__shortfall__item__name"))
         .only("pk", "account_id", "month", "amount", "currency")
         .order_by("account_id", "issued_at", "id")
     ):
@@ -242,10 +255,7 @@ def _lines(*, invoice: Invoice, account: Account, vouchers: list[Voucher]) -> li
                 position=len(lines),
                 kind=InvoiceLineKind.VOUCHER_CREDIT,
                 voucher=voucher,
-                description=(
-                    f"Voucher #{voucher.pk}: missed Work Started deadline on ticket "
-                    f"#{voucher.ticket_id} ({month_label(voucher.month)})"
-                ),
+                description=_credit_description(voucher)[:200],
                 amount=-money.quantize(voucher.amount, currency),
             )
         )

@@ -21,6 +21,7 @@ from helpdesk.services.errors import field_error
 from sla.models import Miss
 from sla.months import month_bounds, month_of, support_zone
 from sla.selectors import is_month
+from sla.uptime_selectors import counted_failures, counted_shortfalls_by_account
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,12 @@ def account_month_locked(*, account: Account, month: str) -> AccountMonth:
 
 
 def counted_misses(*, account_id: int, month: str) -> int:
-    return Miss.objects.filter(account_id=account_id, month=month, counted=True).count()
+    """Every failure the month counts toward termination: counted misses and counted uptime shortfalls.
+
+    Seed 004 counts any failure to meet its service levels; a plan whose uptime terms say
+    otherwise has no counted shortfalls (sla decides that when it assesses the month).
+    """
+    return counted_failures(account_id=account_id, month=month)
 
 
 @transaction.atomic
@@ -168,6 +174,8 @@ def termination_sweep(*, month: str, now: dt.datetime | None = None) -> int:
         .annotate(n=Count("pk"))
         .values_list("account_id", "n")
     )
+    for account_id, shortfalls in counted_shortfalls_by_account(month=month).items():
+        counts[account_id] = counts.get(account_id, 0) + shortfalls
     months = {
         row.account_id: row
         for row in AccountMonth.objects.filter(month=month).only(

@@ -28,7 +28,7 @@ APRIL_1 = dt.datetime(2026, 4, 1, 0, 5, tzinfo=dt.UTC)
 CLAIM_LIST_QUERIES = 2
 VOUCHER_LIST_QUERIES = 2
 INVOICE_LIST_QUERIES = 3
-MONTH_QUERIES = 5  # the account, its month row, the misses, vouchers and claims aggregated
+MONTH_QUERIES = 6  # the account, its month row, the misses, uptime shortfalls, vouchers and claims aggregated
 
 
 def month_url(account_id, month="2026-03"):

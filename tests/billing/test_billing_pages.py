@@ -21,7 +21,8 @@ APRIL_1 = dt.datetime(2026, 4, 1, 0, 5, tzinfo=dt.UTC)
 CLAIMS_PAGE_QUERIES = 4  # + count, page of claims with everything joined
 INVOICES_PAGE_QUERIES = 5  # + count, page, prefetched lines
 MONTH_PAGE_QUERIES = (
-    12  # + account, summary (4), misses with claims, termination, invoice, vouchers; base's account
+    14  # + account, summary (5), misses with claims, uptime shortfalls with claims, termination, invoice,
+    # vouchers; base's account
 )
 CUSTOMER_MISSES_PAGE_QUERIES = 8  # sla's 4 and base's account + the page's claims and claim windows (3)
 
