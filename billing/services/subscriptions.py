@@ -11,7 +11,7 @@ from billing.services.events import billing_event
 from billing.services.months import month_label, shift_month, termination_reassess, terms_for
 from helpdesk import access
 from helpdesk.models import Account, User
-from helpdesk.services.accounts import _clean_currency, _clean_fee, _clean_plan, account_update
+from helpdesk.services.accounts import account_update, clean_currency, clean_fee, clean_plan
 from helpdesk.services.errors import ValidationError
 from helpdesk.services.validation import clean_text
 from sla.models import Plan
@@ -31,9 +31,9 @@ def _validate(*, starts_on, plan, monthly_fee, currency, note) -> dict:
     elif not EARLIEST <= starts_on <= LATEST:
         errors.setdefault("starts_on", []).append("Out of range: from 2000-01-01 to 2100-12-01.")
     fields = {
-        "plan": _clean_plan(plan, errors),
-        "monthly_fee": _clean_fee(monthly_fee, errors),
-        "currency": _clean_currency(currency, errors),
+        "plan": clean_plan(plan, errors),
+        "monthly_fee": clean_fee(monthly_fee, errors),
+        "currency": clean_currency(currency, errors),
         "note": clean_text(note, field="note", max_length=200, errors=errors, required=False),
     }
     if errors:

@@ -40,7 +40,7 @@ def _clean_line(value, *, field: str, max_length: int, errors: dict, required: b
     return value
 
 
-def _clean_fee(value, errors: dict) -> Decimal | None:
+def clean_fee(value, errors: dict) -> Decimal | None:
     if isinstance(value, int) and not isinstance(value, bool):
         value = Decimal(value)
     if (
@@ -57,7 +57,7 @@ def _clean_fee(value, errors: dict) -> Decimal | None:
     return value.quantize(Decimal("0.01"))
 
 
-def _clean_currency(value, errors: dict) -> str:
+def clean_currency(value, errors: dict) -> str:
     if not isinstance(value, str) or not CURRENCY_CODE.fullmatch(value):
         _add(errors, "currency", "Must be a three-letter ISO 4217 code in capitals, e.g. USD.")
         return ""
@@ -73,7 +73,7 @@ def _clean_account_name(value, errors: dict, *, exclude_pk: int | None = None) -
     return name
 
 
-def _clean_plan(value, errors: dict) -> Plan | None:
+def clean_plan(value, errors: dict) -> Plan | None:
     if not isinstance(value, Plan):
         _add(errors, "plan", "Must be a plan.")
         return None
@@ -102,9 +102,9 @@ def account_create(
     errors: dict[str, list] = {}
     account = Account(
         name=_clean_account_name(name, errors),
-        plan=_clean_plan(plan, errors),
-        monthly_fee=_clean_fee(monthly_fee, errors),
-        currency=_clean_currency(currency, errors),
+        plan=clean_plan(plan, errors),
+        monthly_fee=clean_fee(monthly_fee, errors),
+        currency=clean_currency(currency, errors),
         is_active=_clean_flag(is_active, "is_active", errors),
     )
     if errors:
@@ -130,11 +130,11 @@ def account_update(
     if name is not UNSET:
         changes["name"] = _clean_account_name(name, errors, exclude_pk=locked.pk)
     if plan is not UNSET:
-        changes["plan"] = _clean_plan(plan, errors)
+        changes["plan"] = clean_plan(plan, errors)
     if monthly_fee is not UNSET:
-        changes["monthly_fee"] = _clean_fee(monthly_fee, errors)
+        changes["monthly_fee"] = clean_fee(monthly_fee, errors)
     if currency is not UNSET:
-        changes["currency"] = _clean_currency(currency, errors)
+        changes["currency"] = clean_currency(currency, errors)
     if is_active is not UNSET:
         changes["is_active"] = _clean_flag(is_active, "is_active", errors)
     if errors:
