@@ -7,6 +7,7 @@ Durations are whole seconds; percentages and money are decimal strings.
 """
 from decimal import ROUND_DOWN, Decimal
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
@@ -324,6 +325,9 @@ class UptimeShortfallSerializer(serializers.ModelSerializer):
     credit_amount = serializers.SerializerMethodField(help_text="After every cap; decimal string.")
     credit_amount_requested = serializers.SerializerMethodField(help_text="What the tiers give, before caps.")
     monthly_fee = serializers.SerializerMethodField()
+    claim = serializers.SerializerMethodField(
+        help_text="The claim on this shortfall (POST /api/v1/claims/ {uptime_shortfall}), else null."
+    )
 
     class Meta:
         model = UptimeShortfall
@@ -332,9 +336,16 @@ class UptimeShortfallSerializer(serializers.ModelSerializer):
             "guarantee_percent", "uptime_percent", "counted_seconds", "downtime_seconds",
             "permitted_downtime_seconds", "excess_seconds", "started_hours", "credit_percent_requested",
             "credit_percent", "credit_amount_requested", "credit_amount", "monthly_fee", "currency", "capped",
-            "shares_voucher_cap", "assessed_at",
+            "shares_voucher_cap", "assessed_at", "claim",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_claim(self, row) -> int | None:
+        try:  # the reverse of billing's Claim.shortfall, joined by the viewset; sla never imports billing
+            return row.claim.pk
+        except ObjectDoesNotExist:
+            return None
 
     @extend_schema_field(OpenApiTypes.INT)
     def get_counted_seconds(self, row) -> int:
@@ -393,10 +404,11 @@ class UptimeShortfallViewSet(PledgeAPIMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         if self.action != "list":
-            return selectors.shortfalls_for(user=self.request.user)
+            return selectors.shortfalls_for(user=self.request.user).select_related("claim")
         filters = _ShortfallFilter(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
-        return selectors.shortfalls_for(user=self.request.user, **filters.validated_data)
+        shortfalls = selectors.shortfalls_for(user=self.request.user, **filters.validated_data)
+        return shortfalls.select_related("claim")
 
     @extend_schema(request=_AssessSerializer, responses=AssessSummarySerializer)
     @action(detail=False, methods=["post"], permission_classes=[IsAuthenticated, MayAssessUptime])

@@ -441,3 +441,13 @@ def test_another_customer_cannot_see_the_uptime_claim(client, customer, other_cu
     claim = claim_open_uptime(shortfall=shortfall, created_by=customer, now=APRIL)
 
     assert page_client(client, other_customer).get(f"/billing/claims/{claim.pk}/").status_code == 404
+
+
+def test_the_uptime_api_names_the_claim_on_a_shortfall(api, customer, shortfall, april):
+    url = f"/api/v1/uptime/shortfalls/{shortfall.pk}/"
+    assert api(customer).get(url).json()["claim"] is None
+
+    claim = claim_open_uptime(shortfall=shortfall, created_by=customer, now=APRIL)
+    assert api(customer).get(url).json()["claim"] == claim.pk
+    listed = api(customer).get("/api/v1/uptime/shortfalls/").json()["results"]
+    assert [(row["id"], row["claim"]) for row in listed] == [(shortfall.pk, claim.pk)]
