@@ -129,6 +129,28 @@ def claim_detail(request, pk):
     return _claim_page(request, selectors.claim_for(user=request.user, pk=pk, now=timezone.now()))
 
 
+def _open_claim(request, open_claim, existing, fallback: str) -> tuple[ClaimOpenForm, HttpResponse | None]:
+    """Handle a claim form: on success (or a claim made meanwhile) the redirect to it, else the form."""
+    if request.method != "POST":
+        return ClaimOpenForm(), None
+    form = ClaimOpenForm(request.POST)
+    if form.is_valid():
+        try:
+            claim = open_claim(form.cleaned_data["note"])
+        except ConflictError as exc:
+            messages.info(request, exc.message)
+            claim = existing.first()
+            return form, redirect("billing_claim", pk=claim.pk) if claim else redirect(fallback)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request, f"Claim #{claim.pk} received. A billing admin reviews it; we email you the decision."
+            )
+            return form, redirect("billing_claim", pk=claim.pk)
+    return form, None
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 def claim_new(request, miss_pk):
@@ -138,27 +160,14 @@ def claim_new(request, miss_pk):
         raise PermissionDenied("Compensation is applied for by the customer.")
     misses = selectors.claimable_misses(user=user).select_related("ticket", "account", "voided_by")
     miss = get_object_or_404(misses, pk=miss_pk)
-    status = 200
-    if request.method == "POST":
-        form = ClaimOpenForm(request.POST)
-        if form.is_valid():
-            try:
-                claim = claim_open(miss=miss, created_by=user, note=form.cleaned_data["note"])
-            except ConflictError as exc:
-                messages.info(request, exc.message)
-                existing = Claim.objects.filter(miss=miss).first()
-                return redirect("billing_claim", pk=existing.pk) if existing else redirect("misses")
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(
-                    request,
-                    f"Claim #{claim.pk} received. A billing admin reviews it; we email you the decision.",
-                )
-                return redirect("billing_claim", pk=claim.pk)
-        status = 400
-    else:
-        form = ClaimOpenForm()
+    form, done = _open_claim(
+        request,
+        lambda note: claim_open(miss=miss, created_by=user, note=note),
+        Claim.objects.filter(miss=miss),
+        "misses",
+    )
+    if done:
+        return done
     summary = selectors.account_month_summary(account=miss.account, month=miss.month)
     states = selectors.claim_states(user=user, misses=[miss], now=timezone.now())
     return render(
@@ -172,7 +181,7 @@ def claim_new(request, miss_pk):
             "expected": money.percent_of(summary.monthly_fee, summary.voucher_percent, summary.currency),
             "window_closes": month_label(shift_month(miss.month, summary.claim_window_months)),
         },
-        status=status,
+        status=400 if form.is_bound else 200,
     )
 
 
@@ -185,29 +194,14 @@ def claim_new_uptime(request, shortfall_pk):
         raise PermissionDenied("Compensation is applied for by the customer.")
     shortfalls = selectors.claimable_shortfalls(user=user).select_related("item", "account", "claim")
     shortfall = get_object_or_404(shortfalls, pk=shortfall_pk)
-    status = 200
-    if request.method == "POST":
-        form = ClaimOpenForm(request.POST)
-        if form.is_valid():
-            try:
-                claim = claim_open_uptime(
-                    shortfall=shortfall, created_by=user, note=form.cleaned_data["note"]
-                )
-            except ConflictError as exc:
-                messages.info(request, exc.message)
-                existing = Claim.objects.filter(shortfall=shortfall).first()
-                return redirect("billing_claim", pk=existing.pk) if existing else redirect("uptime")
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(
-                    request,
-                    f"Claim #{claim.pk} received. A billing admin reviews it; we email you the decision.",
-                )
-                return redirect("billing_claim", pk=claim.pk)
-        status = 400
-    else:
-        form = ClaimOpenForm()
+    form, done = _open_claim(
+        request,
+        lambda note: claim_open_uptime(shortfall=shortfall, created_by=user, note=note),
+        Claim.objects.filter(shortfall=shortfall),
+        "uptime",
+    )
+    if done:
+        return done
     summary = selectors.account_month_summary(account=shortfall.account, month=shortfall.month)
     return render(
         request,
@@ -224,7 +218,7 @@ def claim_new_uptime(request, shortfall_pk):
             ),
             "window_closes": month_label(shift_month(shortfall.month, summary.claim_window_months)),
         },
-        status=status,
+        status=400 if form.is_bound else 200,
     )
 
 

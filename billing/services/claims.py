@@ -50,6 +50,34 @@ def _already_claimed(miss: Miss) -> ConflictError:
     return ConflictError(f"The miss on ticket #{miss.ticket_id} already has a claim.", code="already_claimed")
 
 
+def _clean_note(created_by: User, note: str) -> str:
+    """Only a customer opens a claim; their note is plain text within NOTE_MAX."""
+    access.require(access.may_open_claims(created_by), "Compensation is applied for by the customer.")
+    errors: dict[str, list] = {}
+    note = clean_text(note, field="note", max_length=NOTE_MAX, errors=errors, required=False)
+    if errors:
+        raise ValidationError(errors)
+    return note
+
+
+def _require_window_open(*, field: str, what: str, account, month: str, now: dt.datetime) -> None:
+    terms = account_month(account=account, month=month)
+    if now >= claim_window_end(month=month, window_months=terms.claim_window_months):
+        last = month_label(shift_month(month, terms.claim_window_months))
+        raise field_error(
+            field, f"The claim window for {what} closed at the end of {last}.", code="window_closed"
+        )
+
+
+def _create(*, already: ConflictError, **fields) -> Claim:
+    """Insert the claim; the unique miss or shortfall turns a claim made meanwhile into the 409."""
+    try:
+        with transaction.atomic():
+            return Claim.objects.create(**fields)
+    except IntegrityError as exc:
+        raise already from exc
+
+
 @transaction.atomic
 def claim_open(*, miss: Miss, created_by: User, note: str = "", now: dt.datetime | None = None) -> Claim:
     """Apply for compensation for one miss of the customer's own account.
@@ -58,11 +86,7 @@ def claim_open(*, miss: Miss, created_by: User, note: str = "", now: dt.datetime
     admin decides), a miss whose claim window has closed, a miss already claimed.
     """
     now = now or timezone.now()
-    access.require(access.may_open_claims(created_by), "Compensation is applied for by the customer.")
-    errors: dict[str, list] = {}
-    note = clean_text(note, field="note", max_length=NOTE_MAX, errors=errors, required=False)
-    if errors:
-        raise ValidationError(errors)
+    note = _clean_note(created_by, note)
     # The miss row is locked: an exclusion judging it again waits for this claim, or the reverse.
     miss = Miss.objects.select_for_update().select_related("account", "account__plan").get(pk=miss.pk)
     if miss.account_id != created_by.account_id:
@@ -75,24 +99,16 @@ def claim_open(*, miss: Miss, created_by: User, note: str = "", now: dt.datetime
             f"This miss is not counted ({miss.excluded_reason}), so it earns no compensation.",
             code="not_counted",
         )
-    terms = account_month(account=miss.account, month=miss.month)
-    if now >= claim_window_end(month=miss.month, window_months=terms.claim_window_months):
-        last = month_label(shift_month(miss.month, terms.claim_window_months))
-        raise field_error(
-            "miss", f"The claim window for this miss closed at the end of {last}.", code="window_closed"
-        )
-    try:
-        with transaction.atomic():
-            claim = Claim.objects.create(
-                miss=miss,
-                account_id=miss.account_id,
-                month=miss.month,
-                note=note,
-                created_by=created_by,
-                created_at=now,
-            )
-    except IntegrityError as exc:
-        raise _already_claimed(miss) from exc
+    _require_window_open(field="miss", what="this miss", account=miss.account, month=miss.month, now=now)
+    claim = _create(
+        already=_already_claimed(miss),
+        miss=miss,
+        account_id=miss.account_id,
+        month=miss.month,
+        note=note,
+        created_by=created_by,
+        created_at=now,
+    )
     event_record(
         ticket=miss.ticket, code="claim_opened", actor=created_by, at=now, claim=claim.pk, miss=miss.pk
     )
@@ -128,11 +144,7 @@ def claim_open_uptime(
     that has closed, a shortfall already claimed.
     """
     now = now or timezone.now()
-    access.require(access.may_open_claims(created_by), "Compensation is applied for by the customer.")
-    errors: dict[str, list] = {}
-    note = clean_text(note, field="note", max_length=NOTE_MAX, errors=errors, required=False)
-    if errors:
-        raise ValidationError(errors)
+    note = _clean_note(created_by, note)
     # Locked: a reassessment of the month waits for this claim, or the reverse.
     shortfall = (
         UptimeShortfall.objects.select_for_update()
@@ -160,26 +172,22 @@ def claim_open_uptime(
         raise field_error(
             "uptime_shortfall", "This shortfall earns no credit on the plan's scale.", code="not_claimable"
         )
-    terms = account_month(account=shortfall.account, month=shortfall.month)
-    if now >= claim_window_end(month=shortfall.month, window_months=terms.claim_window_months):
-        last = month_label(shift_month(shortfall.month, terms.claim_window_months))
-        raise field_error(
-            "uptime_shortfall",
-            f"The claim window for this shortfall closed at the end of {last}.",
-            code="window_closed",
-        )
-    try:
-        with transaction.atomic():
-            claim = Claim.objects.create(
-                shortfall=shortfall,
-                account_id=shortfall.account_id,
-                month=shortfall.month,
-                note=note,
-                created_by=created_by,
-                created_at=now,
-            )
-    except IntegrityError as exc:
-        raise _already_claimed_uptime(shortfall) from exc
+    _require_window_open(
+        field="uptime_shortfall",
+        what="this shortfall",
+        account=shortfall.account,
+        month=shortfall.month,
+        now=now,
+    )
+    claim = _create(
+        already=_already_claimed_uptime(shortfall),
+        shortfall=shortfall,
+        account_id=shortfall.account_id,
+        month=shortfall.month,
+        note=note,
+        created_by=created_by,
+        created_at=now,
+    )
     billing_event(
         code="claim_opened",
         at=now,
