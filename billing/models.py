@@ -10,6 +10,7 @@ from django.db.models import F, Q
 
 from helpdesk.models import Account
 from sla.models import ExclusionKind, Miss, Plan, UptimeShortfall
+from sla.uptime import percent_text
 
 AMOUNT = {"max_digits": 15, "decimal_places": 3}
 
@@ -189,9 +190,10 @@ class Claim(models.Model):
         """What the claim is for, in words (emails, invoice lines); needs its miss or shortfall loaded."""
         if self.shortfall_id:
             shortfall = self.shortfall
+            uptime, guarantee = percent_text(shortfall.uptime_percent), percent_text(shortfall.guarantee_percent)
             return (
-                f"uptime of {shortfall.item.name} in {shortfall.month}: {shortfall.uptime_percent:.4f}% "
-                f"against a {shortfall.guarantee_percent.normalize():f}% guarantee"
+                f"uptime of {shortfall.item.name} in {shortfall.month}: {uptime}% "
+                f"against a {guarantee}% guarantee"
             )
         return f"missed Work Started deadline on ticket #{self.miss.ticket_id}"
 

@@ -225,6 +225,12 @@ def uptime_percent(counted: int, down: int) -> Decimal:
     return share.quantize(PERCENT_PLACES, rounding=ROUND_DOWN)
 
 
+def percent_text(value: Decimal) -> str:
+    """A percentage to three places, rounded down (99.8995 is not 99.900), trailing zeros kept short."""
+    shown = Decimal(value).quantize(Decimal("0.001"), rounding=ROUND_DOWN)
+    return f"{shown.normalize():f}" if shown == shown.to_integral_value() else f"{shown:f}".rstrip("0")
+
+
 def started_hours(excess_minutes: Decimal) -> int:
     """Every hour begun beyond the permitted downtime counts whole (1 minute over is 1 hour)."""
     if excess_minutes <= 0:

@@ -4,7 +4,7 @@ Parse input, check access, call one selector or service, render. Rules live in s
 Lookups come first (another account's item or incident is a 404), the role check after (403).
 """
 import datetime as dt
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 
 from django import forms
 from django.conf import settings
@@ -181,17 +181,11 @@ def _state(item) -> str:
     return "up"
 
 
-def percent_text(value: Decimal) -> str:
-    """A percentage to three places, rounded down (99.8995 is not 99.900), trailing zeros kept short."""
-    shown = value.quantize(Decimal("0.001"), rounding=ROUND_DOWN)
-    return f"{shown.normalize():f}" if shown == shown.to_integral_value() else f"{shown:f}".rstrip("0")
-
-
 def _report_view(report: uptime.MonthUptime) -> dict:
     return {
         "report": report,
-        "uptime_text": percent_text(report.uptime_percent),
-        "guarantee_text": percent_text(report.guarantee_percent),
+        "uptime_text": uptime.percent_text(report.uptime_percent),
+        "guarantee_text": uptime.percent_text(report.guarantee_percent),
         "downtime_text": _minutes_text(report.downtime_minutes),
         "permitted_text": _minutes_text(report.permitted_minutes),
         "remaining_text": _minutes_text(report.remaining_minutes),
@@ -214,7 +208,7 @@ def _bars(days, guarantee) -> list[dict]:
         shown.append({
             "x": index * (BAR_WIDTH + BAR_GAP), "colour": colour, "day": day,
             "title": f"{day.date:%a %-d %b %Y}: {label}"
-            + ("" if day.future else f", {percent_text(day.uptime_percent)}% up"),
+            + ("" if day.future else f", {uptime.percent_text(day.uptime_percent)}% up"),
         })
     return shown
 
@@ -336,7 +330,7 @@ def uptime_item(request, pk):
         "bar_height": BAR_HEIGHT,
         "first_day": days[0].date,
         "measured_since": max(days[0].date, created_on),
-        "ninety_text": percent_text(ninety),
+        "ninety_text": uptime.percent_text(ninety),
         "incidents": incidents,
         "windows": windows,
         "shortfalls": shortfalls,

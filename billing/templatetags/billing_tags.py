@@ -4,6 +4,7 @@ from django import template
 from django.utils import timezone
 
 from billing import money, selectors
+from sla import uptime
 
 register = template.Library()
 
@@ -17,6 +18,12 @@ def money_text(amount, currency) -> str:
 
 
 register.filter("money", money_text)
+
+
+@register.filter
+def uptime_percent(value) -> str:
+    """An uptime or a guarantee as the status page shows it: 99.9, 99.764 (rounded down, never up)."""
+    return uptime.percent_text(value)
 
 
 @register.filter
