@@ -190,7 +190,8 @@ class Claim(models.Model):
         """What the claim is for, in words (emails, invoice lines); needs its miss or shortfall loaded."""
         if self.shortfall_id:
             shortfall = self.shortfall
-            uptime, guarantee = percent_text(shortfall.uptime_percent), percent_text(shortfall.guarantee_percent)
+            uptime = percent_text(shortfall.uptime_percent)
+            guarantee = percent_text(shortfall.guarantee_percent)
             return (
                 f"uptime of {shortfall.item.name} in {shortfall.month}: {uptime}% "
                 f"against a {guarantee}% guarantee"
