@@ -1,5 +1,5 @@
 """Reads: querysets tuned for each screen, every one scoped through access.py."""
-from django.db.models import BooleanField, Case, Prefetch, QuerySet, Value, When
+from django.db.models import BooleanField, Case, OuterRef, Prefetch, QuerySet, Subquery, Value, When
 from django.shortcuts import get_object_or_404
 
 from helpdesk import access
@@ -36,19 +36,39 @@ def queue_tickets(*, user: User, filters: dict | None = None) -> QuerySet[Ticket
     )
 
 
-def account_tickets(*, user: User, status: str = "") -> QuerySet[Ticket]:
-    """The tickets a customer's portal lists, newest first."""
+def with_source_chat(tickets: QuerySet[Ticket], *, user: User) -> QuerySet[Ticket]:
+    """Annotate the live chat or phone call each ticket was escalated from, if the user may see it.
+
+    `from_chat_id` and `from_chat_kind` are null for a ticket opened any other way. They are
+    subqueries of the same statement (on the session's unique ticket column), so a list of
+    tickets costs no query more.
+    """
+    sessions = access.chats_visible_to(user).filter(ticket_id=OuterRef("pk")).order_by()
+    return tickets.annotate(
+        from_chat_id=Subquery(sessions.values("pk")[:1]),
+        from_chat_kind=Subquery(sessions.values("kind")[:1]),
+    )
+
+
+def account_tickets(*, user: User, status: str = "", with_chat: bool = False) -> QuerySet[Ticket]:
+    """The tickets a customer's portal lists, newest first (`with_chat`: see with_source_chat)."""
     tickets = access.tickets_visible_to(user)
     if status == "open":
         tickets = tickets.filter(status__in=OPEN_STATUSES)
     elif status:
         tickets = tickets.filter(status=status)
+    if with_chat:
+        tickets = with_source_chat(tickets, user=user)
     return tickets.select_related(*TICKET_LIST_RELATED).order_by("-created_at", "-id")
 
 
 def ticket_for(*, user: User, pk) -> Ticket:
-    """One ticket the user may see, or 404 (never a 403 that leaks another account's ticket)."""
-    return get_object_or_404(access.tickets_visible_to(user).select_related(*TICKET_LIST_RELATED), pk=pk)
+    """One ticket the user may see, or 404 (never a 403 that leaks another account's ticket).
+
+    It carries the chat it was escalated from, as with_source_chat annotates it.
+    """
+    tickets = with_source_chat(access.tickets_visible_to(user), user=user)
+    return get_object_or_404(tickets.select_related(*TICKET_LIST_RELATED), pk=pk)
 
 
 def ticket_messages(*, user: User, ticket: Ticket) -> QuerySet[Message]:

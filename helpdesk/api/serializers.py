@@ -212,6 +212,9 @@ class TicketSerializer(serializers.ModelSerializer):
         read_only=True, help_text="Seconds (of working time, on a business calendar)."
     )
     sla_state = serializers.SerializerMethodField()
+    chat = serializers.SerializerMethodField(
+        help_text="The live chat or phone call the ticket was escalated from (its id), or null."
+    )
 
     class Meta:
         model = Ticket
@@ -221,7 +224,7 @@ class TicketSerializer(serializers.ModelSerializer):
             "created_at", "clock_started_at", "work_started_target", "work_started_deadline",
             "at_risk_at",
             "work_started_at", "sla_state", "previous_deadline", "downgraded_from",
-            "downgrade_reason", "resolved_at", "closed_at",
+            "downgrade_reason", "resolved_at", "closed_at", "chat",
         ]
         read_only_fields = fields
 
@@ -232,6 +235,16 @@ class TicketSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.ChoiceField(choices=SLA_STATES))
     def get_sla_state(self, ticket: Ticket) -> str:
         return ticket.sla_state(self.context["now"])
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_chat(self, ticket: Ticket) -> int | None:
+        if hasattr(ticket, "from_chat_id"):  # annotated by the selectors, for this user
+            return ticket.from_chat_id
+        # A ticket straight from a service (e.g. the one an escalation just opened).
+        return (
+            access.chats_visible_to(self.context["request"].user)
+            .filter(ticket_id=ticket.pk).values_list("pk", flat=True).first()
+        )
 
 
 class TicketCreateSerializer(serializers.Serializer):

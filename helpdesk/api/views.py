@@ -207,11 +207,13 @@ class TicketViewSet(
 
     def get_queryset(self):
         if self.action != "list":
-            return selectors.account_tickets(user=self.request.user)
+            return selectors.account_tickets(user=self.request.user, with_chat=True)
         filters = s.TicketFilterSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
         wanted = filters.validated_data
-        tickets = selectors.account_tickets(user=self.request.user, status=wanted.get("status", ""))
+        tickets = selectors.account_tickets(
+            user=self.request.user, status=wanted.get("status", ""), with_chat=True
+        )
         if "priority" in wanted:
             tickets = tickets.filter(priority=wanted["priority"])
         if "account" in wanted:

@@ -10,10 +10,10 @@ import socket
 import subprocess
 import sys
 import time
-import types
 from pathlib import Path
 
 import pytest
+from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
 from rest_framework.authtoken.models import Token
@@ -60,19 +60,9 @@ def active_chat(customer: User, engineer: User, *, now=None, **kwargs):
 def websocket_communicator_class():
     """Channels' WebsocketCommunicator.
 
-    `channels.testing` also imports daphne, for its live-server test case only; Pledge serves
-    with uvicorn and does not install daphne, so a stand-in lets the package import.
+    `channels.testing` imports daphne for its live-server test case, so daphne is in the
+    `test` extra although Pledge serves with uvicorn.
     """
-    try:
-        from channels.testing import WebsocketCommunicator
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("daphne", "daphne.testing"):
-            raise
-        stand_in = types.ModuleType("daphne.testing")
-        stand_in.DaphneProcess = None
-        sys.modules.setdefault("daphne", types.ModuleType("daphne"))
-        sys.modules["daphne.testing"] = stand_in
-        from channels.testing import WebsocketCommunicator
     return WebsocketCommunicator
 
 
