@@ -13,4 +13,6 @@ RUN pip install --no-cache-dir . \
     && useradd --create-home pledge && mkdir -p /data && chown pledge /data
 USER pledge
 EXPOSE 8000
-CMD ["uvicorn", "helpdesk.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers"]
+# The web command of run.py's `web_command`: no per-message deflate (see there).
+CMD ["uvicorn", "helpdesk.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers", \
+     "--ws-per-message-deflate", "false"]

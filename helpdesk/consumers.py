@@ -27,6 +27,7 @@ import gc
 import json
 import logging
 import random
+import threading
 import time
 from concurrent.futures import Executor, ThreadPoolExecutor
 from urllib.parse import parse_qs
@@ -57,15 +58,29 @@ CLOSE_BAD_REQUEST = 4400
 WAITING_RECHECK_SECONDS = 5.0
 ACTIVE_RECHECK_SECONDS = 60.0
 DUE_RECHECK_SECONDS = 1.0
+# How long a socket waits for pushes to fill a gap before it reads the lines from the database.
+PUSH_WAIT_SECONDS = 2.0
+
+
+# A connection that answered a chat call this recently is not health-checked again: under load
+# a chat thread's connection answers hundreds of times a second, and a `SELECT 1` before each
+# call was one round trip in five of every message posted (measured on PostgreSQL). One idle
+# for longer is checked as CONN_HEALTH_CHECKS asks; one that fails mid-call is dropped by
+# Django's `errors_occurred` check on the way out.
+RECENTLY_ANSWERED_SECONDS = 1.0
+_answered = threading.local()
 
 
 def _tidy_connections() -> None:
-    """Django's close_old_connections, except that a healthy SQLite connection stays open.
+    """Django's close_old_connections, minus the cost of it that a chat socket's calls cannot afford.
 
-    A chat socket reads and writes many times a second; reopening a SQLite file per call (and
-    re-reading its schema) would cost more than the message itself. A local file goes stale
-    in no way that closing would cure; any other database keeps its CONN_MAX_AGE.
+    A healthy SQLite connection stays open: reopening the file per call (and re-reading its
+    schema) would cost more than the message itself, and a local file goes stale in no way
+    that closing would cure. Any other database keeps its CONN_MAX_AGE, and its health check
+    runs only on a connection that has not answered in the last RECENTLY_ANSWERED_SECONDS.
     """
+    now = time.monotonic()
+    answered_at = getattr(_answered, "at", {})
     for conn in connections.all(initialized_only=True):
         if (
             conn.vendor == "sqlite" and conn.connection is not None and not conn.errors_occurred
@@ -73,6 +88,21 @@ def _tidy_connections() -> None:
         ):
             continue
         conn.close_if_unusable_or_obsolete()
+        if conn.connection is None or conn.errors_occurred:
+            answered_at.pop(conn.alias, None)
+        elif now - answered_at.get(conn.alias, -RECENTLY_ANSWERED_SECONDS) < RECENTLY_ANSWERED_SECONDS:
+            conn.health_check_done = True
+    _answered.at = answered_at
+
+
+def _answered_now() -> None:
+    """Note the connections this thread has just used without an error (see `_tidy_connections`)."""
+    answered_at = getattr(_answered, "at", {})
+    now = time.monotonic()
+    for conn in connections.all(initialized_only=True):
+        if conn.connection is not None and not conn.errors_occurred:
+            answered_at[conn.alias] = now
+    _answered.at = answered_at
 
 
 # Sockets' database calls run on threads of their own (settings.CHAT_DATABASE_THREADS), each
@@ -113,9 +143,13 @@ class database_sync_to_async(SyncToAsync):  # noqa: N801 - used like channels' f
     def thread_handler(self, loop, *args, **kwargs):
         _tidy_connections()
         try:
-            return super().thread_handler(loop, *args, **kwargs)
-        finally:
+            result = super().thread_handler(loop, *args, **kwargs)
+        except BaseException:
             _tidy_connections()
+            raise
+        _answered_now()
+        _tidy_connections()
+        return result
 
 
 @database_sync_to_async
@@ -201,6 +235,7 @@ class ChatConsumer(_JsonConsumer):
     async def connect(self):
         self.session_id = min(int(self.scope["url_route"]["kwargs"]["pk"]), 2**63 - 1)
         self.refs: dict[int, object] = {}  # message id -> the ref its sender gave it
+        self.gap_checks: set[asyncio.Task] = set()
         # One writer of messages at a time: each seq goes out once, and in order.
         self.send_lock = asyncio.Lock()
         await self.accept()
@@ -232,6 +267,8 @@ class ChatConsumer(_JsonConsumer):
     async def disconnect(self, code):
         if self.watcher is not None:
             self.watcher.cancel()
+        for task in list(self.gap_checks):
+            task.cancel()
         if self.joined:
             await self.channel_layer.group_discard(self.group, self.channel_name)
         if self.in_queue_group:
@@ -280,7 +317,7 @@ class ChatConsumer(_JsonConsumer):
                 await self.send_json({"type": "ack", "ref": ref, "id": payload["id"], "seq": payload["seq"]})
                 return
             self.refs[payload["id"]] = ref
-        await self._catch_up(after_seq=self.last_seq)  # lines before it are still on their way
+        self._await_pushes(payload["seq"])
 
     def _post_sync(self, body):
         # The service reads the session again under its row lock and checks the author there.
@@ -296,7 +333,10 @@ class ChatConsumer(_JsonConsumer):
                 return  # sent already (a catch-up covered it)
             if seq == self.last_seq + 1:
                 self.last_seq = seq
-                await self.send_json({"type": "message", "message": message})
+                frame = {"type": "message", "message": message}
+                if message["id"] in self.refs:  # this socket's own line, acknowledged now
+                    frame["ref"] = self.refs.pop(message["id"])
+                await self.send_json(frame)
                 return
         await self._catch_up(after_seq=self.last_seq)  # a push went missing: read the gap
 
@@ -348,6 +388,30 @@ class ChatConsumer(_JsonConsumer):
                     if message["id"] in self.refs:
                         frame["ref"] = self.refs.pop(message["id"])
                     await self.send_json(frame)
+
+    def _await_pushes(self, seq: int) -> None:
+        """Let the pushes of the lines before `seq` arrive; read them back only if they do not.
+
+        A line stored by this socket can come back before the lines stored just before it by the
+        other party, whose pushes are on their way (sent in commit order). Reading the gap back
+        at once cost a query for nearly every line once pushes ran a second behind, which made
+        them run later still; the pushes fill it, and the database is asked only when one has
+        not come within PUSH_WAIT_SECONDS (a layer outage).
+        """
+        task = asyncio.ensure_future(self._fill_gap_later(seq))
+        self.gap_checks.add(task)
+        task.add_done_callback(self.gap_checks.discard)
+
+    async def _fill_gap_later(self, seq: int) -> None:
+        await asyncio.sleep(PUSH_WAIT_SECONDS)
+        if self.last_seq >= seq:
+            return
+        try:
+            await self._catch_up(after_seq=self.last_seq)
+        except Exception as exc:  # noqa: BLE001 - like the watcher: the socket may have gone meanwhile
+            gone = type(exc).__name__ == "ClientDisconnected"
+            log.log(logging.DEBUG if gone else logging.WARNING, "chat %s socket catch-up failed",
+                    self.session_id, exc_info=not gone)
 
     async def _refresh(self):
         state, count = await database_sync_to_async(selectors_chats.socket_snapshot)(

@@ -243,8 +243,11 @@ CHAT_ENGINEER_LIMIT = env.int("CHAT_ENGINEER_LIMIT", default=3)
 CHAT_WARNING_SECONDS = env.int("CHAT_WARNING_SECONDS", default=120)
 # Threads for the chat sockets' database calls. SQLite takes one writer at a time and writers
 # that collide sleep in its busy handler, so there one thread queues them without sleeping.
+# A server database's thread spends most of a call waiting for its answers, so more of them
+# overlap: with 2, 200 chats on a machine whose CPUs others kept busy queued posts behind each
+# other for seconds and never caught up; with 8 they did (one connection each).
 CHAT_DATABASE_THREADS = env.int(
-    "CHAT_DATABASE_THREADS", default=1 if DATABASES["default"]["ENGINE"].endswith("sqlite3") else 2
+    "CHAT_DATABASE_THREADS", default=1 if DATABASES["default"]["ENGINE"].endswith("sqlite3") else 8
 )
 # The chat sweep ends what is overdue (limits, unanswered requests), on the timers queue.
 CHAT_SWEEP_SECONDS = env.float("CHAT_SWEEP_SECONDS", default=SLA_SWEEP_SECONDS)

@@ -1,9 +1,9 @@
 """Live chat at load, measured in one run on this machine.
 
 200 concurrent chats (400 sockets: each customer and its engineer) against uvicorn serving
-helpdesk.asgi, as `run.py` starts it, over loopback. Every chat carries a message a second,
-the customer and the engineer taking turns, each sent over the sender's socket (stored,
-then pushed). Measured at the other party's socket:
+helpdesk.asgi, started by `run.py`'s own command line (`web_command`), over loopback. Every
+chat carries a message a second, the customer and the engineer taking turns, each sent over
+the sender's socket (stored, then pushed). Measured at the other party's socket:
 
 * delivery latency, from send to receipt (target: p99 under 100 ms);
 * every message delivered exactly once to both sockets of its chat, in order (no loss,
@@ -73,6 +73,7 @@ from websockets.asyncio.client import connect  # noqa: E402
 
 from helpdesk.models import Account, ChatMessage, Role, User  # noqa: E402
 from helpdesk.services.chats import chat_accept, chat_request  # noqa: E402
+from run import web_command  # noqa: E402
 from sla.models import Calendar, Plan  # noqa: E402
 from sla.seeds import seed_plans  # noqa: E402
 
@@ -123,8 +124,7 @@ def _start_server(port: int) -> subprocess.Popen:
     }
     log = (BENCH_DIR / "uvicorn.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "helpdesk.asgi:application", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning"],
+        web_command(sys.executable, "127.0.0.1", port),
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     for _ in range(600):
