@@ -1,4 +1,5 @@
-"""The v1 API of billing: claims (approve, deny), vouchers, account months, close-month and invoices.
+"""The v1 API of billing: claims (approve, deny), vouchers, account months, close-month, invoices
+(and their PDF), termination requests (confirm, decline) and subscription terms.
 
 Same conventions as helpdesk.api: token-then-session auth (anonymous is a 401), querysets
 from access.py through billing.selectors (another account's object is a 404), a role that
@@ -7,7 +8,9 @@ Money is a decimal string in the currency's minor unit, with the currency beside
 """
 
 import operator
+import zoneinfo
 
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -20,19 +23,37 @@ from drf_spectacular.utils import (
 )
 from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing import money, selectors
-from billing.models import Claim, ClaimGround, ClaimStatus, DecisionReason, Invoice, InvoiceLineKind, Voucher
+from billing.models import (
+    Claim,
+    ClaimGround,
+    ClaimStatus,
+    DecisionReason,
+    Invoice,
+    InvoiceLineKind,
+    Subscription,
+    TerminationRequest,
+    TerminationStatus,
+    Voucher,
+)
+from billing.pdf import invoice_pdf
+from billing.services import terminations
 from billing.services.claims import NOTE_MAX, claim_approve, claim_deny, claim_open, claim_open_uptime
 from billing.services.invoices import invoice_mark_paid, month_close
 from billing.services.months import support_today
+from billing.services.subscriptions import subscription_change
 from helpdesk import access
 from helpdesk.api.serializers import BlankAsNullCharField
 from helpdesk.api.views import PledgeAPIMixin
+from helpdesk.models import Account
 from sla.api import MonthField
+from sla.models import Plan
 from sla.selectors import is_month
 
 MAX_ID = 2**63 - 1
@@ -87,6 +108,27 @@ class MayCloseMonths(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return access.may_close_months(request.user)
+
+
+class MayReadTerminations(BasePermission):
+    message = "Only billing admins and the account's customers see termination requests."
+
+    def has_permission(self, request, view) -> bool:
+        return access.may_read_terminations(request.user)
+
+
+class MayDecideTerminations(BasePermission):
+    message = "Only billing admins decide terminations."
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        return access.may_decide_terminations(request.user)
+
+
+class MayReadSubscriptions(BasePermission):
+    message = "Only billing admins and the account's customers see subscription terms."
+
+    def has_permission(self, request, view) -> bool:
+        return access.may_read_subscriptions(request.user)
 
 
 class MayReadAccountMonths(BasePermission):
@@ -391,6 +433,25 @@ class InvoiceFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["paid", "unpaid", "overdue"], required=False)
 
 
+class PDFNegotiation(BaseContentNegotiation):
+    """The PDF is sent whatever the client says it accepts; when it cannot be, the error is JSON."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0]
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+def viewer_zone(user) -> zoneinfo.ZoneInfo:
+    """The zone the invoice page prints in for this user (helpdesk.middleware's rule): their own, else
+    the support zone. An API request authenticates by token after the middleware ran, so it is read here."""
+    try:
+        return zoneinfo.ZoneInfo(user.timezone) if user.timezone else timezone.get_default_timezone()
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return timezone.get_default_timezone()
+
+
 @extend_schema_view(list=extend_schema(parameters=[InvoiceFilterSerializer]))
 class InvoiceViewSet(PledgeAPIMixin, viewsets.ReadOnlyModelViewSet):
     """Invoices: a customer's own account's, every account's for billing admins. Never changed once issued."""
@@ -416,6 +477,248 @@ class InvoiceViewSet(PledgeAPIMixin, viewsets.ReadOnlyModelViewSet):
         """Record the payment (billing admins). Paid already: 409."""
         invoice = invoice_mark_paid(invoice=self.get_object(), actor=request.user)
         return self.render(invoice)
+
+    @extend_schema(
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+        description="The invoice as a PDF: the same file as the invoice page's download, as an attachment.",
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        renderer_classes=[JSONRenderer],
+        content_negotiation_class=PDFNegotiation,
+    )
+    def pdf(self, request, pk=None):
+        invoice = selectors.invoice_for(user=request.user, pk=pk)
+        body = invoice_pdf(
+            invoice=invoice,
+            lines=list(invoice.lines.all()),
+            account_name=invoice.account.name,
+            zone=viewer_zone(request.user),
+        )
+        response = HttpResponse(body, content_type="application/pdf")
+        response["Content-Disposition"] = (
+            f'attachment; filename="pledge-invoice-{invoice.pk}-{invoice.month}.pdf"'
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+# --- termination requests --------------------------------------------------------------------
+
+
+class TerminationRequestSerializer(serializers.ModelSerializer):
+    account = serializers.IntegerField(source="account_id", read_only=True)
+    month = serializers.CharField(read_only=True, help_text="The flagged month the request relies on.")
+    status = serializers.ChoiceField(choices=TerminationStatus.choices, read_only=True)
+    note = BlankAsNullCharField(read_only=True, help_text="What the customer added.")
+    decision_note = BlankAsNullCharField(read_only=True, help_text="What the billing admin said, deciding.")
+    ends_on = serializers.DateField(
+        read_only=True,
+        allow_null=True,
+        help_text="Confirmed: the subscription's last day (the end of the period running then), else null.",
+    )
+
+    class Meta:
+        model = TerminationRequest
+        fields = [
+            "id",
+            "account",
+            "month",
+            "status",
+            "note",
+            "requested_at",
+            "decided_at",
+            "decision_note",
+            "ends_on",
+        ]
+        read_only_fields = fields
+
+
+class TerminationRequestCreateSerializer(serializers.Serializer):
+    month = MonthField(
+        help_text='"YYYY-MM": a month of the account flagged as allowing termination without penalty.'
+    )
+    note = serializers.CharField(
+        max_length=terminations.NOTE_MAX, allow_blank=True, default="", trim_whitespace=False
+    )
+
+
+class TerminationConfirmSerializer(serializers.Serializer):
+    note = serializers.CharField(
+        max_length=terminations.NOTE_MAX, allow_blank=True, default="", trim_whitespace=False
+    )
+
+
+class TerminationDeclineSerializer(serializers.Serializer):
+    note = serializers.CharField(
+        max_length=terminations.NOTE_MAX, trim_whitespace=False, help_text="Why the request is declined."
+    )
+
+
+class TerminationFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=TerminationStatus.choices, required=False)
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[TerminationFilterSerializer]),
+    create=extend_schema(
+        request=TerminationRequestCreateSerializer, responses={201: TerminationRequestSerializer}
+    ),
+)
+class TerminationRequestViewSet(
+    PledgeAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Termination without penalty: the account's customer asks on the ground of a flagged month (one
+    request open at a time: 409), a billing admin confirms or declines (decided already: 409)."""
+
+    serializer_class = TerminationRequestSerializer
+    permission_classes = [IsAuthenticated, MayReadTerminations]
+
+    def get_queryset(self):
+        if self.action != "list":
+            return selectors.termination_requests_for(user=self.request.user)
+        filters = TerminationFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return selectors.termination_requests_for(user=self.request.user, **filters.validated_data)
+
+    def create(self, request):
+        user = request.user
+        account = user.account if access.is_customer(user) else None
+        access.require(
+            account is not None and access.may_request_termination(user, account),
+            "Termination is requested by the account's customer.",
+        )
+        data = self.validated(TerminationRequestCreateSerializer)
+        termination = terminations.termination_request(
+            account=account, month=data["month"], requested_by=user, note=data["note"]
+        )
+        return self.render(termination, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(request=TerminationConfirmSerializer, responses=TerminationRequestSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        permission_classes=[IsAuthenticated, MayReadTerminations, MayDecideTerminations],
+    )
+    def confirm(self, request, pk=None):
+        """Confirm: the subscription ends at the end of the period now running (ends_on), with no fee."""
+        termination = self.get_object()
+        data = self.validated(TerminationConfirmSerializer)
+        termination = terminations.termination_confirm(
+            request=termination, actor=request.user, note=data["note"]
+        )
+        return self.render(termination)
+
+    @extend_schema(request=TerminationDeclineSerializer, responses=TerminationRequestSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        permission_classes=[IsAuthenticated, MayReadTerminations, MayDecideTerminations],
+    )
+    def decline(self, request, pk=None):
+        """Decline, saying why (a note is required); the customer may ask again."""
+        termination = self.get_object()
+        data = self.validated(TerminationDeclineSerializer)
+        termination = terminations.termination_decline(
+            request=termination, actor=request.user, note=data["note"]
+        )
+        return self.render(termination)
+
+
+# --- subscription terms ------------------------------------------------------------------------
+
+
+class VisibleAccountField(serializers.PrimaryKeyRelatedField):
+    """An account the caller may see (access.accounts_visible_to); any other id is "does not exist"."""
+
+    def get_queryset(self):
+        return access.accounts_visible_to(self.context["request"].user)
+
+
+@extend_schema_field({"type": "string", "format": "decimal", "example": "1000.00"})
+class DecimalStringField(serializers.DecimalField):
+    """Money in: a decimal string only. A JSON number may already have lost digits on its way here."""
+
+    default_error_messages = {"not_a_string": 'Give the amount as a decimal string, e.g. "1000.00".'}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return super().to_internal_value(data)
+
+
+class SubscriptionSerializer(serializers.ModelSerializer):
+    account = serializers.IntegerField(source="account_id", read_only=True)
+    plan = serializers.IntegerField(source="plan_id", read_only=True)
+    monthly_fee = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        read_only=True,
+        help_text="As agreed and stored, with two decimals like an account's monthly_fee.",
+    )
+    note = BlankAsNullCharField(read_only=True)
+
+    class Meta:
+        model = Subscription
+        fields = ["id", "account", "starts_on", "plan", "monthly_fee", "currency", "note", "created_at"]
+        read_only_fields = fields
+
+
+class SubscriptionCreateSerializer(serializers.Serializer):
+    account = VisibleAccountField(queryset=Account.objects.none())
+    starts_on = serializers.DateField(
+        help_text="The first day of the first month on these terms; not in a month already billed "
+        "(a voucher or an invoice)."
+    )
+    plan = serializers.PrimaryKeyRelatedField(queryset=Plan.objects.all())
+    monthly_fee = DecimalStringField(max_digits=12, decimal_places=2)
+    currency = serializers.CharField(
+        max_length=3, required=False, help_text="ISO 4217 code, e.g. USD; the account's when left out."
+    )
+    note = serializers.CharField(max_length=200, allow_blank=True, default="", trim_whitespace=False)
+
+
+class SubscriptionFilterSerializer(serializers.Serializer):
+    account = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[SubscriptionFilterSerializer]),
+    create=extend_schema(request=SubscriptionCreateSerializer, responses={201: SubscriptionSerializer}),
+)
+class SubscriptionViewSet(
+    PledgeAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Subscription terms over time: a plan and a monthly fee from a month on. Billing admins read every
+    account's and add terms; a customer reads their own account's. Terms starting on the same day as
+    existing ones replace them."""
+
+    serializer_class = SubscriptionSerializer
+    permission_classes = [IsAuthenticated, MayReadSubscriptions]
+
+    def get_queryset(self):
+        if self.action != "list":
+            return selectors.subscriptions_for(user=self.request.user)
+        filters = SubscriptionFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return selectors.subscriptions_for(user=self.request.user, **filters.validated_data)
+
+    def create(self, request):
+        access.require(
+            access.may_manage_subscriptions(request.user), "Only billing admins change subscriptions."
+        )
+        data = self.validated(SubscriptionCreateSerializer)
+        subscription = subscription_change(
+            account=data["account"],
+            starts_on=data["starts_on"],
+            plan=data["plan"],
+            monthly_fee=data["monthly_fee"],
+            currency=data.get("currency"),
+            actor=request.user,
+            note=data["note"],
+        )
+        return self.render(subscription, status_code=status.HTTP_201_CREATED)
 
 
 # --- close a month ---------------------------------------------------------------------------

@@ -9,6 +9,8 @@ router = SimpleRouter(use_regex_path=False)
 router.register("claims", api.ClaimViewSet, basename="claim")
 router.register("vouchers", api.VoucherViewSet, basename="voucher")
 router.register("invoices", api.InvoiceViewSet, basename="invoice")
+router.register("terminations", api.TerminationRequestViewSet, basename="termination")
+router.register("subscriptions", api.SubscriptionViewSet, basename="subscription")
 
 app_name = "billing_api"
 urlpatterns = [

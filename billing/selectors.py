@@ -16,6 +16,7 @@ from billing.models import (
     ClaimStatus,
     Invoice,
     InvoiceLine,
+    Subscription,
     TerminationRequest,
     TerminationStatus,
     Voucher,
@@ -514,3 +515,20 @@ def termination_requests_for(*, user: User, status: str = "") -> QuerySet[Termin
 
 def termination_request_for(*, user: User, pk: int) -> TerminationRequest:
     return get_object_or_404(termination_requests_for(user=user), pk=pk)
+
+
+# --- subscriptions ------------------------------------------------------------------------------
+
+
+def subscriptions_for(*, user: User, account: int | None = None) -> QuerySet[Subscription]:
+    """Subscription terms the user may read: every account's for billing admins, a customer's own
+    account's, none for anyone else. Per account, the latest start first."""
+    if access.may_manage_subscriptions(user):
+        terms = Subscription.objects.all()
+    elif access.is_customer(user):
+        terms = Subscription.objects.filter(account__in=access.accounts_visible_to(user))
+    else:
+        return Subscription.objects.none()
+    if account is not None:
+        terms = terms.filter(account_id=account)
+    return terms.order_by("account_id", "-starts_on", "-id")

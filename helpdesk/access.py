@@ -273,6 +273,16 @@ def may_manage_subscriptions(user: User) -> bool:
     return is_billing_admin(user)
 
 
+def may_read_terminations(user: User) -> bool:
+    """Billing admins (all requests) and customers (their account's); engineers have no part in them."""
+    return is_billing_admin(user) or is_customer(user)
+
+
+def may_read_subscriptions(user: User) -> bool:
+    """Billing admins (every account's terms) and customers (their account's own fee and plan)."""
+    return is_billing_admin(user) or is_customer(user)
+
+
 # --- uptime ----------------------------------------------------------------------------
 # Monitored items, their downtime, maintenance windows and shortfalls follow the account like
 # tickets. Items are contract terms (their level sets the guarantee): billing admins manage

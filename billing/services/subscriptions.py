@@ -44,7 +44,12 @@ def _validate(*, starts_on, plan, monthly_fee, currency, note) -> dict:
 def subscription_validate(
     *, account: Account, starts_on, plan, monthly_fee, currency: str | None = None, note: str = ""
 ) -> dict:
-    """The clean terms, or a ValidationError naming the field: bad values, or a start in a billed month."""
+    """The clean terms, or a ValidationError naming the field: bad values, a closed account, or a start
+    in a billed month."""
+    if not account.is_active:
+        raise ValidationError(
+            {"account": [f"{account.name} is closed (its subscription ended): it takes no new terms."]}
+        )
     fields = _validate(
         starts_on=starts_on,
         plan=plan,
