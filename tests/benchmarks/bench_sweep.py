@@ -13,7 +13,6 @@ non-zero when a target is missed.
 """
 import datetime as dt
 import os
-import shutil
 import signal
 import statistics
 import subprocess
@@ -23,28 +22,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+from tests.benchmarks.scratch import scratch_database  # noqa: E402
+
 BENCH_DIR = ROOT / "var" / "bench"
 
 
 def _scratch_database() -> None:
-    """Point Django at an empty scratch database (never the one DATABASE_URL names)."""
-    shutil.rmtree(BENCH_DIR, ignore_errors=True)
-    BENCH_DIR.mkdir(parents=True)
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith("postgres"):
-        import psycopg
-
-        base, _, _ = url.rpartition("/")
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS pledge_bench WITH (FORCE)")
-            conn.execute("CREATE DATABASE pledge_bench")
-        os.environ["DATABASE_URL"] = f"{base}/pledge_bench"
-    else:
-        os.environ["DATABASE_URL"] = f"sqlite:///{BENCH_DIR / 'bench.sqlite3'}"
-    os.environ["PLEDGE_DATA_DIR"] = str(BENCH_DIR)
-    os.environ["CELERY_QUEUE"] = "pledge-bench"
-    os.environ["EMAIL_URL"] = "dummymail://"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
+    scratch_database("pledge_bench", BENCH_DIR)
 
 
 _scratch_database()

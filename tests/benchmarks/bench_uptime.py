@@ -19,7 +19,6 @@ import datetime as dt
 import multiprocessing
 import os
 import random
-import shutil
 import sys
 import time
 from decimal import Decimal
@@ -27,6 +26,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+from tests.benchmarks.scratch import scratch_database  # noqa: E402
+
 BENCH_DIR = ROOT / "var" / "bench-uptime"
 ITEMS = int(os.environ.get("UPTIME_BENCH_ITEMS", "5000"))
 RECORDS_PER_ITEM = int(os.environ.get("UPTIME_BENCH_RECORDS_PER_ITEM", "200"))
@@ -34,28 +35,11 @@ ITEMS_PER_ACCOUNT = 5
 
 
 def _scratch_database() -> None:
-    """Point Django at an empty scratch database (never the one DATABASE_URL names)."""
-    shutil.rmtree(BENCH_DIR, ignore_errors=True)
-    BENCH_DIR.mkdir(parents=True)
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith("postgres"):
-        import psycopg
-
-        base, _, _ = url.rpartition("/")
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS pledge_bench_uptime WITH (FORCE)")
-            conn.execute("CREATE DATABASE pledge_bench_uptime")
-        os.environ["DATABASE_URL"] = f"{base}/pledge_bench_uptime"
-    else:
-        os.environ["DATABASE_URL"] = f"sqlite:///{BENCH_DIR / 'bench.sqlite3'}"
-    os.environ["PLEDGE_DATA_DIR"] = str(BENCH_DIR)
-    os.environ["CELERY_QUEUE"] = "pledge-bench-uptime"
-    os.environ["EMAIL_URL"] = "dummymail://"
+    scratch_database("pledge_bench_uptime", BENCH_DIR)
     # Only this machine is ever probed.
     os.environ["UPTIME_PROBE_ALLOWED_NETWORKS"] = "127.0.0.0/8,::1/128"
     os.environ.setdefault("UPTIME_PROBE_TIMEOUT", "5")
     os.environ.setdefault("UPTIME_PROBE_CONCURRENCY", "200")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 
 
 # --- the loopback server ------------------------------------------------------------------------
