@@ -26,7 +26,7 @@ from helpdesk import access
 from helpdesk.models import Account, TicketEvent, User
 from sla.models import Downtime, ExclusionPeriod, Miss, UptimeShortfall
 from sla.months import month_bounds
-from sla.uptime_selectors import counted_shortfalls
+from sla.uptime_selectors import counted_shortfalls, terms_for_accounts
 
 CLAIM_LIST_RELATED = (
     "miss",
@@ -224,6 +224,7 @@ class ClaimReview:
     proposed_reason: str | None
     overdue: list
     downtimes: list = dataclasses.field(default_factory=list)
+    uptime_cap: "UptimeCap | None" = None
 
 
 def claim_review(*, claim: Claim, now: dt.datetime) -> ClaimReview:
@@ -252,14 +253,20 @@ def claim_review(*, claim: Claim, now: dt.datetime) -> ClaimReview:
     overdue = list(
         overdue_invoices(today=support_today(now)).filter(account_id=claim.account_id).order_by("due_on")
     )
+    month = account_month_summary(account=claim.account, month=claim.month)
     return ClaimReview(
         claim=claim,
         events=events,
         periods=periods,
-        month=account_month_summary(account=claim.account, month=claim.month),
+        month=month,
         proposed_reason=proposed_reason(claim),
         overdue=overdue,
         downtimes=downtimes,
+        uptime_cap=uptime_cap(
+            account_id=claim.account_id, month=claim.month, fee=month.monthly_fee, currency=month.currency
+        )
+        if claim.shortfall_id
+        else None,
     )
 
 
@@ -280,6 +287,33 @@ def vouchers_issued(*, account_id: int, month: str, ground: str | None = None) -
         vouchers = vouchers.filter(claim__shortfall__isnull=False)
     total = vouchers.aggregate(total=Sum("amount"))["total"]
     return total or money.ZERO
+
+
+@dataclasses.dataclass(frozen=True)
+class UptimeCap:
+    """A month's uptime credit cap and what its uptime vouchers have used of it."""
+
+    cap: Decimal
+    used: Decimal
+    currency: str
+    shared: bool  # the plan's uptime credits also count against the month's voucher cap
+
+    @property
+    def remaining(self) -> Decimal:
+        return max(money.ZERO, self.cap - self.used)
+
+
+def uptime_cap(*, account_id: int, month: str, fee: Decimal, currency: str) -> UptimeCap:
+    """The uptime cap of an account's month (its plan's uptime terms, the month's fee). Three queries."""
+    terms = terms_for_accounts([account_id])[account_id]
+    return UptimeCap(
+        cap=money.percent_of(fee, terms.cap_percent, currency),
+        used=money.quantize(
+            vouchers_issued(account_id=account_id, month=month, ground=ClaimGround.UPTIME), currency
+        ),
+        currency=currency,
+        shared=terms.shares_voucher_cap,
+    )
 
 
 def response_time_vouchers_issued(*, account_id: int, month: str) -> Decimal:

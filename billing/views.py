@@ -289,6 +289,13 @@ def _month_page(request, *, account, month, status=200, termination_form=None):
     for miss in misses:
         miss.state = states.get(miss.pk)
     shortfalls = list(selectors.month_shortfalls(account=account, month=month))
+    uptime_cap = (
+        selectors.uptime_cap(
+            account_id=account.pk, month=month, fee=summary.monthly_fee, currency=summary.currency
+        )
+        if shortfalls
+        else None
+    )
     for shortfall in shortfalls:
         shortfall.state = selectors.shortfall_claim_state(
             shortfall, window_months=summary.claim_window_months, now=now
@@ -308,6 +315,7 @@ def _month_page(request, *, account, month, status=200, termination_form=None):
             "misses": misses,
             "counted": [miss for miss in misses if miss.counted],
             "shortfalls": shortfalls,
+            "uptime_cap": uptime_cap,
             "vouchers": selectors.month_vouchers(account=account, month=month),
             "invoice": selectors.month_invoice(account=account, month=month),
             "termination": termination,

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from billing import money
 from billing.models import Claim, ClaimGround, ClaimStatus, DecisionReason, Voucher
-from billing.selectors import vouchers_issued
+from billing.selectors import uptime_cap, vouchers_issued
 from billing.services.events import billing_event
 from billing.services.months import (
     account_month,
@@ -251,15 +251,12 @@ def _uptime_voucher(claim: Claim, terms) -> money.VoucherAmount:
             "(its downtime was corrected): deny the claim.",
             code="shortfall_lifted",
         )
-    uptime_terms = terms_for_accounts([claim.account_id])[claim.account_id]
     fee, currency = terms.monthly_fee, terms.currency
     requested = money.percent_of(fee, min(shortfall.credit_percent_requested, uptime.HUNDRED), currency)
-    uptime_cap = money.percent_of(fee, uptime_terms.cap_percent, currency)
-    uptime_left = uptime_cap - vouchers_issued(
-        account_id=claim.account_id, month=claim.month, ground=ClaimGround.UPTIME
-    )
+    cap = uptime_cap(account_id=claim.account_id, month=claim.month, fee=fee, currency=currency)
+    uptime_left = cap.cap - cap.used
     month_left = None
-    if uptime_terms.shares_voucher_cap:
+    if cap.shared:
         month_cap = money.monthly_cap(fee=fee, cap_percent=terms.monthly_cap_percent, currency=currency)
         month_left = month_cap - vouchers_issued(account_id=claim.account_id, month=claim.month)
     amount, capped = uptime.credit_within_caps(

@@ -420,6 +420,10 @@ def test_the_month_page_and_the_status_page_offer_the_claim_then_show_it(
     assert claim_url in page.get("/billing/months/2026-03/").content.decode()
     assert claim_url in page.get(f"/uptime/items/{shortfall.item_id}/").content.decode()
 
+    month = page.get("/billing/months/2026-03/").content.decode()
+    assert "0.00 of the 500.00 USD uptime cap used" in month
+    assert "counted failure: 0 misses, 1 item below its uptime guarantee" in month
+
     claim = claim_open_uptime(shortfall=shortfall, created_by=customer, now=APRIL)
     month = page.get("/billing/months/2026-03/").content.decode()
     status = page.get(f"/uptime/items/{shortfall.item_id}/").content.decode()
@@ -433,6 +437,7 @@ def test_the_review_shows_the_shortfall_and_the_downtime(client, customer, billi
     html = page_client(client, billing_admin).get(f"/billing/claims/{claim.pk}/").content.decode()
     assert "The uptime shortfall" in html and "Downtime of Web shop" in html
     assert "2 started hours" in html and "Approve and issue voucher" in html
+    assert "of the 500.00 USD uptime cap used" in html and "their own cap on this plan" in html
     listed = client.get("/billing/claims/").content.decode()
     assert f"/billing/claims/{claim.pk}/" in listed and "Uptime of Web shop" in listed
 
