@@ -314,7 +314,11 @@ def uptime_item(request, pk):
         downtime.duration_text = _minutes_text((end - downtime.starts_at).total_seconds() / 60)
     windows = selectors.maintenance_windows_for(user=user, item=item).filter(ends_at__gt=since)[:20]
     # Each with billing's claim on it, if any (the reverse of Claim.shortfall; named only here).
-    shortfalls = selectors.shortfalls_for(user=user, item=item.pk, active=True).select_related("claim")[:12]
+    shortfalls = list(
+        selectors.shortfalls_for(user=user, item=item.pk, active=True).select_related("claim")[:12]
+    )
+    for shortfall in shortfalls:
+        shortfall.uptime_text = uptime.percent_text(shortfall.uptime_percent)
     counted_days = [d for d in days if not d.future]
     ninety = uptime.uptime_percent(
         sum(d.counted_minutes for d in counted_days), sum(d.downtime_minutes for d in counted_days)
