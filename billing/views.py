@@ -216,6 +216,12 @@ def claim_new_uptime(request, shortfall_pk):
             "expected": money.percent_of(
                 summary.monthly_fee, min(shortfall.credit_percent_requested, 100), summary.currency
             ),
+            "uptime_cap": selectors.uptime_cap(
+                account_id=shortfall.account_id,
+                month=shortfall.month,
+                fee=summary.monthly_fee,
+                currency=summary.currency,
+            ),
             "window_closes": month_label(shift_month(shortfall.month, summary.claim_window_months)),
         },
         status=400 if form.is_bound else 200,

@@ -394,7 +394,9 @@ def test_the_claim_page_matrix(request, client, shortfall, april, role, status):
 
     assert response.status_code == status
     if status == 200:
-        assert b"Web shop" in response.content and b"10% of 2026-03" in response.content
+        html = response.content.decode()
+        assert "Web shop" in html and "10% of 2026-03" in html
+        assert "Uptime cap</dt><dd>500.00 USD" in html
 
 
 def test_the_customer_claims_from_the_page_and_a_bad_note_writes_nothing(client, customer, shortfall, april):
