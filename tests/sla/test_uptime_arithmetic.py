@@ -340,3 +340,30 @@ def test_the_credit_grows_with_downtime_and_never_passes_the_cap(minutes, guaran
 
     assert less.percent_requested <= more.percent_requested
     assert less.amount <= more.amount <= uptime.percent_of(Decimal("1000"), cap, "USD")
+
+
+minor_units = st.integers(min_value=-100_000, max_value=10**11)
+
+
+@given(
+    requested=st.integers(min_value=0, max_value=10**11),
+    uptime_left=minor_units,
+    month_left=st.none() | minor_units,
+    currency=st.sampled_from(["USD", "JPY", "KWD"]),
+)
+def test_an_uptime_voucher_never_passes_a_cap_nor_the_request(requested, uptime_left, month_left, currency):
+    """Amounts as billing has them: whole minor units of the currency (caps and vouchers are rounded)."""
+    unit = uptime.quantum(currency)
+    requested, uptime_left = requested * unit, uptime_left * unit
+    month_left = None if month_left is None else month_left * unit
+
+    amount, capped = uptime.credit_within_caps(
+        requested=requested, uptime_cap_left=uptime_left, month_cap_left=month_left, currency=currency
+    )
+
+    assert Decimal(0) <= amount <= requested and amount == amount.quantize(unit)
+    limits = [requested, max(Decimal(0), uptime_left)]
+    if month_left is not None:
+        limits.append(max(Decimal(0), month_left))
+    assert amount == min(limits)
+    assert capped == (amount < requested)
