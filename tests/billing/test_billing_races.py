@@ -111,3 +111,39 @@ def test_a_claim_and_an_exclusion_at_once_leave_a_consistent_count(attempt):
         from billing.selectors import claims_for, proposed_reason
 
         assert proposed_reason(claims_for(user=admin, now=NOW).get(pk=claim.pk)) == "force_majeure"
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_concurrent_uptime_approvals_share_the_uptime_cap(attempt):
+    """Two items each earned the whole 50% uptime cap; approved at the same instant, they share it."""
+    import datetime as dt
+
+    from billing.services.claims import claim_open_uptime
+    from sla.models import UptimeShortfall
+    from sla.services.uptime import downtime_record, item_create, uptime_month_assess
+    from tests.factories import EngineerFactory
+
+    customer = CustomerFactory(account__plan=plan("advanced"))
+    admins = [BillingAdminFactory(), BillingAdminFactory()]
+    engineer = EngineerFactory()
+    down_at = NOW.replace(day=10, hour=8, minute=0)
+    claims = []
+    for name in ("Shop", "API"):
+        item = item_create(created_by=admins[0], account=customer.account, name=name)
+        downtime_record(
+            item=item, actor=engineer, starts_at=down_at, ends_at=down_at + dt.timedelta(hours=9), now=NOW
+        )
+    uptime_month_assess(month="2026-03", account_ids=[customer.account_id], now=APRIL_1)
+    for shortfall in UptimeShortfall.objects.filter(account=customer.account).order_by("pk"):
+        claims.append(claim_open_uptime(shortfall=shortfall, created_by=customer, now=APRIL_1))
+
+    results, errors = race(
+        *(
+            lambda c=claim, a=admin: claim_approve(claim=c, actor=a, now=APRIL_1)
+            for claim, admin in zip(claims, admins, strict=True)
+        )
+    )
+
+    assert not errors and len(results) == 2
+    amounts = sorted(v.amount for v in Voucher.objects.filter(claim__in=claims))
+    assert amounts == [0, 500]  # one took the whole 500.00 USD cap, the other what was left: nothing
