@@ -135,10 +135,10 @@ def claimable_shortfalls(*, user: User) -> QuerySet[UptimeShortfall]:
 
 
 def month_shortfalls(*, account: Account, month: str) -> QuerySet[UptimeShortfall]:
-    """The month's uptime shortfalls (still below guarantee), with their item, claim and voucher."""
+    """The month's uptime shortfalls (still below guarantee), with their item and claim."""
     return (
         UptimeShortfall.objects.filter(account=account, month=month, active=True)
-        .select_related("item", "claim", "claim__voucher")
+        .select_related("item", "claim")
         .order_by("item__name", "id")
     )
 
@@ -151,11 +151,8 @@ def shortfall_claim_state(
         claim = shortfall.claim
     except Claim.DoesNotExist:
         claim = None
-    closed = now >= claim_window_end(month=shortfall.month, window_months=window_months)
-    return ClaimState(
-        claim=claim,
-        claimable=claim is None and not closed and shortfall.claimable,
-        window_closed=closed,
+    return _state(
+        claim, month=shortfall.month, window_months=window_months, now=now, earns=shortfall.claimable
     )
 
 
@@ -207,12 +204,16 @@ def month_claim_states(*, user: User, misses, summary: "AccountMonthSummary", no
 
 
 def _claim_state(miss: Miss, claim: Claim | None, window_months: int, now: dt.datetime) -> ClaimState:
-    closed = now >= claim_window_end(month=miss.month, window_months=window_months)
-    return ClaimState(
-        claim=claim,
-        claimable=claim is None and not closed and (miss.counted or miss.voided),
-        window_closed=closed,
-    )
+    earns = miss.counted or miss.voided
+    return _state(claim, month=miss.month, window_months=window_months, now=now, earns=earns)
+
+
+def _state(
+    claim: Claim | None, *, month: str, window_months: int, now: dt.datetime, earns: bool
+) -> ClaimState:
+    """Claimable: nothing claimed yet, the month's claim window still open, and something to earn."""
+    closed = now >= claim_window_end(month=month, window_months=window_months)
+    return ClaimState(claim=claim, claimable=claim is None and not closed and earns, window_closed=closed)
 
 
 @dataclasses.dataclass(frozen=True)
