@@ -8,6 +8,7 @@
 Without DATABASE_URL and REDIS_URL Pledge runs embedded: SQLite and Celery on kombu's
 filesystem transport, both under ./var. With them set, it uses PostgreSQL and Redis.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -65,8 +66,10 @@ def ensure_chromium() -> None:
             ["apt-get", "install", "-y", "-qq", "chromium", "fonts-dejavu-core"], check=True, env=env
         )
     else:
-        say(f"{CHROMIUM} is missing: the browser tests will fail (apt-get install chromium), "
-            "or set PLEDGE_SKIP_BROWSER=1 to leave them out on purpose")
+        say(
+            f"{CHROMIUM} is missing: the browser tests will fail (apt-get install chromium), "
+            "or set PLEDGE_SKIP_BROWSER=1 to leave them out on purpose"
+        )
 
 
 def run_tests(pytest_args: list[str]) -> int:
@@ -108,8 +111,20 @@ def web_command(python: str, host: str, port: int) -> list[str]:
     gain from it, and every socket's compressor cost ~45 KiB of the server's memory (measured
     with 400 chat sockets: 118 MiB resident with it, 99 MiB without).
     """
-    return [python, "-m", "uvicorn", "helpdesk.asgi:application", "--host", host, "--port", str(port),
-            "--log-level", "warning", "--ws-per-message-deflate", "false"]
+    return [
+        python,
+        "-m",
+        "uvicorn",
+        "helpdesk.asgi:application",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--ws-per-message-deflate",
+        "false",
+    ]
 
 
 def serve(host: str, port: int, install: bool) -> int:
@@ -127,11 +142,39 @@ def serve(host: str, port: int, install: bool) -> int:
     manage("seed_demo", env=env)
     commands = {
         "web": web_command(str(PYTHON), host, port),
-        "worker": [str(PYTHON), "-m", "celery", "-A", "helpdesk", "worker", "-l", "warning",
-                   "--concurrency", env.get("CELERY_CONCURRENCY", "2"), "-Q", queue, "-n", "worker@%h"],
+        "worker": [
+            str(PYTHON),
+            "-m",
+            "celery",
+            "-A",
+            "helpdesk",
+            "worker",
+            "-l",
+            "warning",
+            "--concurrency",
+            env.get("CELERY_CONCURRENCY", "2"),
+            "-Q",
+            queue,
+            "-n",
+            "worker@%h",
+        ],
         # The miss sweep has a worker of its own: no backlog of emails can make it late.
-        "timers": [str(PYTHON), "-m", "celery", "-A", "helpdesk", "worker", "-l", "warning",
-                   "--concurrency", "1", "-Q", f"{queue}-timers", "-n", "timers@%h"],
+        "timers": [
+            str(PYTHON),
+            "-m",
+            "celery",
+            "-A",
+            "helpdesk",
+            "worker",
+            "-l",
+            "warning",
+            "--concurrency",
+            "1",
+            "-Q",
+            f"{queue}-timers",
+            "-n",
+            "timers@%h",
+        ],
         "beat": [str(PYTHON), "-m", "celery", "-A", "helpdesk", "beat", "-l", "warning"],
     }
     processes = {name: subprocess.Popen(cmd, cwd=ROOT, env=env) for name, cmd in commands.items()}

@@ -18,7 +18,10 @@ from billing.models import (
     TerminationRequest,
     Voucher,
 )
-from helpdesk.services.errors import ConflictError, ValidationError
+from billing.services.claims import claim_approve
+from billing.services.invoices import invoice_mark_paid
+from billing.services.subscriptions import subscription_change, subscription_validate
+from helpdesk.kit.errors import ConflictError, ValidationError
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -45,8 +48,6 @@ class SubscriptionForm(forms.ModelForm):
         fields = TERM_FIELDS
 
     def clean(self):
-        from billing.services.subscriptions import subscription_validate
-
         data = super().clean()
         if not self.errors:
             try:
@@ -74,8 +75,6 @@ class SubscriptionAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        from billing.services.subscriptions import subscription_change
-
         data = form.cleaned_data
         created = subscription_change(
             account=data["account"],
@@ -110,8 +109,6 @@ class AccountMonthAdmin(ReadOnlyAdmin):
 
 @admin.action(description="Approve the selected pending claims (issues their vouchers)")
 def approve_claims(modeladmin, request, queryset):
-    from billing.services.claims import claim_approve
-
     done = 0
     for claim in queryset.order_by("pk"):
         try:
@@ -165,8 +162,6 @@ class InvoiceLineInline(admin.TabularInline):
 
 @admin.action(description="Mark the selected invoices paid")
 def mark_paid(modeladmin, request, queryset):
-    from billing.services.invoices import invoice_mark_paid
-
     done = 0
     for invoice in queryset.filter(paid_at__isnull=True).order_by("pk"):
         invoice_mark_paid(invoice=invoice, actor=request.user)

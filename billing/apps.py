@@ -4,3 +4,13 @@ from django.apps import AppConfig
 class BillingConfig(AppConfig):
     name = "billing"
     verbose_name = "Billing"
+
+    def ready(self) -> None:
+        # sla never imports billing: billing tells it whom to call and what to ask.
+        from billing.pricing import UptimePricing
+        from billing.services import months
+        from sla.clocks import hooks
+        from sla.uptime import providers
+
+        hooks.listen(months.counted_failures_changed)
+        providers.provide_pricing(UptimePricing())

@@ -4,7 +4,7 @@ from django import forms
 
 from billing.models import ClaimStatus, DecisionReason
 from billing.services.claims import NOTE_MAX
-from sla.forms import MonthField
+from helpdesk.kit.forms import MonthField
 
 
 class ClaimOpenForm(forms.Form):

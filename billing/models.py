@@ -8,9 +8,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from helpdesk.models import Account
-from sla.models import ExclusionKind, Miss, Plan, UptimeShortfall
-from sla.uptime import percent_text
+from helpdesk.accounts.models import Account
+from sla.clocks.models import ExclusionKind, Miss
+from sla.terms.models import Plan
+from sla.uptime.measure import percent_text
+from sla.uptime.models import UptimeShortfall
 
 AMOUNT = {"max_digits": 15, "decimal_places": 3}
 

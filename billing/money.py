@@ -5,7 +5,7 @@ Floats are refused: a float has already lost the cent it was meant to carry.
 """
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 # ISO 4217 minor units that are not 2 (the default for every other code).
@@ -135,3 +135,74 @@ def invoice_totals(*, fee, voucher_credits: Iterable, carried_in, currency: str)
         total=subscription - applied,
         carried_out=available - applied,
     )
+
+
+# --- uptime credits ---------------------------------------------------------------------------------
+# sla measures how far below its guarantee an item's month fell and what percent of the fee its
+# contract's tiers earn; these turn those percents into money.
+
+
+def allocate_cap(requested: Sequence[Decimal], cap: Decimal) -> list[Decimal]:
+    """Give each request (in order) what the cap still has left: the month's items share one cap."""
+    left = max(ZERO, cap)
+    granted = []
+    for amount in requested:
+        given = min(max(ZERO, amount), left)
+        granted.append(given)
+        left -= given
+    return granted
+
+
+@dataclasses.dataclass(frozen=True)
+class Credit:
+    percent_requested: Decimal
+    percent: Decimal
+    amount_requested: Decimal
+    amount: Decimal
+
+    @property
+    def capped(self) -> bool:
+        return self.amount < self.amount_requested
+
+
+def month_credits(
+    *,
+    requested_percents: Sequence[Decimal],
+    fee,
+    currency: str,
+    cap_percent,
+    shared_cap_left=None,
+) -> list[Credit]:
+    """The credits of one account's month, one per item below guarantee, in the order given.
+
+    Their percents share `cap_percent`; with `shared_cap_left` (what response-time vouchers
+    left of the month's own cap, as an amount), the amounts also share that.
+    """
+    percents = allocate_cap([_decimal(p) for p in requested_percents], _decimal(cap_percent))
+    amounts = [percent_of(fee, p, currency) for p in percents]
+    if shared_cap_left is not None:
+        amounts = allocate_cap(amounts, quantize(shared_cap_left, currency))
+    return [
+        Credit(
+            percent_requested=requested,
+            percent=granted,
+            amount_requested=percent_of(fee, min(requested, HUNDRED), currency),
+            amount=amount,
+        )
+        for requested, granted, amount in zip(requested_percents, percents, amounts, strict=True)
+    ]
+
+
+def credit_within_caps(*, requested, uptime_cap_left, month_cap_left, currency: str) -> tuple[Decimal, bool]:
+    """What a voucher for an uptime credit may be when it is issued, and whether it was cut.
+
+    `uptime_cap_left` is the uptime cap less the uptime vouchers of the month already issued;
+    `month_cap_left` (when the plan shares the cap, else None) the month's cap less every
+    voucher of the month.
+    """
+    limit = max(ZERO, _decimal(uptime_cap_left))
+    if month_cap_left is not None:
+        limit = min(limit, max(ZERO, _decimal(month_cap_left)))
+    requested = quantize(requested, currency)
+    amount = quantize(min(requested, limit), currency)
+    return amount, amount < requested

@@ -8,7 +8,7 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q,
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
-from billing import money
+from billing import access, money
 from billing.models import (
     AccountMonth,
     Claim,
@@ -22,11 +22,16 @@ from billing.models import (
     Voucher,
 )
 from billing.services.months import claim_window_end, support_today, terms_for
-from helpdesk import access
-from helpdesk.models import Account, TicketEvent, User
-from sla.models import Downtime, ExclusionPeriod, Miss, UptimeShortfall
-from sla.months import month_bounds
-from sla.uptime_selectors import counted_shortfalls, terms_for_accounts
+from helpdesk.accounts import access as accounts_access
+from helpdesk.accounts.models import Account, User
+from helpdesk.kit import roles
+from helpdesk.kit.months import month_bounds
+from helpdesk.tickets.models import TicketEvent
+from sla.clocks import access as clocks_access
+from sla.clocks.models import ExclusionPeriod, Miss
+from sla.uptime import access as uptime_access
+from sla.uptime.models import Downtime, UptimeShortfall
+from sla.uptime.selectors import counted_shortfalls, terms_for_accounts
 
 CLAIM_LIST_RELATED = (
     "miss",
@@ -124,14 +129,14 @@ def proposed_reason(claim: Claim) -> str | None:
 
 def claimable_misses(*, user: User) -> QuerySet[Miss]:
     """Misses a user may open a claim on (their own account's)."""
-    return access.misses_visible_to(user) if access.may_open_claims(user) else Miss.objects.none()
+    return clocks_access.misses_visible_to(user) if access.may_open_claims(user) else Miss.objects.none()
 
 
 def claimable_shortfalls(*, user: User) -> QuerySet[UptimeShortfall]:
     """Uptime shortfalls a user may open a claim on (their own account's)."""
     if not access.may_open_claims(user):
         return UptimeShortfall.objects.none()
-    return access.shortfalls_visible_to(user)
+    return uptime_access.shortfalls_visible_to(user)
 
 
 def month_shortfalls(*, account: Account, month: str) -> QuerySet[UptimeShortfall]:
@@ -318,7 +323,7 @@ def uptime_cap(*, account_id: int, month: str, fee: Decimal, currency: str) -> U
 
 
 def response_time_vouchers_issued(*, account_id: int, month: str) -> Decimal:
-    """The response-time vouchers of a month: what settings.UPTIME_VOUCHERS_ISSUED_READER names.
+    """The response-time vouchers of a month (billing.pricing reads them for uptime's shared cap).
 
     The uptime assessment takes these from the shared cap to show what a shortfall may still earn.
     """
@@ -478,7 +483,7 @@ def account_month_summary(*, account: Account, month: str) -> AccountMonthSummar
 
 def account_for(*, user: User, pk: int) -> Account:
     """An account whose months the user may read, or 404."""
-    return get_object_or_404(access.accounts_visible_to(user).select_related("plan"), pk=pk)
+    return get_object_or_404(accounts_access.accounts_visible_to(user).select_related("plan"), pk=pk)
 
 
 def month_misses(*, account: Account, month: str) -> QuerySet[Miss]:
@@ -560,8 +565,8 @@ def subscriptions_for(*, user: User, account: int | None = None) -> QuerySet[Sub
     account's, none for anyone else. Per account, the latest start first."""
     if access.may_manage_subscriptions(user):
         terms = Subscription.objects.all()
-    elif access.is_customer(user):
-        terms = Subscription.objects.filter(account__in=access.accounts_visible_to(user))
+    elif roles.is_customer(user):
+        terms = Subscription.objects.filter(account__in=accounts_access.accounts_visible_to(user))
     else:
         return Subscription.objects.none()
     if account is not None:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from billing import views
+from billing.views import billing as views
 
 urlpatterns = [
     path("billing/claims/", views.claims, name="billing_claims"),

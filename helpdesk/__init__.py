@@ -1,4 +1,5 @@
 """Pledge: the Django project package and the ticketing app."""
+
 from .celery import app as celery_app
 
 __all__ = ["celery_app"]

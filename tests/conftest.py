@@ -1,4 +1,5 @@
 """Shared fixtures: the permission-matrix cast and API clients logged in as each of them."""
+
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient

@@ -1,13 +1,15 @@
 """factory_boy factories for Pledge's models (plans come from the real seed)."""
+
 from decimal import Decimal
 
 import factory
 from django.utils import timezone
 
-from helpdesk.models import Account, Role, User
-from helpdesk.services.tickets import ticket_create
-from sla.models import Plan
-from sla.seeds import seed_plans
+from helpdesk.accounts.models import Account, User
+from helpdesk.kit.roles import Role
+from helpdesk.tickets.services.tickets import ticket_create
+from sla.terms.models import Plan
+from sla.terms.seeds import seed_plans
 
 PASSWORD = "correct-horse-battery"
 
@@ -65,14 +67,17 @@ def make_ticket(*, customer: User, priority: str = "general", now=None, **fields
         defaults.update(service_unavailable=True, affected_service="Production web shop")
     defaults.update(fields)
     return ticket_create(
-        account=customer.account, created_by=customer, priority=priority,
-        now=now or timezone.now(), **defaults,
+        account=customer.account,
+        created_by=customer,
+        priority=priority,
+        now=now or timezone.now(),
+        **defaults,
     )
 
 
 def fast_plan(seconds: int, *, high_seconds: int | None = None, code: str | None = None) -> Plan:
     """A 24x7 plan with second-long targets, for tests where real time passes."""
-    from sla.models import ResponseTarget
+    from sla.terms.models import ResponseTarget
 
     plan, created = Plan.objects.get_or_create(
         code=code or f"fast-{seconds}s", defaults={"name": f"Fast {seconds}s"}

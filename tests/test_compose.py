@@ -4,6 +4,7 @@ What can be checked without an engine is checked: the services and their order, 
 Celery worker's health check pings the node its command names and listens on the queue the
 settings route to it, and that the image serves the web command run.py serves.
 """
+
 import json
 import re
 import shlex

@@ -1,4 +1,5 @@
 """The README's first command on an empty embedded install: migrate, seed, serve, log in."""
+
 import http.cookiejar
 import os
 import re
@@ -30,7 +31,11 @@ def running_pledge(tmp_path):
     log = (tmp_path / "run.log").open("w+")
     process = subprocess.Popen(
         [sys.executable, "run.py", "--no-install", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90

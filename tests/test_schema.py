@@ -1,4 +1,5 @@
 """The OpenAPI schema at /api/schema/ publishes the contract of shared/API.md; /api/docs/ shows it."""
+
 import pytest
 from django.core.management import call_command
 
@@ -54,8 +55,16 @@ def test_schema_documents_the_contract_fields(schema):
     components = schema["components"]["schemas"]
     assert {"id", "name", "timezone", "hours", "holidays"} <= set(components["Calendar"]["properties"])
     assert {
-        "id", "code", "name", "response_calendar", "response_targets", "chat_calendar",
-        "chat_session_limit", "voucher_percent", "monthly_cap_percent", "termination_threshold",
+        "id",
+        "code",
+        "name",
+        "response_calendar",
+        "response_targets",
+        "chat_calendar",
+        "chat_session_limit",
+        "voucher_percent",
+        "monthly_cap_percent",
+        "termination_threshold",
     } <= set(components["Plan"]["properties"])
     assert {"id", "name", "plan", "monthly_fee", "currency"} <= set(components["Account"]["properties"])
     assert {"username", "password", "email", "role", "account"} <= set(
@@ -63,9 +72,20 @@ def test_schema_documents_the_contract_fields(schema):
     )
     assert "password" not in components["User"]["properties"]
     assert {
-        "id", "account", "status", "created_at", "work_started_deadline", "work_started_at",
-        "sla_state", "downgraded_from", "downgrade_reason", "subject", "description", "priority",
-        "service_unavailable", "affected_service",
+        "id",
+        "account",
+        "status",
+        "created_at",
+        "work_started_deadline",
+        "work_started_at",
+        "sla_state",
+        "downgraded_from",
+        "downgrade_reason",
+        "subject",
+        "description",
+        "priority",
+        "service_unavailable",
+        "affected_service",
     } <= set(components["Ticket"]["properties"])
     assert {"id", "author", "body", "public", "created_at"} <= set(components["Message"]["properties"])
     assert components["Account"]["properties"]["monthly_fee"]["type"] == "string"

@@ -1,4 +1,5 @@
 """Real Celery worker and beat processes for the tests about timers, on the test database."""
+
 import os
 import signal
 import subprocess
@@ -44,7 +45,11 @@ class Processes:
         log = (self.tmp_path / f"{name}-{self.starts}.log").open("w")
         return subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "helpdesk", *args],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
     def start_worker(self, *, purge: bool = False, wait: bool = True) -> None:
@@ -52,14 +57,30 @@ class Processes:
         self.starts += 1
         common = ["worker", "-l", "info", "--without-gossip", "--without-mingle"]
         common += ["--purge"] if purge else []
-        self.worker = self._spawn("worker", [
-            *common, "--concurrency", "2", "-Q", settings.CELERY_TASK_DEFAULT_QUEUE,
-            "-n", f"worker{self.starts}@%h",
-        ])
-        self.timers = self._spawn("timers", [
-            *common, "--concurrency", "1", "-Q", settings.CELERY_TIMERS_QUEUE,
-            "-n", f"timers{self.starts}@%h",
-        ])
+        self.worker = self._spawn(
+            "worker",
+            [
+                *common,
+                "--concurrency",
+                "2",
+                "-Q",
+                settings.CELERY_TASK_DEFAULT_QUEUE,
+                "-n",
+                f"worker{self.starts}@%h",
+            ],
+        )
+        self.timers = self._spawn(
+            "timers",
+            [
+                *common,
+                "--concurrency",
+                "1",
+                "-Q",
+                settings.CELERY_TIMERS_QUEUE,
+                "-n",
+                f"timers{self.starts}@%h",
+            ],
+        )
         if wait:
             self._wait_for("worker", "ready")
             self._wait_for("timers", "ready")

@@ -10,12 +10,15 @@ voucher is unique per claim, so a second approval (a retry, a double click, a se
 at the same instant) is a 409, never a second voucher.
 """
 
+import dataclasses
 import datetime as dt
+from collections.abc import Callable
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from billing import money
+from billing import access, money, notifications
 from billing.models import Claim, ClaimGround, ClaimStatus, DecisionReason, Voucher
 from billing.selectors import uptime_cap, vouchers_issued
 from billing.services.events import billing_event
@@ -26,33 +29,22 @@ from billing.services.months import (
     month_label,
     shift_month,
 )
-from helpdesk import access
-from helpdesk.models import User
-from helpdesk.services.errors import ConflictError, ValidationError, field_error
-from helpdesk.services.events import event_record
-from helpdesk.services.validation import clean_text
-from sla import uptime
-from sla.models import Miss, UptimeShortfall
-from sla.tasks import send_safely
-from sla.uptime_selectors import terms_for_accounts
+from helpdesk.accounts.models import User
+from helpdesk.kit import roles
+from helpdesk.kit.enqueue import enqueue_after_commit
+from helpdesk.kit.errors import ConflictError, ValidationError, field_error
+from helpdesk.kit.validation import clean_text
+from helpdesk.tickets.services.events import event_record
+from sla.clocks.models import Miss
+from sla.uptime.models import UptimeShortfall
+from sla.uptime.selectors import terms_for_accounts
 
 NOTE_MAX = 2000
 
 
-def _notify(task_name: str, *args) -> None:
-    from billing import tasks
-
-    task = getattr(tasks, task_name)
-    transaction.on_commit(lambda: send_safely(task, *args))
-
-
-def _already_claimed(miss: Miss) -> ConflictError:
-    return ConflictError(f"The miss on ticket #{miss.ticket_id} already has a claim.", code="already_claimed")
-
-
 def _clean_note(created_by: User, note: str) -> str:
     """Only a customer opens a claim; their note is plain text within NOTE_MAX."""
-    access.require(access.may_open_claims(created_by), "Compensation is applied for by the customer.")
+    roles.require(access.may_open_claims(created_by), "Compensation is applied for by the customer.")
     errors: dict[str, list] = {}
     note = clean_text(note, field="note", max_length=NOTE_MAX, errors=errors, required=False)
     if errors:
@@ -78,6 +70,132 @@ def _create(*, already: ConflictError, **fields) -> Claim:
         raise already from exc
 
 
+@dataclasses.dataclass(frozen=True)
+class _Ground:
+    """What differs between a claim for a miss and a claim for an uptime shortfall."""
+
+    field: str  # the API's and the form's name of what is claimed
+    claim_field: str  # the Claim's foreign key to it
+    model: type
+    related: tuple[str, ...]
+    what: str
+    already: Callable[[Any], ConflictError]
+    refusal: Callable[[Any], ConflictError | ValidationError | None]
+    event_data: Callable[[Any], dict]
+    ticket: Callable[[Any], Any]  # the ticket whose history records the claim, if any
+
+
+def _miss_refusal(miss: Miss):
+    if not miss.counted and not miss.voided:  # a voided miss may be claimed: the admin decides
+        return field_error(
+            "miss",
+            f"This miss is not counted ({miss.excluded_reason}), so it earns no compensation.",
+            code="not_counted",
+        )
+    return None
+
+
+def _shortfall_refusal(shortfall: UptimeShortfall):
+    month = month_label(shortfall.month)
+    if not shortfall.active:
+        return field_error(
+            "uptime_shortfall",
+            f"{shortfall.item.name} is no longer below its guarantee in {month}.",
+            code="not_claimable",
+        )
+    if not shortfall.final:
+        return field_error(
+            "uptime_shortfall",
+            f"{month} has not ended: its uptime credit is claimed once the month is over.",
+            code="month_running",
+        )
+    if shortfall.credit_amount_requested <= 0:
+        return field_error(
+            "uptime_shortfall", "This shortfall earns no credit on the plan's scale.", code="not_claimable"
+        )
+    return None
+
+
+MISS = _Ground(
+    field="miss",
+    claim_field="miss",
+    model=Miss,
+    related=("account", "account__plan", "ticket"),
+    what="this miss",
+    already=lambda miss: ConflictError(
+        f"The miss on ticket #{miss.ticket_id} already has a claim.", code="already_claimed"
+    ),
+    refusal=_miss_refusal,
+    event_data=lambda miss: {"miss": miss.pk},
+    ticket=lambda miss: miss.ticket,
+)
+SHORTFALL = _Ground(
+    field="uptime_shortfall",
+    claim_field="shortfall",
+    model=UptimeShortfall,
+    related=("account", "account__plan", "item"),
+    what="this shortfall",
+    already=lambda shortfall: ConflictError(
+        f"The uptime shortfall of {shortfall.item.name} in {month_label(shortfall.month)} "
+        "already has a claim.",
+        code="already_claimed",
+    ),
+    refusal=_shortfall_refusal,
+    event_data=lambda shortfall: {"uptime_shortfall": shortfall.pk, "item": shortfall.item_id},
+    ticket=lambda shortfall: None,
+)
+
+
+def _claim_open(ground: _Ground, target, *, created_by: User, note: str, now: dt.datetime | None) -> Claim:
+    """One claim path for both grounds: the customer's own, not claimed yet, claimable, in the window."""
+    now = now or timezone.now()
+    note = _clean_note(created_by, note)
+    # The row is locked: an exclusion or a reassessment judging it again waits for this claim,
+    # or the reverse.
+    target = ground.model.objects.select_for_update().select_related(*ground.related).get(pk=target.pk)
+    if target.account_id != created_by.account_id:
+        raise field_error(
+            ground.field, f"This {ground.what.split()[-1]} is not on your account.", code="not_yours"
+        )
+    if Claim.objects.filter(**{ground.claim_field: target}).exists():
+        raise ground.already(target)
+    refusal = ground.refusal(target)
+    if refusal is not None:
+        raise refusal
+    _require_window_open(
+        field=ground.field, what=ground.what, account=target.account, month=target.month, now=now
+    )
+    claim = _create(
+        already=ground.already(target),
+        **{ground.claim_field: target},
+        account_id=target.account_id,
+        month=target.month,
+        note=note,
+        created_by=created_by,
+        created_at=now,
+    )
+    if ground is MISS:
+        event_record(
+            ticket=target.ticket,
+            code="claim_opened",
+            actor=created_by,
+            at=now,
+            claim=claim.pk,
+            miss=target.pk,
+        )
+    billing_event(
+        code="claim_opened",
+        at=now,
+        actor=created_by,
+        account_id=target.account_id,
+        month=target.month,
+        claim=claim,
+        **ground.event_data(target),
+    )
+    enqueue_after_commit(notifications.notify_claim_received, claim.pk)
+    return claim
+
+
 @transaction.atomic
 def claim_open(*, miss: Miss, created_by: User, note: str = "", now: dt.datetime | None = None) -> Claim:
     """Apply for compensation for one miss of the customer's own account.
@@ -85,52 +203,7 @@ def claim_open(*, miss: Miss, created_by: User, note: str = "", now: dt.datetime
     Refused: another account's miss, an excluded miss (a voided one may be claimed: the
     admin decides), a miss whose claim window has closed, a miss already claimed.
     """
-    now = now or timezone.now()
-    note = _clean_note(created_by, note)
-    # The miss row is locked: an exclusion judging it again waits for this claim, or the reverse.
-    miss = Miss.objects.select_for_update().select_related("account", "account__plan").get(pk=miss.pk)
-    if miss.account_id != created_by.account_id:
-        raise field_error("miss", "This miss is not on your account.", code="not_yours")
-    if Claim.objects.filter(miss=miss).exists():
-        raise _already_claimed(miss)
-    if not miss.counted and not miss.voided:
-        raise field_error(
-            "miss",
-            f"This miss is not counted ({miss.excluded_reason}), so it earns no compensation.",
-            code="not_counted",
-        )
-    _require_window_open(field="miss", what="this miss", account=miss.account, month=miss.month, now=now)
-    claim = _create(
-        already=_already_claimed(miss),
-        miss=miss,
-        account_id=miss.account_id,
-        month=miss.month,
-        note=note,
-        created_by=created_by,
-        created_at=now,
-    )
-    event_record(
-        ticket=miss.ticket, code="claim_opened", actor=created_by, at=now, claim=claim.pk, miss=miss.pk
-    )
-    billing_event(
-        code="claim_opened",
-        at=now,
-        actor=created_by,
-        account_id=miss.account_id,
-        month=miss.month,
-        claim=claim,
-        miss=miss.pk,
-    )
-    _notify("notify_claim_received", claim.pk)
-    return claim
-
-
-def _already_claimed_uptime(shortfall: UptimeShortfall) -> ConflictError:
-    return ConflictError(
-        f"The uptime shortfall of {shortfall.item.name} in {month_label(shortfall.month)} "
-        "already has a claim.",
-        code="already_claimed",
-    )
+    return _claim_open(MISS, miss, created_by=created_by, note=note, now=now)
 
 
 @transaction.atomic
@@ -143,63 +216,7 @@ def claim_open_uptime(
     grow), a month lifted back to its guarantee or with nothing to credit, a claim window
     that has closed, a shortfall already claimed.
     """
-    now = now or timezone.now()
-    note = _clean_note(created_by, note)
-    # Locked: a reassessment of the month waits for this claim, or the reverse.
-    shortfall = (
-        UptimeShortfall.objects.select_for_update()
-        .select_related("account", "account__plan", "item")
-        .get(pk=shortfall.pk)
-    )
-    if shortfall.account_id != created_by.account_id:
-        raise field_error("uptime_shortfall", "This shortfall is not on your account.", code="not_yours")
-    if Claim.objects.filter(shortfall=shortfall).exists():
-        raise _already_claimed_uptime(shortfall)
-    if not shortfall.active:
-        raise field_error(
-            "uptime_shortfall",
-            f"{shortfall.item.name} is no longer below its guarantee in {month_label(shortfall.month)}.",
-            code="not_claimable",
-        )
-    if not shortfall.final:
-        raise field_error(
-            "uptime_shortfall",
-            f"{month_label(shortfall.month)} has not ended: its uptime credit is claimed once "
-            "the month is over.",
-            code="month_running",
-        )
-    if shortfall.credit_amount_requested <= 0:
-        raise field_error(
-            "uptime_shortfall", "This shortfall earns no credit on the plan's scale.", code="not_claimable"
-        )
-    _require_window_open(
-        field="uptime_shortfall",
-        what="this shortfall",
-        account=shortfall.account,
-        month=shortfall.month,
-        now=now,
-    )
-    claim = _create(
-        already=_already_claimed_uptime(shortfall),
-        shortfall=shortfall,
-        account_id=shortfall.account_id,
-        month=shortfall.month,
-        note=note,
-        created_by=created_by,
-        created_at=now,
-    )
-    billing_event(
-        code="claim_opened",
-        at=now,
-        actor=created_by,
-        account_id=shortfall.account_id,
-        month=shortfall.month,
-        claim=claim,
-        uptime_shortfall=shortfall.pk,
-        item=shortfall.item_id,
-    )
-    _notify("notify_claim_received", claim.pk)
-    return claim
+    return _claim_open(SHORTFALL, shortfall, created_by=created_by, note=note, now=now)
 
 
 def _locked_pending(claim: Claim) -> Claim:
@@ -252,14 +269,14 @@ def _uptime_voucher(claim: Claim, terms) -> money.VoucherAmount:
             code="shortfall_lifted",
         )
     fee, currency = terms.monthly_fee, terms.currency
-    requested = money.percent_of(fee, min(shortfall.credit_percent_requested, uptime.HUNDRED), currency)
+    requested = money.percent_of(fee, min(shortfall.credit_percent_requested, money.HUNDRED), currency)
     cap = uptime_cap(account_id=claim.account_id, month=claim.month, fee=fee, currency=currency)
     uptime_left = cap.cap - cap.used
     month_left = None
     if cap.shared:
         month_cap = money.monthly_cap(fee=fee, cap_percent=terms.monthly_cap_percent, currency=currency)
         month_left = month_cap - vouchers_issued(account_id=claim.account_id, month=claim.month)
-    amount, capped = uptime.credit_within_caps(
+    amount, capped = money.credit_within_caps(
         requested=requested, uptime_cap_left=uptime_left, month_cap_left=month_left, currency=currency
     )
     return money.VoucherAmount(amount=amount, requested=requested, capped=capped)
@@ -269,7 +286,7 @@ def _uptime_voucher(claim: Claim, terms) -> money.VoucherAmount:
 def claim_approve(*, claim: Claim, actor: User, now: dt.datetime | None = None) -> Claim:
     """Approve the claim and issue its voucher, capped so the month stays within its caps."""
     now = now or timezone.now()
-    access.require(access.may_decide_claims(actor), "Only billing admins decide claims.")
+    roles.require(access.may_decide_claims(actor), "Only billing admins decide claims.")
     claim = _locked_pending(claim)
     # The month's row is the lock every voucher of the month takes before reading a cap.
     terms = account_month_locked(account=claim.account, month=claim.month)
@@ -321,8 +338,8 @@ def claim_approve(*, claim: Claim, actor: User, now: dt.datetime | None = None) 
         currency=terms.currency,
         capped=amount.capped,
     )
-    _notify("notify_claim_decided", claim.pk)
-    _notify("notify_voucher_issued", voucher.pk)
+    enqueue_after_commit(notifications.notify_claim_decided, claim.pk)
+    enqueue_after_commit(notifications.notify_voucher_issued, voucher.pk)
     return claim
 
 
@@ -332,7 +349,7 @@ def claim_deny(
 ) -> Claim:
     """Deny the claim with one of SPEC's exclusion reasons; `other` needs a note saying why."""
     now = now or timezone.now()
-    access.require(access.may_decide_claims(actor), "Only billing admins decide claims.")
+    roles.require(access.may_decide_claims(actor), "Only billing admins decide claims.")
     errors: dict[str, list] = {}
     if reason not in DecisionReason.values:
         errors.setdefault("reason", []).append(f"Choose one of: {', '.join(DecisionReason.values)}.")
@@ -365,5 +382,5 @@ def claim_deny(
         reason=reason,
         note=note,
     )
-    _notify("notify_claim_decided", claim.pk)
+    enqueue_after_commit(notifications.notify_claim_decided, claim.pk)
     return claim

@@ -3,7 +3,7 @@
 import datetime as dt
 
 from billing.models import BillingEvent, Claim, Invoice
-from helpdesk.models import User
+from helpdesk.accounts.models import User
 
 
 def billing_event(

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils import timezone
 
-from billing import money
+from billing import access, money, notifications
 from billing.models import (
     AccountMonth,
     BillingEvent,
@@ -34,12 +34,12 @@ from billing.models import (
 )
 from billing.services.events import billing_event
 from billing.services.months import clean_month, first_day, last_day, month_label, support_today, terms_from
-from helpdesk import access
-from helpdesk.models import Account, User
-from helpdesk.services.accounts import account_update
-from helpdesk.services.errors import ConflictError, field_error
-from sla.months import month_bounds
-from sla.tasks import send_safely
+from helpdesk.accounts.models import Account, User
+from helpdesk.accounts.services.accounts import account_update
+from helpdesk.kit import roles
+from helpdesk.kit.enqueue import enqueue_after_commit
+from helpdesk.kit.errors import ConflictError, field_error
+from helpdesk.kit.months import month_bounds
 
 CLOSE_BATCH = 500
 
@@ -67,7 +67,7 @@ def month_close(
     """Issue `month`'s invoices for every active account without one. Allowed from the month's first day."""
     now = now or timezone.now()
     if actor is not None:
-        access.require(access.may_close_months(actor), "Only billing admins close months.")
+        roles.require(access.may_close_months(actor), "Only billing admins close months.")
     month = clean_month(month)
     start, end = month_bounds(month)
     if now < start:
@@ -231,10 +231,9 @@ def _issue(*, month: str, accounts: list[Account], now: dt.datetime) -> None:
             )
         )
     BillingEvent.objects.bulk_create(events)
-    from billing import tasks
 
     ids = [invoice.pk for invoice in invoices]
-    transaction.on_commit(lambda: send_safely(tasks.notify_invoices_issued, ids))
+    enqueue_after_commit(notifications.notify_invoices_issued, ids)
 
 
 def _lines(*, invoice: Invoice, account: Account, vouchers: list[Voucher]) -> list[InvoiceLine]:
@@ -314,7 +313,7 @@ def month_needs_close(*, month: str) -> bool:
 def invoice_mark_paid(*, invoice: Invoice, actor: User, now: dt.datetime | None = None) -> Invoice:
     """Record that the invoice was paid; the only change an issued invoice ever takes."""
     now = now or timezone.now()
-    access.require(access.may_mark_invoices_paid(actor), "Only billing admins record payments.")
+    roles.require(access.may_mark_invoices_paid(actor), "Only billing admins record payments.")
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if invoice.paid_at is not None:
         raise ConflictError(

@@ -1,8 +1,9 @@
 """Account months: the terms each month is billed on, and its termination flag.
 
-sla tells billing, through settings.SLA_COUNT_LISTENERS, whenever an account's counted
-misses for a month change (a miss recorded, excluded, counted again or voided);
-`counted_misses_changed` then judges the month again, so the flag goes up the moment the
+sla tells billing, through the listener billing registers with sla.clocks.hooks, whenever an
+account's counted failures for a month change (a miss recorded, excluded, counted again or
+voided; an uptime shortfall that starts or stops counting); `counted_failures_changed` then
+judges the month again, so the flag goes up the moment the
 (threshold + 1)th counted miss is recorded and comes down, with an event, when an
 exclusion drops the count back.
 """
@@ -14,14 +15,15 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from billing import notifications
 from billing.models import AccountMonth, Subscription
 from billing.services.events import billing_event
-from helpdesk.models import Account
-from helpdesk.services.errors import field_error
-from sla.models import Miss
-from sla.months import month_bounds, month_of, support_zone
-from sla.selectors import is_month
-from sla.uptime_selectors import counted_failures, counted_shortfalls_by_account
+from helpdesk.accounts.models import Account
+from helpdesk.kit.enqueue import enqueue_after_commit
+from helpdesk.kit.errors import field_error
+from helpdesk.kit.months import is_month, month_bounds, month_of, support_zone
+from sla.clocks.models import Miss
+from sla.uptime.selectors import counted_failures, counted_shortfalls_by_account
 
 log = logging.getLogger(__name__)
 
@@ -146,15 +148,12 @@ def termination_reassess(*, account_id: int, month: str, now: dt.datetime | None
         threshold=month_row.termination_threshold,
     )
     if eligible:
-        from billing import tasks
-        from sla.tasks import send_safely
-
-        transaction.on_commit(lambda: send_safely(tasks.notify_termination_eligible, month_row.pk))
+        enqueue_after_commit(notifications.notify_termination_eligible, month_row.pk)
     return month_row
 
 
-def counted_misses_changed(*, account_id: int, month: str) -> None:
-    """sla's hook (named in settings.SLA_COUNT_LISTENERS), called after sla's commit.
+def counted_failures_changed(*, account_id: int, month: str) -> None:
+    """sla's hook (registered in BillingConfig.ready()), called after sla's commit.
 
     It must never fail the sweep that recorded the miss: a failure is logged, and the hourly
     `termination_sweep` puts the flag right.

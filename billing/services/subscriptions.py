@@ -6,23 +6,24 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from billing import access
 from billing.models import AccountMonth, Invoice, Subscription, Voucher
 from billing.services.events import billing_event
 from billing.services.months import month_label, shift_month, termination_reassess, terms_for
-from helpdesk import access
-from helpdesk.models import Account, User
-from helpdesk.services.accounts import account_update, clean_currency, clean_fee, clean_plan
-from helpdesk.services.errors import ValidationError
-from helpdesk.services.validation import clean_text
-from sla.models import Plan
-from sla.months import month_of
+from helpdesk.accounts.models import Account, User
+from helpdesk.accounts.services.accounts import account_update, clean_currency, clean_fee, clean_plan
+from helpdesk.kit import roles
+from helpdesk.kit.errors import ValidationError
+from helpdesk.kit.months import month_of
+from helpdesk.kit.validation import clean_text
+from sla.terms.models import Plan
 
 EARLIEST = dt.date(2000, 1, 1)
 LATEST = dt.date(2100, 12, 1)
 
 
 def _validate(*, starts_on, plan, monthly_fee, currency, note) -> dict:
-    """The same rules for a fee, a currency and a plan as an account's own (helpdesk.services.accounts)."""
+    """The same rules for a fee, a currency and a plan as an account's own (accounts' services)."""
     errors: dict[str, list] = {}
     if not isinstance(starts_on, dt.date) or isinstance(starts_on, dt.datetime):
         errors.setdefault("starts_on", []).append("Give a date, YYYY-MM-DD.")
@@ -108,7 +109,7 @@ def subscription_change(
     """
     now = now or timezone.now()
     if actor is not None:
-        access.require(access.may_manage_subscriptions(actor), "Only billing admins change subscriptions.")
+        roles.require(access.may_manage_subscriptions(actor), "Only billing admins change subscriptions.")
     account = Account.objects.select_for_update().get(pk=account.pk)
     fields = subscription_validate(
         account=account, starts_on=starts_on, plan=plan, monthly_fee=monthly_fee, currency=currency, note=note

@@ -10,23 +10,23 @@ import datetime as dt
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from billing import access, notifications
 from billing.models import AccountMonth, TerminationRequest, TerminationStatus
 from billing.services.events import billing_event
 from billing.services.months import clean_month, last_day, month_label
-from helpdesk import access
-from helpdesk.models import Account, User
-from helpdesk.services.errors import ConflictError, ValidationError, field_error
-from helpdesk.services.validation import clean_text
-from sla.months import month_of
-from sla.tasks import send_safely
+from helpdesk.accounts.models import Account, User
+from helpdesk.kit import roles
+from helpdesk.kit.enqueue import enqueue_after_commit
+from helpdesk.kit.errors import ConflictError, ValidationError, field_error
+from helpdesk.kit.months import month_of
+from helpdesk.kit.validation import clean_text
 
 NOTE_MAX = 2000
 
 
 def _notify_decided(request_id: int) -> None:
-    from billing import tasks
 
-    transaction.on_commit(lambda: send_safely(tasks.notify_termination_decided, request_id))
+    enqueue_after_commit(notifications.notify_termination_decided, request_id)
 
 
 def _already_open(account: Account) -> ConflictError:
@@ -41,7 +41,7 @@ def termination_request(
 ) -> TerminationRequest:
     """Ask to terminate without penalty, on the ground of a month flagged as eligible."""
     now = now or timezone.now()
-    access.require(
+    roles.require(
         access.may_request_termination(requested_by, account), "Only the account's customer may ask for this."
     )
     month = clean_month(month)
@@ -91,7 +91,7 @@ def termination_confirm(
 ) -> TerminationRequest:
     """Confirm: the subscription ends at the end of the current period, with no fee for leaving."""
     now = now or timezone.now()
-    access.require(access.may_decide_terminations(actor), "Only billing admins decide terminations.")
+    roles.require(access.may_decide_terminations(actor), "Only billing admins decide terminations.")
     errors: dict[str, list] = {}
     note = clean_text(note, field="note", max_length=NOTE_MAX, errors=errors, required=False)
     if errors:
@@ -120,7 +120,7 @@ def termination_decline(
 ) -> TerminationRequest:
     """Decline, saying why (for instance: an exclusion took the month back under the threshold)."""
     now = now or timezone.now()
-    access.require(access.may_decide_terminations(actor), "Only billing admins decide terminations.")
+    roles.require(access.may_decide_terminations(actor), "Only billing admins decide terminations.")
     errors: dict[str, list] = {}
     note = clean_text(note, field="note", max_length=NOTE_MAX, errors=errors)
     if errors:

@@ -4,7 +4,7 @@ from django import template
 from django.utils import timezone
 
 from billing import money, selectors
-from sla import uptime
+from sla.uptime import measure as uptime
 
 register = template.Library()
 

@@ -17,6 +17,7 @@ Run as ``python tests/benchmarks/bench_chat.py [--chats 200] [--seconds 60]``
 else a scratch SQLite file and the in-memory layer under var/bench-chat. Exits non-zero
 when a target is missed.
 """
+
 import argparse
 import asyncio
 import json
@@ -55,11 +56,13 @@ from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
 
-from helpdesk.models import Account, ChatMessage, Role, User  # noqa: E402
-from helpdesk.services.chats import chat_accept, chat_request  # noqa: E402
+from helpdesk.accounts.models import Account, User
+from helpdesk.chat.models import ChatMessage
+from helpdesk.chat.services.chats import chat_accept, chat_request
+from helpdesk.kit.roles import Role
 from run import web_command  # noqa: E402
-from sla.models import Calendar, Plan  # noqa: E402
-from sla.seeds import seed_plans  # noqa: E402
+from sla.terms.models import Calendar, Plan
+from sla.terms.seeds import seed_plans
 
 
 def _cookie(user: User) -> str:
@@ -103,13 +106,21 @@ def _free_port() -> int:
 
 def _start_server(port: int) -> subprocess.Popen:
     env = {
-        **os.environ, "DEBUG": "false", "SECURE_SSL_REDIRECT": "false", "SESSION_COOKIE_SECURE": "false",
-        "CSRF_COOKIE_SECURE": "false", "LOG_LEVEL": "WARNING",
+        **os.environ,
+        "DEBUG": "false",
+        "SECURE_SSL_REDIRECT": "false",
+        "SESSION_COOKIE_SECURE": "false",
+        "CSRF_COOKIE_SECURE": "false",
+        "LOG_LEVEL": "WARNING",
     }
     log = (BENCH_DIR / "uvicorn.log").open("w")
     process = subprocess.Popen(
         web_command(sys.executable, "127.0.0.1", port),
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     for _ in range(600):
         try:
@@ -201,8 +212,10 @@ async def _run(url: str, chats: list[dict], seconds: float, server_pid: int) -> 
         for role in ("customer", "engineer"):
             side = Side(chat, role)
             side.ws = await connect(
-                f"{url.replace('http', 'ws')}/ws/chats/{chat['id']}/?after=0", origin=url,
-                additional_headers={"Cookie": f"sessionid={chat[role]}"}, open_timeout=30,
+                f"{url.replace('http', 'ws')}/ws/chats/{chat['id']}/?after=0",
+                origin=url,
+                additional_headers={"Cookie": f"sessionid={chat[role]}"},
+                open_timeout=30,
                 max_queue=None,
             )
             pair.append(side)
@@ -241,8 +254,15 @@ async def _run(url: str, chats: list[dict], seconds: float, server_pid: int) -> 
             await side.ws.close()
     for reader in readers:
         reader.cancel()
-    return {"pairs": pairs, "latencies": latencies, "sent": counter[0], "memory": memory,
-            "elapsed": time.monotonic() - began, "cpu": cpu, "client_cpu": client_cpu}
+    return {
+        "pairs": pairs,
+        "latencies": latencies,
+        "sent": counter[0],
+        "memory": memory,
+        "elapsed": time.monotonic() - began,
+        "cpu": cpu,
+        "client_cpu": client_cpu,
+    }
 
 
 def _check_delivery(pairs) -> tuple[int, int, int, int]:
@@ -250,8 +270,9 @@ def _check_delivery(pairs) -> tuple[int, int, int, int]:
     expected = lost = duplicated = disordered = 0
     for customer, engineer in pairs:
         stored = set(
-            ChatMessage.objects.filter(session_id=customer.chat["id"], body__startswith="b")
-            .values_list("body", flat=True)
+            ChatMessage.objects.filter(session_id=customer.chat["id"], body__startswith="b").values_list(
+                "body", flat=True
+            )
         )
         for side in (customer, engineer):
             bodies = [body for _, body in side.received]
@@ -275,8 +296,10 @@ def main() -> int:
     server = _start_server(port)
     layer = "Redis" if os.environ.get("REDIS_URL") else "in-memory"
     database = "PostgreSQL" if os.environ["DATABASE_URL"].startswith("postgres") else "SQLite"
-    print(f"{args.chats} chats, {2 * args.chats} sockets, {args.seconds:.0f} s, uvicorn on {database} "
-          f"with the {layer} channel layer")
+    print(
+        f"{args.chats} chats, {2 * args.chats} sockets, {args.seconds:.0f} s, uvicorn on {database} "
+        f"with the {layer} channel layer"
+    )
     try:
         result = asyncio.run(_run(f"http://127.0.0.1:{port}", chats, args.seconds, server.pid))
     finally:
@@ -295,31 +318,42 @@ def main() -> int:
     p50 = statistics.median(latencies) * 1000
     p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
     ok_latency = p99 < P99_TARGET_MS
-    print(f"messages sent {result['sent']:,} ({result['sent'] / result['elapsed']:.0f}/s), stored and "
-          f"acknowledged {acked:,}, refused {len(errors)}; server CPU {result['cpu']:.1f} s, "
-          f"{1000 * result['cpu'] / max(1, result['sent']):.2f} ms a message (this client: "
-          f"{result['client_cpu']:.1f} s); load average "
-          f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
-    print(f"delivery latency (sender's socket -> the other party's), {len(latencies):,} after warm-up: "
-          f"p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {latencies[-1] * 1000:.1f} ms; "
-          f"target p99 < {P99_TARGET_MS:.0f} ms: {'OK' if ok_latency else 'MISSED'}")
+    print(
+        f"messages sent {result['sent']:,} ({result['sent'] / result['elapsed']:.0f}/s), stored and "
+        f"acknowledged {acked:,}, refused {len(errors)}; server CPU {result['cpu']:.1f} s, "
+        f"{1000 * result['cpu'] / max(1, result['sent']):.2f} ms a message (this client: "
+        f"{result['client_cpu']:.1f} s); load average "
+        f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs"
+    )
+    print(
+        f"delivery latency (sender's socket -> the other party's), {len(latencies):,} after warm-up: "
+        f"p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {latencies[-1] * 1000:.1f} ms; "
+        f"target p99 < {P99_TARGET_MS:.0f} ms: {'OK' if ok_latency else 'MISSED'}"
+    )
     if timed:
         began = min(at for at, _ in timed)
         windows: dict[int, list[float]] = {}
         for at, latency in timed:
             windows.setdefault(int((at - began) // 10), []).append(latency)
-        print("p99 by 10 s of the run (ms): " + ", ".join(
-            f"{sorted(w)[max(0, int(len(w) * 0.99) - 1)] * 1000:.0f}" for _, w in sorted(windows.items())
-        ))
+        print(
+            "p99 by 10 s of the run (ms): "
+            + ", ".join(
+                f"{sorted(w)[max(0, int(len(w) * 0.99) - 1)] * 1000:.0f}" for _, w in sorted(windows.items())
+            )
+        )
     ok_delivery = lost == 0 and duplicated == 0 and disordered == 0 and not errors and acked == result["sent"]
-    print(f"deliveries to both sockets of each chat: {expected:,} expected, {lost} lost, "
-          f"{duplicated} duplicated, {disordered} out of order: {'OK' if ok_delivery else 'MISSED'}")
+    print(
+        f"deliveries to both sockets of each chat: {expected:,} expected, {lost} lost, "
+        f"{duplicated} duplicated, {disordered} out of order: {'OK' if ok_delivery else 'MISSED'}"
+    )
     memory = [kib for at, kib in result["memory"] if at >= 10.0] or [kib for _, kib in result["memory"]]
     growth = (memory[-1] - memory[0]) / memory[0] if memory and memory[0] else float("inf")
     ok_memory = memory and min(memory) > 0 and growth < MEMORY_GROWTH_LIMIT
-    print(f"server RSS after warm-up: {memory[0] / 1024:.1f} MiB -> {memory[-1] / 1024:.1f} MiB "
-          f"(max {max(memory) / 1024:.1f} MiB, growth {growth:+.1%}); target flat (< "
-          f"{MEMORY_GROWTH_LIMIT:.0%}): {'OK' if ok_memory else 'GREW'}")
+    print(
+        f"server RSS after warm-up: {memory[0] / 1024:.1f} MiB -> {memory[-1] / 1024:.1f} MiB "
+        f"(max {max(memory) / 1024:.1f} MiB, growth {growth:+.1%}); target flat (< "
+        f"{MEMORY_GROWTH_LIMIT:.0%}): {'OK' if ok_memory else 'GREW'}"
+    )
     return 0 if ok_latency and ok_delivery and ok_memory else 1
 
 

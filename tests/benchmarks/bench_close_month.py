@@ -45,10 +45,13 @@ from django.utils import timezone  # noqa: E402
 
 from billing.models import Claim, Invoice, InvoiceLine, Voucher  # noqa: E402
 from billing.services import invoices as invoice_services  # noqa: E402
-from helpdesk.models import Account, Role, Ticket, User  # noqa: E402
-from sla.models import Miss, Plan  # noqa: E402
-from sla.months import month_of  # noqa: E402
-from sla.seeds import seed_plans  # noqa: E402
+from helpdesk.accounts.models import Account, User
+from helpdesk.kit.months import month_of
+from helpdesk.kit.roles import Role
+from helpdesk.tickets.models import Ticket
+from sla.clocks.models import Miss
+from sla.terms.models import Plan
+from sla.terms.seeds import seed_plans
 
 
 def _in_chunks(rows, model) -> None:

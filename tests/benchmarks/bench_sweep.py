@@ -11,6 +11,7 @@ It uses DATABASE_URL/REDIS_URL when set (a scratch database `pledge_bench` besid
 named), else a scratch SQLite file and the filesystem broker under var/bench. Exits
 non-zero when a target is missed.
 """
+
 import datetime as dt
 import os
 import signal
@@ -41,28 +42,44 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from helpdesk.models import Account, Role, Ticket, User  # noqa: E402
-from sla.models import Miss, Plan  # noqa: E402
-from sla.seeds import seed_plans  # noqa: E402
-from sla.services.misses import misses_record_due  # noqa: E402
+from helpdesk.accounts.models import Account, User
+from helpdesk.kit.roles import Role
+from helpdesk.tickets.models import Ticket
+from sla.clocks.models import Miss
+from sla.clocks.services.misses import misses_record_due
+from sla.terms.models import Plan
+from sla.terms.seeds import seed_plans
 
 
 def _tickets(count: int, deadlines) -> None:
     """Insert open tickets whose clocks end at the given instants (the sweep reads only these)."""
     plan = Plan.objects.get(code="premium")
     account = Account.objects.get_or_create(name="Bench", defaults={"plan": plan, "monthly_fee": 1000})[0]
-    user = User.objects.get_or_create(
-        username="bench", defaults={"role": Role.CUSTOMER, "account": account}
-    )[0]
+    user = User.objects.get_or_create(username="bench", defaults={"role": Role.CUSTOMER, "account": account})[
+        0
+    ]
     now = timezone.now()
     batch = []
     for deadline in deadlines:
-        batch.append(Ticket(
-            account=account, created_by=user, subject="Bench", description="Bench", priority="high",
-            service_unavailable=True, affected_service="Bench", created_at=now, clock_started_at=now,
-            plan=plan, promise={}, work_started_target=600, work_started_deadline=deadline,
-            at_risk_at=deadline, at_risk_notified=True,
-        ))
+        batch.append(
+            Ticket(
+                account=account,
+                created_by=user,
+                subject="Bench",
+                description="Bench",
+                priority="high",
+                service_unavailable=True,
+                affected_service="Bench",
+                created_at=now,
+                clock_started_at=now,
+                plan=plan,
+                promise={},
+                work_started_target=600,
+                work_started_deadline=deadline,
+                at_risk_at=deadline,
+                at_risk_notified=True,
+            )
+        )
         if len(batch) == 5000:
             Ticket.objects.bulk_create(batch)
             batch = []
@@ -96,8 +113,12 @@ def _tree_rss_kib(pid: int) -> int:
 def _start(name: str, *args: str) -> subprocess.Popen:
     log = (BENCH_DIR / f"{name}.log").open("a")
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "helpdesk", *args], cwd=ROOT, env=os.environ,
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [sys.executable, "-m", "celery", "-A", "helpdesk", *args],
+        cwd=ROOT,
+        env=os.environ,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
 
 
@@ -125,8 +146,10 @@ def bench_sweep_10k() -> bool:
     recorded = misses_record_due()
     took = time.perf_counter() - began
     ok = recorded == 10_000 and Miss.objects.count() == 10_000 and took < 10
-    print(f"sweep of 10,000 overdue tickets: {recorded} misses in {took:.2f} s "
-          f"({recorded / took:,.0f}/s) target < 10 s: {'OK' if ok else 'MISSED'}")
+    print(
+        f"sweep of 10,000 overdue tickets: {recorded} misses in {took:.2f} s "
+        f"({recorded / took:,.0f}/s) target < 10 s: {'OK' if ok else 'MISSED'}"
+    )
     return ok
 
 
@@ -148,9 +171,11 @@ def bench_worker_memory_100k() -> bool:
     growth = samples[-1] - samples[0]
     # 20 MiB is noise, not 100,000 tasks; a zero reading means the workers were not measured.
     ok = min(samples) > 0 and growth < 20_000
-    print(f"worker RSS with 100,000 pending deadlines over 30 s of sweeps: "
-          f"{samples[0] / 1024:.1f} MiB -> {samples[-1] / 1024:.1f} MiB (growth {growth / 1024:+.1f} MiB); "
-          f"a sweep that finds nothing due takes {idle_sweep * 1000:.1f} ms: {'OK' if ok else 'GREW'}")
+    print(
+        f"worker RSS with 100,000 pending deadlines over 30 s of sweeps: "
+        f"{samples[0] / 1024:.1f} MiB -> {samples[-1] / 1024:.1f} MiB (growth {growth / 1024:+.1f} MiB); "
+        f"a sweep that finds nothing due takes {idle_sweep * 1000:.1f} ms: {'OK' if ok else 'GREW'}"
+    )
     return ok
 
 
@@ -177,8 +202,10 @@ def bench_lateness_1000_in_a_minute() -> bool:
         return False
     p99 = lateness[int(len(lateness) * 0.99) - 1]
     ok = p99 < 2.0
-    print(f"1,000 deadlines in one minute: lateness p50 {statistics.median(lateness):.3f} s, "
-          f"p99 {p99:.3f} s, max {lateness[-1]:.3f} s; target p99 < 2 s: {'OK' if ok else 'MISSED'}")
+    print(
+        f"1,000 deadlines in one minute: lateness p50 {statistics.median(lateness):.3f} s, "
+        f"p99 {p99:.3f} s, max {lateness[-1]:.3f} s; target p99 < 2 s: {'OK' if ok else 'MISSED'}"
+    )
     return ok
 
 

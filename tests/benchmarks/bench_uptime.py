@@ -14,6 +14,7 @@ It uses DATABASE_URL when set (a scratch database `pledge_bench_uptime` beside t
 else a scratch SQLite file under var/bench-uptime. UPTIME_BENCH_ITEMS and
 UPTIME_BENCH_RECORDS_PER_ITEM change the sizes. Exits non-zero when a target is missed.
 """
+
 import asyncio
 import datetime as dt
 import multiprocessing
@@ -94,19 +95,18 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from helpdesk.models import Account, Role, User  # noqa: E402
-from sla import uptime  # noqa: E402
-from sla import uptime_selectors as selectors  # noqa: E402
-from sla.models import (  # noqa: E402
-    ExclusionPeriod,
-    MaintenanceWindow,
-    MonitoredItem,
-    Plan,
-    UptimeShortfall,
-)
-from sla.months import month_bounds, month_of  # noqa: E402
-from sla.seeds import seed_plans  # noqa: E402
-from sla.services.uptime import item_create, probe_round, uptime_month_assess  # noqa: E402
+from helpdesk.accounts.models import Account, User
+from helpdesk.kit.months import month_bounds, month_of
+from helpdesk.kit.roles import Role
+from sla.clocks.models import ExclusionPeriod
+from sla.terms.models import Plan
+from sla.terms.seeds import seed_plans
+from sla.uptime import measure as uptime
+from sla.uptime import selectors
+from sla.uptime.models import MaintenanceWindow, MonitoredItem, UptimeShortfall
+from sla.uptime.services.assessment import uptime_month_assess
+from sla.uptime.services.items import item_create
+from sla.uptime.services.probing import probe_round
 
 
 def _items(port: int) -> list[MonitoredItem]:
@@ -119,17 +119,26 @@ def _items(port: int) -> list[MonitoredItem]:
     )
     # One through the service, as staff would (it checks the target); the rest in bulk, alike.
     first = item_create(
-        created_by=admin, account=accounts[0], name="Item 0", probe_kind="http",
+        created_by=admin,
+        account=accounts[0],
+        name="Item 0",
+        probe_kind="http",
         probe_url=f"http://127.0.0.1:{port}/health",
     )
     rows = []
     for n in range(1, ITEMS):
         path = "/fail" if n % 100 == 1 else "/hang" if n % 100 == 2 else "/health"
-        rows.append(MonitoredItem(
-            account=accounts[n // ITEMS_PER_ACCOUNT], name=f"Item {n}", level=first.level,
-            guarantee_percent=first.guarantee_percent, probe_kind="http",
-            probe_url=f"http://127.0.0.1:{port}{path}?item={n}", created_by=admin,
-        ))
+        rows.append(
+            MonitoredItem(
+                account=accounts[n // ITEMS_PER_ACCOUNT],
+                name=f"Item {n}",
+                level=first.level,
+                guarantee_percent=first.guarantee_percent,
+                probe_kind="http",
+                probe_url=f"http://127.0.0.1:{port}{path}?item={n}",
+                created_by=admin,
+            )
+        )
     MonitoredItem.objects.bulk_create(rows, batch_size=2000)
     return list(MonitoredItem.objects.order_by("pk"))
 
@@ -143,12 +152,16 @@ def bench_probe_round(port: int) -> bool:
     second = probe_round(now=now + dt.timedelta(minutes=1))
     failing = ITEMS // 100 * 2
     ok = took < 60 and first.checked == ITEMS and first.not_checked == 0 and second.opened >= failing * 0.9
-    print(f"probe round over {ITEMS:,} loopback items: {took:.2f} s wall "
-          f"({first.checked:,} checked, {first.up:,} up, {first.failed:,} failed, "
-          f"{first.not_checked} not checked; {ITEMS / took:,.0f} items/s); target < 60 s: "
-          f"{'OK' if ok else 'MISSED'}")
-    print(f"  next round: {second.seconds:.2f} s, {second.opened} downtime records opened "
-          f"(the {failing} failing items, from the first failure's minute)")
+    print(
+        f"probe round over {ITEMS:,} loopback items: {took:.2f} s wall "
+        f"({first.checked:,} checked, {first.up:,} up, {first.failed:,} failed, "
+        f"{first.not_checked} not checked; {ITEMS / took:,.0f} items/s); target < 60 s: "
+        f"{'OK' if ok else 'MISSED'}"
+    )
+    print(
+        f"  next round: {second.seconds:.2f} s, {second.opened} downtime records opened "
+        f"(the {failing} failing items, from the first failure's minute)"
+    )
     return ok
 
 
@@ -183,16 +196,21 @@ def _history(month: str) -> int:
     accounts = sorted({account for _, account in items})
     MaintenanceWindow.objects.bulk_create(
         MaintenanceWindow(
-            account_id=account, kind="scheduled", starts_at=start + dt.timedelta(days=3, hours=n % 24),
-            ends_at=start + dt.timedelta(days=3, hours=n % 24 + 2), created_by=admin,
+            account_id=account,
+            kind="scheduled",
+            starts_at=start + dt.timedelta(days=3, hours=n % 24),
+            ends_at=start + dt.timedelta(days=3, hours=n % 24 + 2),
+            created_by=admin,
             created_at=start,
         )
         for n, account in enumerate(accounts)
     )
     ExclusionPeriod.objects.bulk_create(
         ExclusionPeriod(
-            kind="force_majeure", starts_at=start + dt.timedelta(days=d),
-            ends_at=start + dt.timedelta(days=d, hours=1), created_by=admin,
+            kind="force_majeure",
+            starts_at=start + dt.timedelta(days=d),
+            ends_at=start + dt.timedelta(days=d, hours=1),
+            created_by=admin,
         )
         for d in (5, 12, 19)
     )
@@ -226,16 +244,25 @@ def bench_month(now: dt.datetime) -> bool:
     below = sum(r.below_guarantee for r in reports.values())
     worst = min(r.uptime_percent for r in reports.values())
     ok = (
-        compute < 10 and assess < 10 and len(reports) == ITEMS and summary.created == below
+        compute < 10
+        and assess < 10
+        and len(reports) == ITEMS
+        and summary.created == below
         and UptimeShortfall.objects.filter(month=month).count() == below
     )
-    print(f"monthly uptime of {len(reports):,} items over {month} ({records:,} downtime records to the "
-          f"minute, written in {setup:.1f} s): computed in {compute:.2f} s; {below:,} below guarantee, worst "
-          f"{worst}%; target < 10 s: {'OK' if compute < 10 else 'MISSED'}")
-    print(f"  the month's assessment (compute, cap per account, write {summary.created:,} shortfalls): "
-          f"{assess:.2f} s; target < 10 s: {'OK' if assess < 10 else 'MISSED'}")
-    print(f"  then, after commit, the count listeners (billing's termination check of "
-          f"{Account.objects.count():,} accounts): {listeners:.2f} s")
+    print(
+        f"monthly uptime of {len(reports):,} items over {month} ({records:,} downtime records to the "
+        f"minute, written in {setup:.1f} s): computed in {compute:.2f} s; {below:,} below guarantee, worst "
+        f"{worst}%; target < 10 s: {'OK' if compute < 10 else 'MISSED'}"
+    )
+    print(
+        f"  the month's assessment (compute, cap per account, write {summary.created:,} shortfalls): "
+        f"{assess:.2f} s; target < 10 s: {'OK' if assess < 10 else 'MISSED'}"
+    )
+    print(
+        f"  then, after commit, the count listeners (billing's termination check of "
+        f"{Account.objects.count():,} accounts): {listeners:.2f} s"
+    )
     return ok
 
 
@@ -243,9 +270,11 @@ def main() -> int:
     call_command("migrate", "--no-input", verbosity=0)
     seed_plans()
     server, port = start_server()
-    print(f"database: {connection.vendor}; loopback server on 127.0.0.1:{port}; "
-          f"{ITEMS:,} items, probe timeout {os.environ['UPTIME_PROBE_TIMEOUT']} s, "
-          f"concurrency {os.environ['UPTIME_PROBE_CONCURRENCY']}")
+    print(
+        f"database: {connection.vendor}; loopback server on 127.0.0.1:{port}; "
+        f"{ITEMS:,} items, probe timeout {os.environ['UPTIME_PROBE_TIMEOUT']} s, "
+        f"concurrency {os.environ['UPTIME_PROBE_CONCURRENCY']}"
+    )
     try:
         results = [bench_probe_round(port)]
     finally:

@@ -5,6 +5,7 @@ fresh PostgreSQL database `name` beside the one named (when DATABASE_URL is Post
 SQLite file in `folder`, with the data dir, a Celery queue of the benchmark's own and a mail
 backend that sends nothing.
 """
+
 import os
 import shutil
 from pathlib import Path

@@ -6,8 +6,8 @@ import pytest
 import time_machine
 
 from billing.services.claims import claim_open
-from sla.models import Miss
-from sla.services.misses import misses_record_due
+from sla.clocks.models import Miss
+from sla.clocks.services.misses import misses_record_due
 from tests.factories import make_ticket
 
 # March 2026 in the (default UTC) support time zone; the claim window runs to the end of April.

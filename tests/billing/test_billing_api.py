@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from billing.models import Claim, Invoice, Voucher
 from billing.services.claims import claim_approve, claim_open
 from billing.services.invoices import month_close
-from sla.services.exclusions import exclusion_create
+from sla.clocks.services.exclusions import exclusion_create
 from tests.billing.conftest import NOW, T0, record_misses, user_for
 from tests.factories import CustomerFactory
 

@@ -9,11 +9,12 @@ from django.core.exceptions import ValidationError
 from billing.models import BillingEvent, Claim, ClaimStatus, Invoice, Voucher
 from billing.services.claims import claim_approve, claim_deny, claim_open
 from billing.services.invoices import month_close
-from helpdesk.access import Denied
-from helpdesk.services.errors import ConflictError
-from helpdesk.services.tickets import ticket_downgrade
-from sla.models import Miss
-from sla.services.exclusions import exclusion_create
+from helpdesk.kit.errors import ConflictError
+from helpdesk.kit.roles import Denied
+from helpdesk.tickets.services.tickets import ticket_downgrade
+from sla.clocks.models import Miss
+from sla.clocks.services.exclusions import exclusion_create
+from sla.uptime import providers
 from tests.billing.conftest import MIN, NOW, T0, H, record_misses
 from tests.factories import AccountFactory, CustomerFactory, plan
 
@@ -230,12 +231,12 @@ def test_an_overdue_unpaid_invoice_proposes_account_in_arrears(billing_admin, cu
 
 
 def test_emails_claim_received_decided_and_voucher_issued(customer, billing_admin, claim, mailoutbox):
-    from billing import tasks
+    from billing import notifications
 
-    tasks.notify_claim_received(claim.pk)
+    notifications.notify_claim_received(claim.pk)
     claim_approve(claim=claim, actor=billing_admin, now=NOW)
-    tasks.notify_claim_decided(claim.pk)
-    tasks.notify_voucher_issued(Voucher.objects.get().pk)
+    notifications.notify_claim_decided(claim.pk)
+    notifications.notify_voucher_issued(Voucher.objects.get().pk)
 
     received, decided, voucher = mailoutbox
     assert set(received.to) == {customer.email, billing_admin.email}
@@ -245,12 +246,12 @@ def test_emails_claim_received_decided_and_voucher_issued(customer, billing_admi
 
 
 def test_a_denial_email_says_why(customer, billing_admin, claim, mailoutbox):
-    from billing import tasks
+    from billing import notifications
 
     claim_deny(
         claim=claim, actor=billing_admin, reason="unauthorised_change", note="Firewall edited", now=NOW
     )
-    tasks.notify_claim_decided(claim.pk)
+    notifications.notify_claim_decided(claim.pk)
 
     assert "denied" in mailoutbox[0].subject
     assert "Unauthorised change" in mailoutbox[0].body and "Firewall edited" in mailoutbox[0].body
@@ -260,12 +261,17 @@ def test_approval_enqueues_its_emails_after_commit(
     billing_admin, claim, django_capture_on_commit_callbacks, monkeypatch
 ):
     sent = []
-    monkeypatch.setattr("billing.services.claims.send_safely", lambda task, *args: sent.append(task.name))
+    monkeypatch.setattr(
+        "billing.services.claims.enqueue_after_commit", lambda task, *args: sent.append(task.name)
+    )
 
     with django_capture_on_commit_callbacks(execute=True):
         claim_approve(claim=claim, actor=billing_admin, now=NOW)
 
-    assert sent == ["billing.tasks.notify_claim_decided", "billing.tasks.notify_voucher_issued"]
+    assert sent == [
+        "billing.notifications.notify_claim_decided",
+        "billing.notifications.notify_voucher_issued",
+    ]
 
 
 def test_claims_keep_their_status_constraint(claim):
@@ -276,13 +282,11 @@ def test_claims_keep_their_status_constraint(claim):
     assert Miss.objects.get(pk=claim.miss_id).claim == claim
 
 
-def test_the_months_vouchers_are_readable_by_uptime_credits(settings, customer, billing_admin):
-    from django.utils.module_loading import import_string
-
+def test_the_months_vouchers_are_readable_by_uptime_credits(customer, billing_admin):
     for miss in record_misses(customer, 3):
         claim_approve(claim=claim_open(miss=miss, created_by=customer, now=NOW), actor=billing_admin, now=NOW)
-    settings.UPTIME_VOUCHERS_ISSUED_READER = "billing.selectors.vouchers_issued"
 
-    reader = import_string(settings.UPTIME_VOUCHERS_ISSUED_READER)
-    assert reader(account_id=customer.account_id, month="2026-03") == Decimal("150.00")
-    assert reader(account_id=customer.account_id, month="2026-04") == 0
+    # billing gave uptime its pricing when Django started (BillingConfig.ready)
+    pricing = providers.pricing()
+    assert pricing.vouchers_issued(account_id=customer.account_id, month="2026-03") == Decimal("150.00")
+    assert pricing.vouchers_issued(account_id=customer.account_id, month="2026-04") == 0

@@ -11,7 +11,7 @@ from billing.models import BillingEvent, Invoice, InvoiceLine, Voucher
 from billing.pdf import invoice_pdf
 from billing.services.claims import claim_approve, claim_open
 from billing.services.invoices import invoice_mark_paid, month_close
-from helpdesk.services.errors import ConflictError
+from helpdesk.kit.errors import ConflictError
 from tests.billing.conftest import NOW, record_misses
 from tests.factories import AccountFactory, CustomerFactory
 
@@ -121,7 +121,7 @@ def test_a_month_can_be_closed_from_its_first_day_only(billing_admin):
 
 
 def test_only_billing_admins_close_months(engineer, customer):
-    from helpdesk.access import Denied
+    from helpdesk.kit.roles import Denied
 
     for user in (engineer, customer):
         with pytest.raises(Denied):
@@ -173,10 +173,10 @@ def test_mark_paid_once(customer, billing_admin):
 
 
 def test_invoice_issued_email(customer, mailoutbox):
-    from billing import tasks
+    from billing import notifications
 
     month_close(month="2026-03", now=APRIL_1)
-    tasks.notify_invoices_issued([Invoice.objects.get().pk])
+    notifications.notify_invoices_issued([Invoice.objects.get().pk])
 
     assert mailoutbox[0].to == [customer.email]
     assert "1000.00 USD" in mailoutbox[0].subject and "2026-04-15" in mailoutbox[0].body

@@ -116,7 +116,7 @@ def test_claim_decision_matrix(request, client, claim, action, role, status):
 def test_the_review_shows_the_timeline_the_periods_the_month_and_proposes_arrears(
     client, billing_admin, customer
 ):
-    from sla.services.exclusions import exclusion_create
+    from sla.clocks.services.exclusions import exclusion_create
 
     month_close(month="2026-03", now=APRIL_1)
     april = dt.datetime(2026, 4, 20, 9, tzinfo=dt.UTC)

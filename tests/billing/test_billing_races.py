@@ -8,9 +8,9 @@ from django.db import OperationalError, connection
 from billing.models import AccountMonth, Claim, Invoice, InvoiceLine, Voucher
 from billing.services.claims import claim_approve, claim_open
 from billing.services.invoices import month_close
-from helpdesk.services.errors import ConflictError, ValidationError
-from sla.models import Miss
-from sla.services.exclusions import exclusion_create
+from helpdesk.kit.errors import ConflictError, ValidationError
+from sla.clocks.models import Miss
+from sla.clocks.services.exclusions import exclusion_create
 from tests.billing.conftest import MIN, NOW, H, record_misses
 from tests.factories import AccountFactory, BillingAdminFactory, CustomerFactory, plan
 
@@ -119,8 +119,10 @@ def test_concurrent_uptime_approvals_share_the_uptime_cap(attempt):
     import datetime as dt
 
     from billing.services.claims import claim_open_uptime
-    from sla.models import UptimeShortfall
-    from sla.services.uptime import downtime_record, item_create, uptime_month_assess
+    from sla.uptime.models import UptimeShortfall
+    from sla.uptime.services.assessment import uptime_month_assess
+    from sla.uptime.services.downtime import downtime_record
+    from sla.uptime.services.items import item_create
     from tests.factories import EngineerFactory
 
     customer = CustomerFactory(account__plan=plan("advanced"))

@@ -10,9 +10,9 @@ from billing.models import AccountMonth, BillingEvent, Invoice, TerminationReque
 from billing.services.invoices import month_close
 from billing.services.months import termination_sweep
 from billing.services.terminations import termination_confirm, termination_decline, termination_request
-from helpdesk.services.errors import ConflictError
-from helpdesk.services.tickets import ticket_downgrade
-from sla.services.exclusions import exclusion_create, exclusion_delete
+from helpdesk.kit.errors import ConflictError
+from helpdesk.tickets.services.tickets import ticket_downgrade
+from sla.clocks.services.exclusions import exclusion_create, exclusion_delete
 from tests.billing.conftest import MIN, NOW, T0, H, record_misses
 
 pytestmark = pytest.mark.django_db
@@ -115,10 +115,10 @@ def test_a_listener_failure_never_breaks_the_sweep(customer, hooked, monkeypatch
 
 
 def test_the_customer_is_told_with_the_misses(customer, billing_admin, hooked, mailoutbox):
-    from billing import tasks
+    from billing import notifications
 
     misses = hooked(record_misses, customer, 6)
-    tasks.notify_termination_eligible(AccountMonth.objects.get().pk)
+    notifications.notify_termination_eligible(AccountMonth.objects.get().pk)
 
     email = mailoutbox[0]
     assert set(email.to) == {customer.email, billing_admin.email}
@@ -166,7 +166,7 @@ def test_no_request_without_a_flag_and_a_decline_needs_a_note(customer, billing_
 def test_only_the_accounts_customer_requests_and_only_billing_admins_decide(
     customer, other_customer, engineer, hooked
 ):
-    from helpdesk.access import Denied
+    from helpdesk.kit.roles import Denied
 
     hooked(record_misses, customer, 6)
     for user in (other_customer, engineer):

@@ -14,14 +14,16 @@ import pytest
 import time_machine
 from django.core import mail
 
-from billing import tasks
+from billing import notifications
 from billing.models import BillingEvent, Claim, ClaimStatus, Invoice, InvoiceLineKind, Voucher
 from billing.services.claims import claim_approve, claim_deny, claim_open, claim_open_uptime
 from billing.services.invoices import month_close
 from billing.services.months import termination_sweep
-from helpdesk.services.errors import ConflictError, ValidationError
-from sla.models import UptimeShortfall, UptimeTerms
-from sla.services.uptime import downtime_record, downtime_void, item_create, uptime_month_assess
+from helpdesk.kit.errors import ConflictError, ValidationError
+from sla.uptime.models import UptimeShortfall, UptimeTerms
+from sla.uptime.services.assessment import uptime_month_assess
+from sla.uptime.services.downtime import downtime_record, downtime_void
+from sla.uptime.services.items import item_create
 from tests.billing.conftest import MIN, NOW, record_misses
 
 pytestmark = pytest.mark.django_db
@@ -105,10 +107,10 @@ def test_claim_approve_and_the_next_invoice_credits_the_uptime_voucher(
 
 def test_emails_name_the_item_and_the_month(customer, billing_admin, shortfall, mailoutbox):
     claim = claim_open_uptime(shortfall=shortfall, created_by=customer, now=APRIL)
-    tasks.notify_claim_received(claim.pk)
+    notifications.notify_claim_received(claim.pk)
     claim_approve(claim=claim, actor=billing_admin, now=APRIL)
-    tasks.notify_claim_decided(claim.pk)
-    tasks.notify_voucher_issued(Voucher.objects.get().pk)
+    notifications.notify_claim_decided(claim.pk)
+    notifications.notify_voucher_issued(Voucher.objects.get().pk)
 
     received, decided, voucher = mail.outbox
     assert "uptime of Web shop, 2026-03" in received.subject

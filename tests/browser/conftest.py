@@ -1,4 +1,5 @@
 """Headless Chromium (Debian's /usr/bin/chromium) driven by Playwright's sync API against the live server."""
+
 import os
 from pathlib import Path
 
@@ -7,8 +8,13 @@ from django.test import override_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]
 HTTP_ONLY = {"SECURE_SSL_REDIRECT": False, "SESSION_COOKIE_SECURE": False, "CSRF_COOKIE_SECURE": False}
 
@@ -25,9 +31,7 @@ def live_server(request):
     from pytest_django.live_server_helper import LiveServer
 
     address = (
-        request.config.getvalue("liveserver")
-        or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS")
-        or "localhost"
+        request.config.getvalue("liveserver") or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS") or "localhost"
     )
     with override_settings(**HTTP_ONLY):
         server = LiveServer(address)
@@ -57,9 +61,7 @@ def launch_chromium(playwright):
             f"{CHROMIUM} is missing, so the browser tests cannot run. "
             "Install Debian's browser with: apt-get install -y chromium"
         )
-    return playwright.chromium.launch(
-        executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-    )
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
 
 
 @pytest.fixture(scope="module")

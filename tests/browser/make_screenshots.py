@@ -6,6 +6,7 @@ Self-contained: a throwaway SQLite database in a temporary directory, the demo s
 handful of realistic tickets (at risk, missed, started, waiting), a local server on a free
 port, and Debian's headless Chromium. Nothing outside this machine is contacted.
 """
+
 import argparse
 import datetime as dt
 import os
@@ -19,25 +20,32 @@ ROOT = Path(__file__).resolve().parents[2]
 README_SHOT = ROOT / "helpdesk" / "static" / "pledge" / "readme" / "queue.png"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]
 DEMO_PASSWORD = "pledge-demo"
 
 
 def configure(data_dir: Path) -> None:
-    os.environ.update({
-        "DJANGO_SETTINGS_MODULE": "helpdesk.settings",
-        "PLEDGE_DATA_DIR": str(data_dir),
-        "DATABASE_URL": f"sqlite:///{data_dir / 'screens.sqlite3'}",
-        "DEBUG": "false",
-        "SECURE_SSL_REDIRECT": "false",
-        "SESSION_COOKIE_SECURE": "false",
-        "CSRF_COOKIE_SECURE": "false",
-        "LOG_LEVEL": "WARNING",
-        "EMAIL_URL": "memorymail://",
-        "DJANGO_ALLOW_ASYNC_UNSAFE": "true",
-    })
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "helpdesk.settings",
+            "PLEDGE_DATA_DIR": str(data_dir),
+            "DATABASE_URL": f"sqlite:///{data_dir / 'screens.sqlite3'}",
+            "DEBUG": "false",
+            "SECURE_SSL_REDIRECT": "false",
+            "SESSION_COOKIE_SECURE": "false",
+            "CSRF_COOKIE_SECURE": "false",
+            "LOG_LEVEL": "WARNING",
+            "EMAIL_URL": "memorymail://",
+            "DJANGO_ALLOW_ASYNC_UNSAFE": "true",
+        }
+    )
     sys.path.insert(0, str(ROOT))
     import logging
 
@@ -53,9 +61,9 @@ def seed() -> dict:
     from django.core.management import call_command
     from django.utils import timezone
 
-    from helpdesk.models import User
-    from helpdesk.services.messages import message_create
-    from helpdesk.services.tickets import ticket_create, ticket_start_work, ticket_transition
+    from helpdesk.accounts.models import User
+    from helpdesk.tickets.services.messages import message_create
+    from helpdesk.tickets.services.tickets import ticket_create, ticket_start_work, ticket_transition
 
     call_command("migrate", verbosity=0)
     call_command("seed_demo", password=DEMO_PASSWORD, stdout=open(os.devnull, "w"))  # noqa: SIM115
@@ -66,38 +74,76 @@ def seed() -> dict:
     def ticket(login, minutes_ago, subject, description, priority="general", service=""):
         customer = users[login]
         return ticket_create(
-            account=customer.account, created_by=customer, subject=subject,
-            description=description, priority=priority,
-            service_unavailable=priority == "high", affected_service=service,
+            account=customer.account,
+            created_by=customer,
+            subject=subject,
+            description=description,
+            priority=priority,
+            service_unavailable=priority == "high",
+            affected_service=service,
             now=now - dt.timedelta(minutes=minutes_ago),
         )
 
-    ticket("customer", 41, "Checkout returns 502",
-           "Every order in the EU store fails at payment with a 502 since 09:02.",
-           "high", "EU web shop")
-    at_risk = ticket("customer", 25, "Login times out",
-                     "The login page spins for 60 seconds and then shows a gateway timeout.\n"
-                     "Our status page is red for all users.", "high", "Customer login")
-    ticket("premium", 8, "Card captures fail",
-           "Card captures fail with 503 since the 10:40 deploy.", "high", "Payments API")
-    ticket("standard", 70, "Outbound mail rejected",
-           "Our relay rejects all outbound mail with 554.", "high", "Mail relay")
-    ticket("premium", 35, "Webhooks sent twice",
-           "Order webhooks arrive two or three times after a retry.")
-    started = ticket("customer", 95, "Invoice PDF lacks VAT",
-                     "The PDF export of invoices leaves the VAT field empty.")
+    ticket(
+        "customer",
+        41,
+        "Checkout returns 502",
+        "Every order in the EU store fails at payment with a 502 since 09:02.",
+        "high",
+        "EU web shop",
+    )
+    at_risk = ticket(
+        "customer",
+        25,
+        "Login times out",
+        "The login page spins for 60 seconds and then shows a gateway timeout.\n"
+        "Our status page is red for all users.",
+        "high",
+        "Customer login",
+    )
+    ticket(
+        "premium",
+        8,
+        "Card captures fail",
+        "Card captures fail with 503 since the 10:40 deploy.",
+        "high",
+        "Payments API",
+    )
+    ticket(
+        "standard",
+        70,
+        "Outbound mail rejected",
+        "Our relay rejects all outbound mail with 554.",
+        "high",
+        "Mail relay",
+    )
+    ticket("premium", 35, "Webhooks sent twice", "Order webhooks arrive two or three times after a retry.")
+    started = ticket(
+        "customer", 95, "Invoice PDF lacks VAT", "The PDF export of invoices leaves the VAT field empty."
+    )
     ticket_start_work(ticket=started, actor=engineer, now=now - dt.timedelta(minutes=60))
-    waiting = ticket("standard", 300, "Backup checksum warning",
-                     "Last night's backup log says 'checksum mismatch on chunk 14'.")
+    waiting = ticket(
+        "standard",
+        300,
+        "Backup checksum warning",
+        "Last night's backup log says 'checksum mismatch on chunk 14'.",
+    )
     ticket_start_work(ticket=waiting, actor=engineer, now=now - dt.timedelta(minutes=240))
     ticket_transition(ticket=waiting, actor=engineer, to_status="waiting_on_customer")
 
-    message_create(ticket=at_risk, author=users["customer"],
-                   body="Still down. Attaching the load balancer log in a minute.",
-                   now=now - dt.timedelta(minutes=20))
-    message_create(ticket=at_risk, author=engineer, public=False,
-                   body="LB health checks flap since the 10:40 deploy; paging the on-call SRE.",
-                   now=now - dt.timedelta(minutes=3))
+    message_create(
+        ticket=at_risk,
+        author=users["customer"],
+        body="Still down. Attaching the load balancer log in a minute.",
+        now=now - dt.timedelta(minutes=20),
+    )
+    message_create(
+        ticket=at_risk,
+        author=engineer,
+        public=False,
+        body="LB health checks flap since the 10:40 deploy; paging the on-call SRE.",
+        now=now - dt.timedelta(minutes=3),
+    )
     return {"at_risk": at_risk}
 
 
@@ -123,13 +169,12 @@ def shoot(base: str, tickets: dict, extra_dir: Path | None) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
 
         def session(username, width=1280, height=800):
             context = browser.new_context(
-                viewport={"width": width, "height": height}, timezone_id="UTC",
+                viewport={"width": width, "height": height},
+                timezone_id="UTC",
                 device_scale_factor=1,
             )
             page = context.new_page()

@@ -8,10 +8,11 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from billing.models import Claim, Invoice, Voucher
-from helpdesk.models import Account, Role, User
-from sla.months import month_of
-from sla.seeds import seed_plans
-from sla.services.misses import misses_record_due
+from helpdesk.accounts.models import Account, User
+from helpdesk.kit.months import month_of
+from helpdesk.kit.roles import Role
+from sla.clocks.services.misses import misses_record_due
+from sla.terms.seeds import seed_plans
 from tests.factories import PASSWORD, make_ticket
 
 pytestmark = pytest.mark.browser
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.browser
 def cast(transactional_db):
     """Globex Cloud on the Advanced plan (1000.00 USD a month), its customer, a billing admin, and a miss."""
     seed_plans()
-    from sla.models import Plan
+    from sla.terms.models import Plan
 
     account = Account.objects.create(
         name="Globex Cloud", plan=Plan.objects.get(code="advanced"), monthly_fee="1000.00"

@@ -4,16 +4,20 @@ engineer turns the chat into a ticket, which the queue shows with the whole tran
 pytest-django's live server speaks WSGI only, so these journeys run uvicorn (the ASGI server
 `run.py` starts) in a subprocess on the test database, as production does.
 """
+
 import re
 
 import pytest
 from playwright.sync_api import expect
 
-from helpdesk.models import Account, ChatSession, Role, Ticket, User
-from sla.models import Plan
-from sla.seeds import seed_plans
+from helpdesk.accounts.models import Account, User
+from helpdesk.chat.models import ChatSession
+from helpdesk.kit.roles import Role
+from helpdesk.tickets.models import Ticket
+from sla.terms.models import Plan
+from sla.terms.seeds import seed_plans
+from tests.chat.test_chat_fixtures import Uvicorn, always_open_calendar
 from tests.factories import PASSWORD
-from tests.helpdesk.test_chat_fixtures import Uvicorn, always_open_calendar
 
 pytestmark = pytest.mark.browser
 
@@ -37,12 +41,19 @@ def cast(transactional_db, settings):
         name="Globex Cloud", plan=Plan.objects.get(code="advanced"), monthly_fee="1000.00"
     )
     customer = User.objects.create_user(
-        username="customer", password=PASSWORD, role=Role.CUSTOMER, account=account,
-        first_name="Casey", last_name="Customer",
+        username="customer",
+        password=PASSWORD,
+        role=Role.CUSTOMER,
+        account=account,
+        first_name="Casey",
+        last_name="Customer",
     )
     engineer = User.objects.create_user(
-        username="engineer", password=PASSWORD, role=Role.ENGINEER,
-        first_name="Erin", last_name="Engineer",
+        username="engineer",
+        password=PASSWORD,
+        role=Role.ENGINEER,
+        first_name="Erin",
+        last_name="Engineer",
     )
     return {"account": account, "customer": customer, "engineer": engineer}
 
@@ -128,8 +139,12 @@ def test_customer_and_engineer_chat_live_and_the_chat_becomes_a_ticket(server, n
     queue_row.get_by_role("link", name=re.compile("Live chat: Checkout fails")).click()
     description = engineer.locator(".thread .post").first
     for line in (
-        "Live chat #", "Casey Customer", "Checkout returns 500 since 09:40.",
-        "Erin Engineer (support):", "Which browser do you use?", "Every browser",
+        "Live chat #",
+        "Casey Customer",
+        "Checkout returns 500 since 09:40.",
+        "Erin Engineer (support):",
+        "Which browser do you use?",
+        "Every browser",
     ):
         expect(description).to_contain_text(line)
     ticket.refresh_from_db()
@@ -138,7 +153,7 @@ def test_customer_and_engineer_chat_live_and_the_chat_becomes_a_ticket(server, n
 
 
 def test_the_chat_window_fits_a_375px_phone(server, new_page, cast):
-    from helpdesk.services.chats import chat_request
+    from helpdesk.chat.services.chats import chat_request
 
     session = chat_request(customer=cast["customer"], topic="Phone-sized", message="Hello from a phone")
     page = new_page(width=375, height=740)

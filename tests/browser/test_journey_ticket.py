@@ -1,12 +1,15 @@
 """The promise, end to end in a real browser: a customer reports an outage, an engineer starts work."""
+
 import datetime as dt
 import re
 
 import pytest
 from playwright.sync_api import expect
 
-from helpdesk.models import Account, Role, Ticket, TicketStatus, User
-from sla.seeds import seed_plans
+from helpdesk.accounts.models import Account, User
+from helpdesk.kit.roles import Role
+from helpdesk.tickets.models import Ticket, TicketStatus
+from sla.terms.seeds import seed_plans
 from tests.factories import PASSWORD, make_ticket
 
 pytestmark = pytest.mark.browser
@@ -16,18 +19,25 @@ pytestmark = pytest.mark.browser
 def cast(transactional_db):
     """Like the demo seed: Globex Cloud on the Advanced plan, its customer, an engineer."""
     seed_plans()
-    from sla.models import Plan
+    from sla.terms.models import Plan
 
     account = Account.objects.create(
         name="Globex Cloud", plan=Plan.objects.get(code="advanced"), monthly_fee="1000.00"
     )
     customer = User.objects.create_user(
-        username="customer", password=PASSWORD, role=Role.CUSTOMER, account=account,
-        first_name="Casey", last_name="Customer",
+        username="customer",
+        password=PASSWORD,
+        role=Role.CUSTOMER,
+        account=account,
+        first_name="Casey",
+        last_name="Customer",
     )
     engineer = User.objects.create_user(
-        username="engineer", password=PASSWORD, role=Role.ENGINEER,
-        first_name="Erin", last_name="Engineer",
+        username="engineer",
+        password=PASSWORD,
+        role=Role.ENGINEER,
+        first_name="Erin",
+        last_name="Engineer",
     )
     return {"account": account, "customer": customer, "engineer": engineer}
 
@@ -86,9 +96,7 @@ def test_high_ticket_journey_from_outage_to_work_started(live_server, new_page, 
     expect(customer.locator(".timeline")).to_contain_text("Erin Engineer")
 
 
-def test_countdown_flips_to_missed_at_the_deadline_without_a_reload(
-    live_server, new_page, log_in, cast
-):
+def test_countdown_flips_to_missed_at_the_deadline_without_a_reload(live_server, new_page, log_in, cast):
     from django.utils import timezone
 
     almost = timezone.now() - dt.timedelta(minutes=30) + dt.timedelta(seconds=3)

@@ -8,10 +8,13 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from billing.models import Claim, Invoice, Voucher
-from helpdesk.models import Account, Role, User
-from sla.months import month_bounds, month_of
-from sla.seeds import seed_plans
-from sla.services.uptime import downtime_record, item_create, uptime_month_assess
+from helpdesk.accounts.models import Account, User
+from helpdesk.kit.months import month_bounds, month_of
+from helpdesk.kit.roles import Role
+from sla.terms.seeds import seed_plans
+from sla.uptime.services.assessment import uptime_month_assess
+from sla.uptime.services.downtime import downtime_record
+from sla.uptime.services.items import item_create
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -22,7 +25,7 @@ def cast(transactional_db):
     """Globex Cloud (Advanced, 1000.00 USD a month) whose web shop was down 105 minutes last month:
     60.36 minutes beyond the 99.9% guarantee, two started hours, 10% of the fee on the default scale."""
     seed_plans()
-    from sla.models import Plan
+    from sla.terms.models import Plan
 
     account = Account.objects.create(
         name="Globex Cloud", plan=Plan.objects.get(code="advanced"), monthly_fee="1000.00"

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from billing.services.invoices import month_close
 from billing.services.months import current_month, shift_month
-from helpdesk.services.errors import ValidationError
+from helpdesk.kit.errors import ValidationError
 
 
 class Command(BaseCommand):

@@ -1,13 +1,15 @@
 """Demo data for a first look: one account per plan, a customer, an engineer and a billing admin."""
+
 import os
 from decimal import Decimal
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from helpdesk.models import Account, Role, User
-from sla.models import Plan
-from sla.seeds import seed_plans
+from helpdesk.accounts.models import Account, User
+from helpdesk.kit.roles import Role
+from sla.terms.models import Plan
+from sla.terms.seeds import seed_plans
 
 DEMO_ACCOUNTS = [
     ("Acme Hosting", "standard", Decimal("500.00")),
@@ -21,7 +23,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--password", default=os.environ.get("PLEDGE_DEMO_PASSWORD", "pledge-demo"),
+            "--password",
+            default=os.environ.get("PLEDGE_DEMO_PASSWORD", "pledge-demo"),
             help="Password for the demo logins (default: pledge-demo or $PLEDGE_DEMO_PASSWORD).",
         )
 
@@ -46,8 +49,12 @@ class Command(BaseCommand):
             user, _ = User.objects.get_or_create(
                 username=username,
                 defaults={
-                    "role": role, "account": account, "first_name": first, "last_name": last,
-                    "email": f"{username}@example.com", "is_staff": superuser,
+                    "role": role,
+                    "account": account,
+                    "first_name": first,
+                    "last_name": last,
+                    "email": f"{username}@example.com",
+                    "is_staff": superuser,
                     "is_superuser": superuser,
                 },
             )

@@ -6,18 +6,7 @@
   var SLA_LABELS = { running: "Running", at_risk: "At risk", missed: "Missed", met: "Met" };
   var SLA_STATES = ["running", "at_risk", "missed", "met"];
 
-  /* The same steps as helpdesk/views/presentation.py: 2d 3h, 5h 59m, 29m 12s, 42s. */
-  function duration(seconds) {
-    seconds = Math.floor(seconds);
-    var days = Math.floor(seconds / 86400);
-    var hours = Math.floor((seconds % 86400) / 3600);
-    var minutes = Math.floor((seconds % 3600) / 60);
-    var secs = seconds % 60;
-    if (days) return hours ? days + "d " + hours + "h" : days + "d";
-    if (hours) return minutes ? hours + "h " + minutes + "m" : hours + "h";
-    if (minutes) return minutes + "m " + secs + "s";
-    return secs + "s";
-  }
+  var duration = window.Pledge.duration; /* duration.js: the one format, shared with the server */
 
   function countdownText(deadline, now) {
     var remaining = (deadline - now) / 1000;

@@ -1,0 +1,24 @@
+"""Django admin for accounts and users."""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+
+from helpdesk.accounts.models import Account, User
+
+
+@admin.register(Account)
+class AccountAdmin(admin.ModelAdmin):
+    list_display = ["name", "plan", "monthly_fee", "currency", "is_active", "created_at"]
+    list_filter = ["plan", "currency", "is_active"]
+    search_fields = ["name"]
+    list_select_related = ["plan"]
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = ["username", "email", "role", "account", "is_active", "last_login"]
+    list_filter = ["role", "is_active", "is_superuser", "account__plan"]
+    search_fields = ["username", "email", "first_name", "last_name", "account__name"]
+    list_select_related = ["account"]
+    fieldsets = DjangoUserAdmin.fieldsets + (("Pledge", {"fields": ("role", "account", "timezone")}),)
+    add_fieldsets = DjangoUserAdmin.add_fieldsets + (("Pledge", {"fields": ("role", "account", "email")}),)

@@ -1,0 +1,93 @@
+"""API: auth tokens, accounts and users."""
+
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from helpdesk.accounts import access
+from helpdesk.accounts.api import permissions, serializers
+from helpdesk.accounts.services import accounts as account_services
+from helpdesk.kit.api import PledgeAPIMixin, _AdminEditableViewSet
+
+# --- auth -------------------------------------------------------------------------------
+
+
+class AuthTokenView(APIView):
+    """Exchange a username and password for the user's API token."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    # Password guessing through the API is slowed per client address.
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth-token"
+
+    @extend_schema(
+        request=serializers.AuthTokenRequestSerializer,
+        responses={200: serializers.AuthTokenSerializer},
+        auth=[],
+    )
+    def post(self, request):
+        serializer = serializers.AuthTokenRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = authenticate(
+            request,
+            username=serializer.validated_data["username"],
+            password=serializer.validated_data["password"],
+        )
+        if user is None:
+            raise ValidationError(
+                {"detail": "Unable to log in with that username and password."},
+                code="authentication",
+            )
+        token = account_services.auth_token_issue(user=user)
+        return Response(serializers.AuthTokenSerializer(token).data)
+
+
+# --- accounts and users -----------------------------------------------------------------
+
+
+@extend_schema_view(
+    create=extend_schema(
+        request=serializers.AccountInputSerializer, responses={201: serializers.AccountSerializer}
+    ),
+    update=extend_schema(request=serializers.AccountInputSerializer, responses=serializers.AccountSerializer),
+    partial_update=extend_schema(
+        request=serializers.AccountInputSerializer, responses=serializers.AccountSerializer
+    ),
+)
+class AccountViewSet(_AdminEditableViewSet):
+    """Customer accounts: a customer reads their own, staff read all, billing admins edit."""
+
+    serializer_class = serializers.AccountSerializer
+    input_serializer_class = serializers.AccountInputSerializer
+    permission_classes = [permissions.AccountAccess]
+    create_service = staticmethod(account_services.account_create)
+    update_service = staticmethod(account_services.account_update)
+    update_keyword = "account"
+
+    def get_queryset(self):
+        return access.accounts_visible_to(self.request.user).order_by("name", "id")
+
+
+@extend_schema_view(
+    create=extend_schema(
+        request=serializers.UserCreateSerializer, responses={201: serializers.UserSerializer}
+    ),
+)
+class UserViewSet(PledgeAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """People who log in: billing admins list and create them."""
+
+    serializer_class = serializers.UserSerializer
+    permission_classes = [permissions.UserAccess]
+
+    def get_queryset(self):
+        return access.users_visible_to(self.request.user).order_by("username", "id")
+
+    def create(self, request):
+        user = account_services.user_create(**self.validated(serializers.UserCreateSerializer))
+        return self.render(user, status_code=status.HTTP_201_CREATED)

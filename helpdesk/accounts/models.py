@@ -1,0 +1,83 @@
+"""Accounts (customers under contract) and the people who use Pledge."""
+
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from helpdesk.kit.roles import Role
+from sla.terms.models import Plan
+
+
+class Account(models.Model):
+    """A customer organisation with a support subscription."""
+
+    name = models.CharField(max_length=200, unique=True)
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="accounts")
+    monthly_fee = models.DecimalField(
+        max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
+    currency = models.CharField(max_length=3, default="USD")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(monthly_fee__gte=0), name="account_fee_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PledgeUserManager(UserManager):
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        extra_fields.setdefault("role", Role.BILLING_ADMIN)
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """A person: a customer of exactly one account, or staff (engineer, billing admin)."""
+
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.CUSTOMER)
+    account = models.ForeignKey(
+        Account, null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+    )
+    timezone = models.CharField(
+        max_length=64, blank=True, help_text="IANA zone for showing times; empty = support zone."
+    )
+
+    objects = PledgeUserManager()
+
+    class Meta:
+        ordering = ["username"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(role=Role.CUSTOMER) & Q(account__isnull=False))
+                | (~Q(role=Role.CUSTOMER) & Q(account__isnull=True)),
+                name="user_customer_has_exactly_one_account",
+            ),
+        ]
+
+    @property
+    def is_customer(self) -> bool:
+        return self.role == Role.CUSTOMER and not self.is_superuser
+
+    @property
+    def is_engineer(self) -> bool:
+        return self.role == Role.ENGINEER
+
+    @property
+    def is_billing_admin(self) -> bool:
+        return self.role == Role.BILLING_ADMIN or self.is_superuser
+
+    @property
+    def is_support_staff(self) -> bool:
+        return self.role in (Role.ENGINEER, Role.BILLING_ADMIN) or self.is_superuser
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username

@@ -1,0 +1,127 @@
+"""Pieces every app's API is built from: the base view mixin, fields, permissions."""
+
+from django.utils import timezone
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.response import Response
+
+from helpdesk.kit.months import MONTH_RE
+
+MONTH_HELP = '"YYYY-MM", the month of the deadline in the support time zone.'
+
+
+class PledgeAPIMixin:
+    # Token first: DRF takes the WWW-Authenticate challenge from the first class, and
+    # without one it answers an anonymous request with 403 instead of the contract's 401.
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    lookup_value_converter = "int"
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "now": timezone.now()}
+
+    def validated(self, serializer_class, *, partial: bool = False) -> dict:
+        serializer = serializer_class(
+            data=self.request.data, partial=partial, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
+    def render(self, instance, *, status_code: int = status.HTTP_200_OK) -> Response:
+        """The object as this endpoint's list shows it (re-read with the same related data)."""
+        instance = self.get_queryset().get(pk=instance.pk)
+        return Response(self.get_serializer(instance).data, status=status_code)
+
+
+class _AdminEditableViewSet(
+    PledgeAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """List and read for whoever the permission lets read; create and update through services."""
+
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+    input_serializer_class: type
+    create_service: staticmethod
+    update_service: staticmethod
+    update_keyword: str
+
+    def create(self, request):
+        instance = self.create_service(**self.validated(self.input_serializer_class))
+        return self.render(instance, status_code=status.HTTP_201_CREATED)
+
+    def update(self, request, pk=None):
+        partial = request.method == "PATCH"
+        instance = self.get_object()
+        changes = self.validated(self.input_serializer_class, partial=partial)
+        instance = self.update_service(**{self.update_keyword: instance}, **changes)
+        return self.render(instance)
+
+    def partial_update(self, request, pk=None):
+        return self.update(request, pk)
+
+
+class BlankAsNullChoiceField(serializers.ChoiceField):
+    """Renders an unset choice (stored as "") as null."""
+
+    def __init__(self, **kwargs):
+        super().__init__(allow_null=True, allow_blank=True, **kwargs)
+
+    def to_representation(self, value):
+        return super().to_representation(value) if value else None
+
+
+class BlankAsNullCharField(serializers.CharField):
+    def __init__(self, **kwargs):
+        super().__init__(allow_null=True, **kwargs)
+
+    def to_representation(self, value):
+        return value or None
+
+
+class _ReadWrite(BasePermission):
+    """Reads for `may_read`, writes for `may_write`, everything for signed-in users only.
+
+    A write on one object is decided only after the object was found in the caller's
+    queryset, so an object outside the caller's account is a 404 before it can be a 403.
+    """
+
+    message = "Your role may not do this."
+
+    def may_read(self, user) -> bool:
+        return True
+
+    def may_write(self, user) -> bool:
+        return False
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated) or not self.may_read(user):
+            return False
+        if request.method in SAFE_METHODS:
+            return True
+        lookup = view.lookup_url_kwarg or view.lookup_field
+        if lookup in view.kwargs:
+            return True
+        return self.may_write(user)
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        return request.method in SAFE_METHODS or self.may_write(request.user)
+
+
+class MonthField(serializers.RegexField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", MONTH_HELP)
+        kwargs.setdefault(
+            "error_messages", {"invalid": "Give a month as YYYY-MM, between 2000-01 and 2100-12."}
+        )
+        super().__init__(MONTH_RE, max_length=7, **kwargs)
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """ISO 8601 with its offset: a time without one is ambiguous, so it is refused."""
+
+    default_error_messages = {"naive": "Give the time with its offset, e.g. 2026-03-10T10:00:00Z."}
+
+    def enforce_timezone(self, value):
+        if timezone.is_naive(value):
+            self.fail("naive")
+        return super().enforce_timezone(value)

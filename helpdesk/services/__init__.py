@@ -1,1 +1,0 @@
-"""Writes. Every change to Pledge's data goes through a function here."""

@@ -1,0 +1,200 @@
+"""API shapes of tickets, messages and attachments."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from helpdesk.accounts import access as accounts_access
+from helpdesk.accounts.models import Account, User
+from helpdesk.kit import roles
+from helpdesk.kit.api import BlankAsNullCharField, BlankAsNullChoiceField
+from helpdesk.tickets import origins
+from helpdesk.tickets.models import Attachment, Message, Ticket, TicketStatus
+from helpdesk.tickets.services.attachments import MAX_FILES_PER_MESSAGE
+from sla.terms.models import Priority, Severity
+
+SLA_STATES = ("running", "at_risk", "met", "missed")
+
+
+# --- tickets ----------------------------------------------------------------------------
+
+
+class TicketSerializer(serializers.ModelSerializer):
+    account = serializers.IntegerField(source="account_id", read_only=True)
+    plan = serializers.IntegerField(source="plan_id", read_only=True)
+    plan_code = serializers.SerializerMethodField(help_text="The plan in force at creation.")
+    severity = BlankAsNullChoiceField(choices=Severity.choices, read_only=True)
+    downgraded_from = BlankAsNullChoiceField(
+        choices=[(Priority.HIGH.value, Priority.HIGH.label)],
+        read_only=True,
+        help_text="The priority a downgraded ticket had (only High can be downgraded).",
+    )
+    downgrade_reason = BlankAsNullCharField(read_only=True)
+    work_started_target = serializers.IntegerField(
+        read_only=True, help_text="Seconds (of working time, on a business calendar)."
+    )
+    sla_state = serializers.SerializerMethodField()
+    chat = serializers.SerializerMethodField(
+        help_text="The live chat or phone call the ticket was escalated from (its id), or null."
+    )
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "id",
+            "account",
+            "subject",
+            "description",
+            "priority",
+            "severity",
+            "service_unavailable",
+            "affected_service",
+            "status",
+            "plan",
+            "plan_code",
+            "created_at",
+            "clock_started_at",
+            "work_started_target",
+            "work_started_deadline",
+            "at_risk_at",
+            "work_started_at",
+            "sla_state",
+            "previous_deadline",
+            "downgraded_from",
+            "downgrade_reason",
+            "resolved_at",
+            "closed_at",
+            "chat",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_plan_code(self, ticket: Ticket) -> str:
+        return ticket.promise.get("plan", "")
+
+    @extend_schema_field(serializers.ChoiceField(choices=SLA_STATES))
+    def get_sla_state(self, ticket: Ticket) -> str:
+        return ticket.sla_state(self.context["now"])
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_chat(self, ticket: Ticket) -> int | None:
+        if hasattr(ticket, "from_chat_id"):  # annotated by the selectors, for this user
+            return ticket.from_chat_id
+        # A ticket straight from a service (e.g. the one an escalation just opened).
+        tickets = origins.with_origin(Ticket.objects.filter(pk=ticket.pk), user=self.context["request"].user)
+        return getattr(tickets.first(), "from_chat_id", None)
+
+
+class TicketCreateSerializer(serializers.Serializer):
+    account = serializers.PrimaryKeyRelatedField(
+        queryset=Account.objects.none(),
+        required=False,
+        help_text="Required for staff; customers always open tickets for their own account "
+        "and this field is ignored.",
+    )
+    subject = serializers.CharField(max_length=200)
+    description = serializers.CharField(max_length=20_000)
+    priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.GENERAL)
+    severity = serializers.ChoiceField(
+        choices=Severity.choices,
+        allow_blank=True,
+        default="",
+        help_text="Used by plans whose targets depend on severity.",
+    )
+    service_unavailable = serializers.BooleanField(
+        default=False, help_text="High priority: the customer confirms the service is down."
+    )
+    affected_service = serializers.CharField(max_length=200, allow_blank=True, default="")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        user = self.context.get("request") and self.context["request"].user
+        if user is not None:
+            if roles.is_customer(user):
+                self.fields.pop("account")
+            else:
+                self.fields["account"].queryset = accounts_access.accounts_visible_to(user)
+
+    def validate(self, attrs):
+        if "account" in self.fields and attrs.get("account") is None:
+            raise serializers.ValidationError({"account": ["Say which account the ticket is for."]})
+        return attrs
+
+
+class TicketFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=[*TicketStatus.choices, ("open", "Open")],
+        required=False,
+        help_text='A status, or "open" for every status before resolved.',
+    )
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    account = serializers.IntegerField(
+        min_value=1, max_value=2**63 - 1, required=False, help_text="Account id (staff)."
+    )
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class UpgradeSerializer(ReasonSerializer):
+    affected_service = serializers.CharField(
+        max_length=200,
+        allow_blank=True,
+        default="",
+        help_text="The unavailable service; defaults to the one the ticket names.",
+    )
+
+
+class TransitionSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=TicketStatus.choices)
+    reason = serializers.CharField(max_length=2000, allow_blank=True, default="")
+
+
+# --- messages ---------------------------------------------------------------------------
+
+
+class AuthorSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="display_name", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "name"]
+        read_only_fields = fields
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField(help_text="Access-checked download.")
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "filename", "size", "content_type", "url"]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_url(self, attachment: Attachment) -> str:
+        return f"/attachments/{attachment.pk}/"
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    author = AuthorSerializer(read_only=True)
+    attachments = AttachmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Message
+        fields = ["id", "author", "body", "public", "created_at", "attachments"]
+        read_only_fields = fields
+
+
+class MessageCreateSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=20_000)
+    public = serializers.BooleanField(
+        default=True, help_text="false: an internal note that customers never see (staff only)."
+    )
+    attachments = serializers.ListField(
+        child=serializers.FileField(),
+        required=False,
+        default=list,
+        max_length=MAX_FILES_PER_MESSAGE,
+        help_text="Files (multipart/form-data).",
+    )

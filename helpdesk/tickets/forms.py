@@ -1,0 +1,159 @@
+"""HTML forms: the shape of browser input (types, choices, sizes). Business rules stay in services."""
+
+from django import forms
+
+from helpdesk.tickets.models import OPEN_STATUSES, TicketStatus
+from sla.terms.models import Priority, Severity
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Zero or more uploaded files; size and count limits are the attachment service's."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data if item]
+        return [single(data, initial)] if data else []
+
+
+ATTACHMENTS_HELP = "Screenshots, logs or exports. Up to 10 files."
+
+
+class TicketForm(forms.Form):
+    subject = forms.CharField(
+        max_length=200,
+        help_text="One line that says what is wrong.",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    description = forms.CharField(
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 7}),
+        help_text="What happened, what you expected, and since when.",
+    )
+    priority = forms.ChoiceField(
+        choices=Priority.choices,
+        initial=Priority.GENERAL,
+        widget=forms.RadioSelect,
+    )
+    severity = forms.ChoiceField(
+        choices=[("", "Not sure")] + Severity.choices,
+        required=False,
+        help_text="How badly the problem affects your business.",
+    )
+    affected_service = forms.CharField(
+        max_length=200,
+        required=False,
+        label="Affected service",
+        help_text="For example: production web shop, payments API.",
+    )
+    service_unavailable = forms.BooleanField(
+        required=False,
+        label="The service is unavailable or inaccessible right now",
+    )
+    attachments = MultipleFileField(help_text=ATTACHMENTS_HELP)
+
+    def __init__(self, *args, uses_severity: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not uses_severity:
+            del self.fields["severity"]
+
+
+class ReplyForm(forms.Form):
+    PUBLIC, INTERNAL = "public", "internal"
+
+    body = forms.CharField(
+        label="Message",
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+    visibility = forms.ChoiceField(
+        choices=[(PUBLIC, "Reply to customer"), (INTERNAL, "Internal note")],
+        initial=PUBLIC,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    attachments = MultipleFileField(help_text=ATTACHMENTS_HELP)
+
+    def __init__(self, *args, internal_allowed: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not internal_allowed:
+            self.fields["visibility"].widget = forms.HiddenInput()
+
+    @property
+    def is_public(self) -> bool:
+        return self.cleaned_data.get("visibility") != self.INTERNAL
+
+
+class TransitionForm(forms.Form):
+    status = forms.ChoiceField(choices=TicketStatus.choices)
+    reason = forms.CharField(max_length=2000, required=False, widget=forms.Textarea)
+
+
+class DowngradeForm(forms.Form):
+    """Shown in a dialog next to other forms, so its ids carry their own prefix."""
+
+    reason = forms.CharField(
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="Reason shown to the customer",
+        help_text="Why this is not an outage that makes a service unavailable.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "downgrade_%s")
+        super().__init__(*args, **kwargs)
+
+
+class UpgradeForm(forms.Form):
+    reason = forms.CharField(
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="Reason",
+    )
+    affected_service = forms.CharField(
+        max_length=200,
+        required=False,
+        label="Affected service",
+        help_text="The service that is down. Leave empty to keep the one on the ticket.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "upgrade_%s")
+        super().__init__(*args, **kwargs)
+
+
+class QueueFilterForm(forms.Form):
+    plan = forms.ChoiceField(required=False)
+    priority = forms.ChoiceField(required=False, choices=[("", "Any priority")] + Priority.choices)
+    status = forms.ChoiceField(
+        required=False,
+        choices=[("", "Any status")] + [(s.value, s.label) for s in OPEN_STATUSES],
+    )
+    account = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+
+    def __init__(self, *args, plans=(), accounts=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["plan"].choices = [("", "Any plan")] + [(p.code, p.name) for p in plans]
+        self.fields["account"].choices = [("", "Any account")] + [(a.pk, a.name) for a in accounts]
+
+    @property
+    def filters(self) -> dict:
+        """The valid, non-empty filters (call after is_valid())."""
+        return {name: value for name, value in self.cleaned_data.items() if value}
+
+
+class PortalFilterForm(forms.Form):
+    show = forms.ChoiceField(
+        required=False,
+        choices=[("open", "Open"), ("all", "All")],
+        initial="open",
+    )

@@ -1,0 +1,202 @@
+"""Tickets and everything said or done on them."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from helpdesk.accounts.models import Account
+from sla.terms.models import Plan, Priority, Severity
+
+
+class TicketStatus(models.TextChoices):
+    NEW = "new", "New"
+    WORK_STARTED = "work_started", "Work started"
+    WAITING_ON_CUSTOMER = "waiting_on_customer", "Waiting on customer"
+    RESOLVED = "resolved", "Resolved"
+    CLOSED = "closed", "Closed"
+
+
+OPEN_STATUSES = (TicketStatus.NEW, TicketStatus.WORK_STARTED, TicketStatus.WAITING_ON_CUSTOMER)
+
+
+class TicketQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def unstarted(self):
+        return self.filter(work_started_at__isnull=True)
+
+    def at_risk(self, now):
+        return self.filter(miss_pending=True, at_risk_at__lte=now, work_started_deadline__gte=now)
+
+    def overdue(self, now):
+        """Clocks past their deadline with no miss recorded yet: what the sweep records."""
+        return self.filter(miss_pending=True, work_started_deadline__lt=now)
+
+
+class Ticket(models.Model):
+    """A support request and the promise its plan made about it."""
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="tickets")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    subject = models.CharField(max_length=200)
+    description = models.TextField(max_length=20_000)
+    priority = models.CharField(max_length=20, choices=Priority.choices, default=Priority.GENERAL)
+    severity = models.CharField(max_length=20, choices=Severity.choices, blank=True, default="")
+    service_unavailable = models.BooleanField(
+        default=False, help_text="The customer confirms the affected service is down."
+    )
+    affected_service = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=32, choices=TicketStatus.choices, default=TicketStatus.NEW)
+    created_at = models.DateTimeField(db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # The promise, frozen at creation (and at a downgrade or upgrade).
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="tickets")
+    promise = models.JSONField(
+        default=dict, help_text="Plan, version, targets and calendar this ticket was given."
+    )
+    work_started_target = models.PositiveIntegerField(help_text="Seconds of (working) time.")
+    work_started_deadline = models.DateTimeField()
+    at_risk_at = models.DateTimeField()
+    deadline_version = models.PositiveIntegerField(default=1)
+    clock_started_at = models.DateTimeField(
+        help_text="When the current Work Started clock began (creation, or an upgrade)."
+    )
+    miss_pending = models.BooleanField(
+        default=True, help_text="The current clock runs: no Work Started and no miss yet."
+    )
+    at_risk_notified = models.BooleanField(default=False)
+    downgraded_from = models.CharField(max_length=20, choices=Priority.choices, blank=True)
+    downgrade_reason = models.TextField(blank=True, max_length=2000)
+    previous_deadline = models.DateTimeField(null=True, blank=True)
+
+    work_started_at = models.DateTimeField(null=True, blank=True)
+    work_started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TicketQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status", "work_started_deadline"], name="ticket_status_deadline"),
+            models.Index(fields=["account", "-created_at"], name="ticket_account_created"),
+            models.Index(
+                fields=["work_started_deadline"],
+                name="ticket_pending_deadline",
+                condition=Q(miss_pending=True),
+            ),
+            models.Index(
+                fields=["at_risk_at"],
+                name="ticket_pending_at_risk",
+                condition=Q(miss_pending=True, at_risk_notified=False),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in TicketStatus]), name="ticket_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(priority__in=[p.value for p in Priority]), name="ticket_priority_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(priority=Priority.HIGH)
+                | (Q(service_unavailable=True) & ~Q(affected_service="")),
+                name="ticket_high_declares_incident",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=TicketStatus.NEW) | Q(work_started_at__isnull=False),
+                name="ticket_started_once_past_new",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.subject}"
+
+    def sla_state(self, now) -> str:
+        """running, at_risk, met or missed: read from the stored promise, no query."""
+        if self.work_started_at is not None:
+            return "met" if self.work_started_at <= self.work_started_deadline else "missed"
+        if now > self.work_started_deadline:
+            return "missed"
+        if now >= self.at_risk_at:
+            return "at_risk"
+        return "running"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class Message(models.Model):
+    """A reply on a ticket: public (the customer sees it) or an internal staff note."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField(max_length=20_000)
+    public = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="message_ticket_created")]
+
+    def __str__(self) -> str:
+        return f"Message {self.pk} on ticket {self.ticket_id}"
+
+
+def attachment_path(instance: "Attachment", filename: str) -> str:
+    # The stored name is random: the uploader's file name is kept only as data.
+    return f"attachments/{instance.ticket_id}/{uuid.uuid4().hex}"
+
+
+class Attachment(models.Model):
+    """A file on a ticket or message, stored outside the web root and served by an access-checked view."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments"
+    )
+    file = models.FileField(upload_to=attachment_path, max_length=255)
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class TicketEvent(models.Model):
+    """One row of a ticket's history; `code` is stable, never a translated label."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    code = models.CharField(max_length=40)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Empty when the system acted.",
+    )
+    at = models.DateTimeField()
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["ticket", "at"], name="ticketevent_ticket_at")]
+
+    def __str__(self) -> str:
+        return f"{self.code} on ticket {self.ticket_id}"

@@ -1,0 +1,74 @@
+"""Replies, internal notes and attachments on tickets."""
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from helpdesk.accounts.models import User
+from helpdesk.kit import roles
+from helpdesk.kit.errors import ConflictError, ValidationError
+from helpdesk.kit.validation import clean_text
+from helpdesk.tickets import access
+from helpdesk.tickets.models import Message, Ticket, TicketStatus
+from helpdesk.tickets.services.attachments import attachments_discard, attachments_store, validate_files
+from helpdesk.tickets.services.events import event_record
+from helpdesk.tickets.services.tickets import ticket_start_work
+
+
+@transaction.atomic
+def message_create(
+    *,
+    ticket: Ticket,
+    author: User,
+    body: str,
+    public: bool = True,
+    files=(),
+    now: dt.datetime | None = None,
+) -> Message:
+    """Add a reply. The first public staff reply is Work Started; a customer reply wakes a waiting ticket."""
+    if not access.may_reply(author, ticket):
+        raise roles.Denied("You may not reply on this ticket.")
+    if not public and not access.may_post_internal(author):
+        raise roles.Denied("Only support staff can write internal notes.")
+    errors: dict[str, list] = {}
+    body = clean_text(body, field="body", max_length=20_000, errors=errors)
+    if errors:
+        raise ValidationError(errors)
+    validate_files(files)
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    now = now or timezone.now()  # read under the lock: see ticket_start_work
+    if ticket.status == TicketStatus.CLOSED:
+        raise ConflictError("This ticket is closed; open a new one.", code="ticket_closed")
+
+    message = Message.objects.create(ticket=ticket, author=author, body=body, public=public, created_at=now)
+    stored = attachments_store(ticket=ticket, uploaded_by=author, files=files, message=message)
+    try:
+        return _after_message(ticket=ticket, author=author, message=message, public=public, now=now)
+    except Exception:
+        attachments_discard(stored)
+        raise
+
+
+def _after_message(*, ticket: Ticket, author: User, message: Message, public: bool, now) -> Message:
+    event_record(
+        ticket=ticket,
+        code="message_added" if public else "note_added",
+        actor=author,
+        at=now,
+        message=message.pk,
+        public=public,
+    )
+    staff = roles.is_staff(author)
+    if staff and public and ticket.work_started_at is None:
+        ticket = ticket_start_work(ticket=ticket, actor=author, now=now)
+    elif not staff and ticket.status == TicketStatus.WAITING_ON_CUSTOMER:
+        Ticket.objects.filter(pk=ticket.pk).update(status=TicketStatus.WORK_STARTED, updated_at=now)
+        event_record(
+            ticket=ticket,
+            code="customer_replied",
+            actor=author,
+            at=now,
+            **{"from": TicketStatus.WAITING_ON_CUSTOMER, "to": TicketStatus.WORK_STARTED},
+        )
+    return message

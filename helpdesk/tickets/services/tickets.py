@@ -1,0 +1,367 @@
+"""Ticket writes: creation with its promise, the status machine, start work, downgrade, upgrade."""
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from helpdesk.accounts.models import Account, User
+from helpdesk.kit import roles
+from helpdesk.kit.enqueue import enqueue_after_commit
+from helpdesk.kit.errors import ConflictError, ValidationError, field_error
+from helpdesk.kit.validation import clean_text
+from helpdesk.tickets import access, notifications, signals
+from helpdesk.tickets.models import Ticket, TicketStatus
+from helpdesk.tickets.services.attachments import attachments_store, validate_files
+from helpdesk.tickets.services.events import event_record
+from sla.terms.models import Plan, Priority, Severity
+from sla.terms.policies import NoTargetError, plan_snapshot, promise_for
+
+S = TicketStatus
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.NEW: frozenset({S.WORK_STARTED}),
+    S.WORK_STARTED: frozenset({S.WAITING_ON_CUSTOMER, S.RESOLVED}),
+    S.WAITING_ON_CUSTOMER: frozenset({S.WORK_STARTED, S.RESOLVED}),
+    S.RESOLVED: frozenset({S.CLOSED, S.WORK_STARTED}),
+    S.CLOSED: frozenset(),
+}
+
+TRANSITION_EVENT = {
+    S.WORK_STARTED: "work_started",
+    S.WAITING_ON_CUSTOMER: "waiting_on_customer",
+    S.RESOLVED: "resolved",
+    S.CLOSED: "closed",
+}
+
+
+def _check_transition(ticket: Ticket, to_status: str) -> None:
+    if to_status not in TRANSITIONS:
+        raise field_error("status", f"{to_status!r} is not a ticket status.")
+    if to_status not in TRANSITIONS[ticket.status]:
+        raise ConflictError(
+            f"A ticket that is {ticket.get_status_display().lower()} cannot become "
+            f"{TicketStatus(to_status).label.lower()}.",
+            code="illegal_transition",
+        )
+
+
+def _locked(ticket_id: int) -> Ticket:
+    return Ticket.objects.select_for_update().select_related("plan").get(pk=ticket_id)
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    account: Account,
+    created_by: User,
+    subject: str,
+    description: str,
+    priority: str = Priority.GENERAL,
+    severity: str = "",
+    service_unavailable: bool = False,
+    affected_service: str = "",
+    files=(),
+    now: dt.datetime | None = None,
+) -> Ticket:
+    """Open a ticket; its Work Started clock starts now, on the plan in force now."""
+    now = now or timezone.now()
+    if not access.may_create_ticket_for(created_by, account):
+        raise roles.Denied("You may not open tickets for this account.")
+    errors: dict[str, list] = {}
+    subject = clean_text(subject, field="subject", max_length=200, errors=errors)
+    description = clean_text(description, field="description", max_length=20_000, errors=errors)
+    affected_service = clean_text(
+        affected_service, field="affected_service", max_length=200, errors=errors, required=False
+    )
+    if priority not in Priority.values:
+        errors.setdefault("priority", []).append(f"Choose one of: {', '.join(Priority.values)}.")
+    if severity and severity not in Severity.values:
+        errors.setdefault("severity", []).append(f"Choose one of: {', '.join(Severity.values)}.")
+    if priority == Priority.HIGH:
+        if not affected_service:
+            errors.setdefault("affected_service", []).append(
+                "High priority needs the service that is unavailable."
+            )
+        if not service_unavailable:
+            errors.setdefault("service_unavailable", []).append(
+                "High priority is only for a service that is down: confirm it is unavailable."
+            )
+    if not account.is_active:
+        errors.setdefault("account", []).append("This account's subscription has ended.")
+    if errors:
+        raise ValidationError(errors)
+    validate_files(files)
+
+    plan = Plan.objects.prefetch_related(
+        "response_targets", "response_calendar__hours", "response_calendar__holidays"
+    ).get(pk=account.plan_id)
+    snapshot = plan_snapshot(plan)
+    try:
+        promise = promise_for(snapshot, priority=priority, severity=severity, start=now)
+    except NoTargetError as exc:
+        raise field_error("priority", str(exc)) from exc
+
+    ticket = Ticket.objects.create(
+        account=account,
+        created_by=created_by,
+        subject=subject,
+        description=description,
+        priority=priority,
+        severity=severity,
+        service_unavailable=bool(service_unavailable),
+        affected_service=affected_service,
+        created_at=now,
+        clock_started_at=now,
+        plan=plan,
+        promise=snapshot,
+        work_started_target=promise.target_seconds,
+        work_started_deadline=promise.deadline,
+        at_risk_at=promise.at_risk_at,
+    )
+    attachments_store(ticket=ticket, uploaded_by=created_by, files=files)
+    event_record(
+        ticket=ticket,
+        code="created",
+        actor=created_by,
+        at=now,
+        priority=priority,
+        severity=severity,
+        plan=plan.code,
+        plan_version=plan.version,
+        target_seconds=promise.target_seconds,
+        deadline=promise.deadline.isoformat(),
+    )
+    enqueue_after_commit(notifications.notify_ticket_received, ticket.pk)
+    return ticket
+
+
+@transaction.atomic
+def ticket_start_work(*, ticket: Ticket, actor: User, now: dt.datetime | None = None) -> Ticket:
+    """Stop the Work Started clock. Once only: a second call returns the first instant.
+
+    The instant is read after the row lock is held, so a sweep that recorded the miss first
+    and this start can never disagree (never both "met" and a miss).
+    """
+    roles.require(access.may_work_tickets(actor), "Only support staff can start work.")
+    locked = _locked(ticket.pk)
+    now = now or timezone.now()
+    if locked.work_started_at is not None:
+        return locked
+    _check_transition(locked, S.WORK_STARTED)
+    # Late: a miss that is due, and that the sweep has not recorded yet, is recorded first.
+    signals.clock_stopping.send(sender=Ticket, ticket=locked, now=now)
+    # The conditional update makes "started once" hold even where row locks do not exist.
+    updated = Ticket.objects.filter(pk=locked.pk, work_started_at__isnull=True).update(
+        work_started_at=now,
+        work_started_by=actor,
+        status=S.WORK_STARTED,
+        updated_at=now,
+        miss_pending=False,
+    )
+    locked.refresh_from_db()
+    if updated:
+        event_record(
+            ticket=locked,
+            code="work_started",
+            actor=actor,
+            at=now,
+            deadline=locked.work_started_deadline.isoformat(),
+            met=now <= locked.work_started_deadline,
+        )
+        enqueue_after_commit(notifications.notify_work_started, locked.pk)
+    return locked
+
+
+@transaction.atomic
+def ticket_transition(
+    *,
+    ticket: Ticket,
+    actor: User,
+    to_status: str,
+    reason: str = "",
+    now: dt.datetime | None = None,
+) -> Ticket:
+    """Move a started ticket along the status machine (resolve, wait, close, reopen)."""
+    now = now or timezone.now()
+    locked = _locked(ticket.pk)
+    if to_status == S.WORK_STARTED and locked.status == S.NEW:
+        return ticket_start_work(ticket=locked, actor=actor, now=now)
+    customer_moves = {S.CLOSED, S.WORK_STARTED}
+    if not access.may_work_tickets(actor):
+        roles.require(
+            access.may_close_or_reopen(actor, locked)
+            and to_status in customer_moves
+            and locked.status == S.RESOLVED,
+            "Customers may only close or reopen a resolved ticket.",
+        )
+    _check_transition(locked, to_status)
+    errors: dict[str, list] = {}
+    reason = clean_text(reason, field="reason", max_length=2000, errors=errors, required=False)
+    if errors:
+        raise ValidationError(errors)
+    previous = locked.status
+    locked.status = to_status
+    fields = ["status", "updated_at"]
+    if to_status == S.RESOLVED:
+        locked.resolved_at = now
+        fields.append("resolved_at")
+    elif to_status == S.CLOSED:
+        locked.closed_at = now
+        fields.append("closed_at")
+    locked.save(update_fields=fields)
+    code = "reopened" if previous == S.RESOLVED and to_status == S.WORK_STARTED else None
+    code = code or ("resumed" if to_status == S.WORK_STARTED else TRANSITION_EVENT[to_status])
+    event_record(
+        ticket=locked,
+        code=code,
+        actor=actor,
+        at=now,
+        **{"from": previous, "to": to_status},
+        **({"reason": reason} if reason else {}),
+    )
+    return locked
+
+
+def _clean_reason(reason) -> str:
+    errors: dict[str, list] = {}
+    reason = clean_text(reason, field="reason", max_length=2000, errors=errors)
+    if errors:
+        raise ValidationError(errors)
+    return reason
+
+
+@transaction.atomic
+def ticket_downgrade(*, ticket: Ticket, actor: User, reason: str, now: dt.datetime | None = None) -> Ticket:
+    """High → General with a reason; the deadline is recounted from creation on the General target.
+
+    The ticket keeps the High deadline on record (`previous_deadline`).
+    """
+    roles.require(access.may_work_tickets(actor), "Only support staff can downgrade a ticket.")
+    now = now or timezone.now()
+    reason = _clean_reason(reason)
+    locked = _locked(ticket.pk)
+    if locked.priority != Priority.HIGH:
+        raise field_error("priority", "Only a High priority ticket can be downgraded.", "not_high")
+    signals.clock_replacing.send(sender=Ticket, ticket=locked, actor=actor, reason=reason, now=now)
+    promise = promise_for(
+        locked.promise, priority=Priority.GENERAL, severity=locked.severity, start=locked.created_at
+    )
+    old_deadline = locked.work_started_deadline
+    locked.priority = Priority.GENERAL
+    locked.downgraded_from = Priority.HIGH
+    locked.downgrade_reason = reason
+    locked.previous_deadline = old_deadline
+    locked.work_started_target = promise.target_seconds
+    locked.work_started_deadline = promise.deadline
+    locked.at_risk_at = promise.at_risk_at
+    locked.clock_started_at = locked.created_at
+    locked.deadline_version += 1
+    locked.miss_pending = True
+    locked.at_risk_notified = False
+    locked.save(
+        update_fields=[
+            "priority",
+            "downgraded_from",
+            "downgrade_reason",
+            "previous_deadline",
+            "work_started_target",
+            "work_started_deadline",
+            "at_risk_at",
+            "deadline_version",
+            "clock_started_at",
+            "miss_pending",
+            "at_risk_notified",
+            "updated_at",
+        ]
+    )
+    # The General clock may be over already: met, or missed (then that is the miss).
+    signals.clock_recounted.send(sender=Ticket, ticket=locked, now=now)
+    event_record(
+        ticket=locked,
+        code="downgraded",
+        actor=actor,
+        at=now,
+        reason=reason,
+        **{"from": Priority.HIGH, "to": Priority.GENERAL},
+        previous_deadline=old_deadline.isoformat(),
+        deadline=promise.deadline.isoformat(),
+    )
+    enqueue_after_commit(notifications.notify_downgraded, locked.pk)
+    return locked
+
+
+@transaction.atomic
+def ticket_upgrade(
+    *,
+    ticket: Ticket,
+    actor: User,
+    reason: str,
+    affected_service: str = "",
+    now: dt.datetime | None = None,
+) -> Ticket:
+    """General → High (staff only): the new deadline is now plus the High target."""
+    roles.require(access.may_work_tickets(actor), "Only support staff can upgrade a ticket.")
+    now = now or timezone.now()
+    reason = _clean_reason(reason)
+    locked = _locked(ticket.pk)
+    if locked.priority != Priority.GENERAL:
+        raise field_error("priority", "Only a General priority ticket can be upgraded.", "not_general")
+    errors: dict[str, list] = {}
+    service = clean_text(
+        affected_service or locked.affected_service,
+        field="affected_service",
+        max_length=200,
+        errors=errors,
+        required=False,
+    )
+    if not service:
+        errors.setdefault("affected_service", []).append(
+            "High priority needs the service that is unavailable."
+        )
+    if errors:
+        raise ValidationError(errors)
+    promise = promise_for(locked.promise, priority=Priority.HIGH, severity=locked.severity, start=now)
+    old_deadline = locked.work_started_deadline
+    locked.priority = Priority.HIGH
+    # The ticket is High again; the downgrade stays in its history, not in its current state.
+    locked.downgraded_from = ""
+    locked.downgrade_reason = ""
+    locked.affected_service = service
+    locked.service_unavailable = True
+    locked.previous_deadline = old_deadline
+    locked.work_started_target = promise.target_seconds
+    locked.work_started_deadline = promise.deadline
+    locked.at_risk_at = promise.at_risk_at
+    locked.clock_started_at = now
+    locked.deadline_version += 1
+    locked.miss_pending = locked.work_started_at is None
+    locked.at_risk_notified = False
+    locked.save(
+        update_fields=[
+            "priority",
+            "downgraded_from",
+            "downgrade_reason",
+            "affected_service",
+            "service_unavailable",
+            "previous_deadline",
+            "work_started_target",
+            "work_started_deadline",
+            "at_risk_at",
+            "deadline_version",
+            "clock_started_at",
+            "miss_pending",
+            "at_risk_notified",
+            "updated_at",
+        ]
+    )
+    event_record(
+        ticket=locked,
+        code="upgraded",
+        actor=actor,
+        at=now,
+        reason=reason,
+        **{"from": Priority.GENERAL, "to": Priority.HIGH},
+        previous_deadline=old_deadline.isoformat(),
+        deadline=promise.deadline.isoformat(),
+    )
+    return locked

@@ -1,0 +1,20 @@
+"""What happens to a ticket's clock, for the app that keeps the record of misses (sla.clocks).
+
+Tickets sit below the clocks and never import them. Each signal is sent inside the ticket
+service's transaction, with the ticket row locked, so a receiver's writes commit or roll back
+with the change; sla.clocks connects its receivers in its AppConfig.ready().
+"""
+
+from django.dispatch import Signal
+
+# The clock is about to stop (work started): a deadline already passed is recorded first, so
+# "met" and a miss never both stand. Arguments: ticket, now.
+clock_stopping = Signal()
+
+# The clock is about to be recounted on other terms (a downgrade): what the old clock recorded is
+# voided, still visible, with who and why. Arguments: ticket, actor, reason, now.
+clock_replacing = Signal()
+
+# The recounted clock is saved: if its deadline has passed already, that is its miss.
+# Arguments: ticket, now.
+clock_recounted = Signal()

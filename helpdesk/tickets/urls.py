@@ -1,0 +1,18 @@
+"""Ticket pages: the customer portal, the new-ticket form, a ticket, the engineer queue, downloads."""
+
+from django.urls import path
+
+from helpdesk.tickets.views import attachments, pages, tickets
+
+urlpatterns = [
+    path("portal/", pages.portal, name="portal"),
+    path("portal/tickets/new/", tickets.ticket_new, name="ticket_new"),
+    path("queue/", pages.queue, name="queue"),
+    path("tickets/<int:pk>/", tickets.ticket_detail, name="ticket_detail"),
+    path("tickets/<int:pk>/start-work/", tickets.ticket_start_work_view, name="ticket_start_work"),
+    path("tickets/<int:pk>/reply/", tickets.ticket_reply, name="ticket_reply"),
+    path("tickets/<int:pk>/transition/", tickets.ticket_transition_view, name="ticket_transition"),
+    path("tickets/<int:pk>/downgrade/", tickets.ticket_downgrade_view, name="ticket_downgrade"),
+    path("tickets/<int:pk>/upgrade/", tickets.ticket_upgrade_view, name="ticket_upgrade"),
+    path("attachments/<int:pk>/", attachments.attachment_download, name="attachment_download"),
+]

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class ClocksConfig(AppConfig):
+    name = "sla.clocks"
+    label = "clocks"
+    verbose_name = "Clocks and misses"
+
+    def ready(self) -> None:
+        from helpdesk.tickets import signals
+        from sla.clocks import receivers
+
+        signals.clock_stopping.connect(receivers.record_if_overdue, dispatch_uid="clocks.record_if_overdue")
+        signals.clock_replacing.connect(receivers.void_old_clock, dispatch_uid="clocks.void_old_clock")
+        signals.clock_recounted.connect(receivers.record_if_overdue, dispatch_uid="clocks.record_recounted")

@@ -1,0 +1,99 @@
+"""Exclusion periods and misses: the clock's record of promises kept and broken."""
+
+from django.db import models
+
+from sla.terms.models import Priority
+
+
+class ExclusionKind(models.TextChoices):
+    SCHEDULED_MAINTENANCE = "scheduled_maintenance", "Scheduled maintenance"
+    EMERGENCY_MAINTENANCE = "emergency_maintenance", "Emergency maintenance"
+    FORCE_MAJEURE = "force_majeure", "Force majeure"
+    CLOUD_PROVIDER = "cloud_provider", "Cloud provider failure"
+
+
+class ExclusionPeriod(models.Model):
+    """A declared period during which missed promises earn no compensation and are not counted."""
+
+    kind = models.CharField(max_length=32, choices=ExclusionKind.choices)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    account = models.ForeignKey(
+        "accounts.Account",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="exclusion_periods",
+        help_text="Empty: applies to every account.",
+    )
+    provider = models.CharField(max_length=100, blank=True)
+    provider_sla_url = models.URLField(blank=True)
+    note = models.TextField(blank=True, max_length=2000)
+    created_by = models.ForeignKey("accounts.User", null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-starts_at"]
+        indexes = [models.Index(fields=["starts_at", "ends_at"], name="exclusion_span")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="exclusion_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind="cloud_provider") | ~models.Q(provider=""),
+                name="exclusion_cloud_names_provider",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.starts_at:%Y-%m-%d %H:%M}–{self.ends_at:%H:%M}"
+
+
+class Miss(models.Model):
+    """A broken promise: a Work Started clock that reached its deadline unstopped. One per clock."""
+
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="misses")
+    account = models.ForeignKey("accounts.Account", on_delete=models.PROTECT, related_name="misses")
+    deadline_version = models.PositiveIntegerField(help_text="Which clock of the ticket this was.")
+    priority = models.CharField(max_length=20, choices=Priority.choices)
+    target_seconds = models.PositiveIntegerField()
+    clock_started_at = models.DateTimeField()
+    deadline = models.DateTimeField()
+    recorded_at = models.DateTimeField()
+    month = models.CharField(max_length=7, help_text="YYYY-MM of the deadline, support time zone.")
+    counted = models.BooleanField(default=True)
+    excluded_reason = models.CharField(max_length=200, blank=True)
+    exclusion_period = models.ForeignKey(
+        ExclusionPeriod, null=True, blank=True, on_delete=models.SET_NULL, related_name="misses"
+    )
+    voided_at = models.DateTimeField(null=True, blank=True)
+    voided_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    void_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-deadline"]
+        verbose_name_plural = "misses"
+        indexes = [
+            models.Index(fields=["account", "month"], name="miss_account_month"),
+            models.Index(fields=["month", "counted"], name="miss_month_counted"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "deadline_version"], name="miss_one_per_clock"),
+            models.CheckConstraint(
+                condition=models.Q(counted=False) | models.Q(excluded_reason=""),
+                name="miss_counted_has_no_exclusion",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Miss on ticket {self.ticket_id} (deadline {self.deadline:%Y-%m-%d %H:%M})"
+
+    @property
+    def voided(self) -> bool:
+        return self.voided_at is not None
+
+    @property
+    def lateness(self):
+        return self.recorded_at - self.deadline

@@ -1,0 +1,230 @@
+"""Reads of the contract's records: misses, exclusion periods and the monthly SLA report.
+
+Every user-dependent fetch goes through the apps' access modules; the report is computed by the
+database (aggregates and window functions) in a fixed number of queries."""
+
+import dataclasses
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import (
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber
+from django.shortcuts import get_object_or_404
+
+from helpdesk.accounts import access as accounts_access
+from helpdesk.accounts.models import Account, User
+from helpdesk.kit import roles
+from helpdesk.kit.months import month_bounds
+from helpdesk.tickets.models import Ticket
+from sla.clocks import access
+from sla.clocks.models import ExclusionPeriod, Miss
+
+MISS_LIST_RELATED = ("ticket", "account", "voided_by")
+
+
+# --- misses ------------------------------------------------------------------------------
+
+
+def misses_for(
+    *,
+    user: User,
+    now: dt.datetime,
+    month: str = "",
+    account: int | None = None,
+    counted: bool | None = None,
+) -> QuerySet[Miss]:
+    """The misses the user may see, newest deadline first, each with `late_by`.
+
+    `late_by` is how long after the deadline work started (or, never started, until `now`).
+    """
+    misses = access.misses_visible_to(user)
+    if month:
+        misses = misses.filter(month=month)
+    if account is not None:
+        misses = misses.filter(account_id=account)
+    if counted is not None:
+        misses = misses.filter(counted=counted)
+    return (
+        misses.select_related(*MISS_LIST_RELATED)
+        .annotate(
+            late_by=Coalesce(F("ticket__work_started_at"), Value(now, output_field=DateTimeField()))
+            - F("deadline")
+        )
+        .order_by("-deadline", "-id")
+    )
+
+
+def miss_for(*, user: User, pk: int, now: dt.datetime) -> Miss:
+    """One miss the user may see, or 404 (another account's miss does not exist for them)."""
+    return get_object_or_404(misses_for(user=user, now=now), pk=pk)
+
+
+def miss_filter_accounts(*, user: User) -> list[Account]:
+    """The accounts a staff member may filter misses by."""
+    if not roles.is_staff(user):
+        return []
+    return list(accounts_access.accounts_visible_to(user).order_by("name", "id").only("id", "name"))
+
+
+# --- exclusion periods ---------------------------------------------------------------------
+
+
+def exclusion_periods_for(*, user: User) -> QuerySet[ExclusionPeriod]:
+    """Declared periods (billing admins only), each with how many live misses it excludes."""
+    if not access.may_manage_exclusions(user):
+        return ExclusionPeriod.objects.none()
+    return (
+        ExclusionPeriod.objects.select_related("account", "created_by")
+        .annotate(misses_excluded=Count("misses", filter=Q(misses__voided_at__isnull=True), distinct=True))
+        .order_by("-starts_at", "-id")
+    )
+
+
+def exclusion_period_for(*, user: User, pk: int) -> ExclusionPeriod:
+    return get_object_or_404(exclusion_periods_for(user=user), pk=pk)
+
+
+def exclusion_account_choices(*, user: User) -> QuerySet[Account]:
+    """Accounts a period may be limited to."""
+    if not access.may_manage_exclusions(user):
+        return Account.objects.none()
+    return accounts_access.accounts_visible_to(user).order_by("name", "id")
+
+
+# --- the monthly SLA report ------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class SlaReportRow:
+    account: int
+    account_name: str
+    month: str
+    tickets: int
+    met: int
+    missed: int
+    counted_misses: int
+    compliance_percent: Decimal | None
+    median_seconds_to_work_started: int | None
+    p90_seconds_to_work_started: int | None
+
+
+def _counted(queryset: QuerySet) -> Coalesce:
+    """COUNT(*) of `queryset` (already tied to OuterRef("pk") of an account), 0 when empty."""
+    counts = queryset.order_by().values("account_id").annotate(n=Count("pk")).values("n")[:1]
+    return Coalesce(Subquery(counts, output_field=IntegerField()), 0)
+
+
+def _nearest_rank(total, percent: int):
+    """ceil(percent/100 * total) in integer arithmetic, the same on SQLite and PostgreSQL."""
+    return (total * percent + 99) / 100
+
+
+def _compliance(met: int, missed: int) -> Decimal | None:
+    judged = met + missed
+    if not judged:
+        return None
+    return (Decimal(met) * 100 / Decimal(judged)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def sla_report(*, month: str, accounts_qs: QuerySet[Account]) -> list[SlaReportRow]:
+    """Per account, the tickets whose current Work Started deadline falls in `month`.
+
+    - met: Work Started at or before the deadline.
+    - missed: the current clock has a miss row (counted or not) or work started late.
+      A clock that is still running (or overdue and not yet swept) is neither.
+    - counted_misses: Miss rows of the month (month of the deadline) still counted.
+    - median / p90 of seconds from submission to Work Started, by nearest rank.
+
+    Two queries whatever the number of accounts and tickets: one annotates the accounts,
+    one ranks the durations with window functions.
+    """
+    start, end = month_bounds(month)
+    due = Ticket.objects.filter(
+        account=OuterRef("pk"), work_started_deadline__gte=start, work_started_deadline__lt=end
+    )
+    current_clock_missed = Exists(
+        Miss.objects.filter(ticket=OuterRef("pk"), deadline_version=OuterRef("deadline_version"))
+    )
+    late = Q(work_started_at__gt=F("work_started_deadline"))
+    accounts = (
+        accounts_qs.order_by("name", "id")
+        .annotate(
+            due_tickets=_counted(due),
+            met=_counted(due.filter(work_started_at__lte=F("work_started_deadline"))),
+            missed=_counted(due.filter(current_clock_missed | late)),
+            counted_misses=_counted(Miss.objects.filter(account=OuterRef("pk"), month=month, counted=True)),
+        )
+        .values_list("pk", "name", "due_tickets", "met", "missed", "counted_misses")
+    )
+    percentiles = _work_started_percentiles(start=start, end=end, accounts_qs=accounts_qs)
+    rows = []
+    for pk, name, tickets, met, missed, counted_misses in accounts:
+        median, p90 = percentiles.get(pk, (None, None))
+        rows.append(
+            SlaReportRow(
+                account=pk,
+                account_name=name,
+                month=month,
+                tickets=tickets,
+                met=met,
+                missed=missed,
+                counted_misses=counted_misses,
+                compliance_percent=_compliance(met, missed),
+                median_seconds_to_work_started=median,
+                p90_seconds_to_work_started=p90,
+            )
+        )
+    return rows
+
+
+def _work_started_percentiles(
+    *, start: dt.datetime, end: dt.datetime, accounts_qs: QuerySet[Account]
+) -> dict[int, tuple[int, int]]:
+    """{account id: (median, p90)} seconds from submission to Work Started, nearest rank.
+
+    Only the ranked rows that are a percentile leave the database: at most two per account.
+    """
+    ranked = (
+        Ticket.objects.filter(
+            account__in=accounts_qs.order_by().values("pk"),
+            work_started_deadline__gte=start,
+            work_started_deadline__lt=end,
+            work_started_at__isnull=False,
+        )
+        .annotate(to_work_started=F("work_started_at") - F("created_at"))
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("account_id")],
+                order_by=[F("to_work_started").asc(), F("pk").asc()],
+            ),
+            total=Window(Count("pk"), partition_by=[F("account_id")]),
+        )
+        .annotate(
+            median_rank=_nearest_rank(F("total"), 50),
+            p90_rank=_nearest_rank(F("total"), 90),
+        )
+        .filter(Q(rank=F("median_rank")) | Q(rank=F("p90_rank")))
+        .order_by()
+        .values_list("account_id", "rank", "median_rank", "p90_rank", "to_work_started")
+    )
+    found: dict[int, dict[str, int]] = {}
+    for account_id, rank, median_rank, p90_rank, duration in ranked:
+        seconds = int(duration.total_seconds())
+        if rank == median_rank:
+            found.setdefault(account_id, {})["median"] = seconds
+        if rank == p90_rank:
+            found.setdefault(account_id, {})["p90"] = seconds
+    return {pk: (values["median"], values["p90"]) for pk, values in found.items()}

@@ -1,1 +1,0 @@
-"""Writes of the contract: plans, calendars, misses, exclusions."""

@@ -1,0 +1,21 @@
+"""API permissions for calendars and plans."""
+
+from helpdesk.kit.api import _ReadWrite
+from sla.terms import access
+
+
+class CalendarAccess(_ReadWrite):
+    """Support staff read calendars; billing admins edit them."""
+
+    def may_read(self, user) -> bool:
+        return access.may_read_calendars(user)
+
+    def may_write(self, user) -> bool:
+        return access.may_manage_plans(user)
+
+
+class PlanAccess(_ReadWrite):
+    """Everyone signed in reads plans; billing admins edit them."""
+
+    def may_write(self, user) -> bool:
+        return access.may_manage_plans(user)

@@ -1,0 +1,134 @@
+"""API shapes of calendars and plans."""
+
+from decimal import Decimal
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from sla.terms.models import MAX_TARGET_SECONDS, Calendar, Plan
+from sla.terms.services.plans import (
+    MAX_CHAT_SESSION_SECONDS,
+    MAX_CLAIM_WINDOW_MONTHS,
+    MAX_HOLIDAYS,
+    MAX_SHIFTS,
+    MAX_TERMINATION_THRESHOLD,
+)
+
+HH_MM = "%H:%M"
+
+
+# --- calendars --------------------------------------------------------------------------
+
+
+class OpeningHoursSerializer(serializers.Serializer):
+    weekday = serializers.IntegerField(min_value=0, max_value=6, help_text="0 = Monday … 6 = Sunday")
+    start = serializers.TimeField(format=HH_MM, input_formats=[HH_MM], help_text="HH:MM")
+    end = serializers.TimeField(
+        format=HH_MM,
+        input_formats=[HH_MM],
+        help_text="HH:MM; at or before start runs overnight into the next day",
+    )
+
+
+class CalendarSerializer(serializers.ModelSerializer):
+    hours = OpeningHoursSerializer(many=True, read_only=True)
+    holidays = serializers.SlugRelatedField(slug_field="date", many=True, read_only=True)
+
+    class Meta:
+        model = Calendar
+        fields = ["id", "name", "timezone", "hours", "holidays"]
+        read_only_fields = fields
+
+
+class CalendarInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    timezone = serializers.CharField(max_length=64, default="UTC", help_text="IANA time zone")
+    hours = OpeningHoursSerializer(
+        many=True,
+        default=list,
+        max_length=MAX_SHIFTS,
+        help_text="Weekly opening hours; an empty list means open 24x7.",
+    )
+    holidays = serializers.ListField(
+        child=serializers.DateField(),
+        default=list,
+        max_length=MAX_HOLIDAYS,
+        help_text="YYYY-MM-DD, years 2000–2100",
+    )
+
+
+# --- plans ------------------------------------------------------------------------------
+
+
+class PlanSerializer(serializers.ModelSerializer):
+    response_targets = serializers.SerializerMethodField(
+        help_text='Seconds until Work Started by "priority" or "priority:severity".'
+    )
+
+    class Meta:
+        model = Plan
+        fields = [
+            "id",
+            "code",
+            "name",
+            "response_calendar",
+            "uses_severity",
+            "response_targets",
+            "chat_calendar",
+            "chat_session_limit",
+            "voucher_percent",
+            "monthly_cap_percent",
+            "termination_threshold",
+            "claim_window_months",
+            "at_risk_percent",
+            "version",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.DictField(child=serializers.IntegerField()))
+    def get_response_targets(self, plan: Plan) -> dict[str, int]:
+        return {
+            (f"{t.priority}:{t.severity}" if t.severity else t.priority): t.seconds
+            for t in plan.response_targets.all()
+        }
+
+
+class PlanInputSerializer(serializers.Serializer):
+    code = serializers.SlugField(max_length=40)
+    name = serializers.CharField(max_length=100)
+    response_calendar = serializers.PrimaryKeyRelatedField(
+        queryset=Calendar.objects.all(),
+        allow_null=True,
+        default=None,
+        help_text="Calendar the Work Started clock counts on; null means 24x7.",
+    )
+    uses_severity = serializers.BooleanField(default=False)
+    response_targets = serializers.DictField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_TARGET_SECONDS),
+        help_text='Seconds by "general" and "high" (both required), plus "priority:severity" '
+        "keys when the plan uses severity.",
+    )
+    chat_calendar = serializers.PrimaryKeyRelatedField(
+        queryset=Calendar.objects.all(),
+        allow_null=True,
+        default=None,
+        help_text="Live-chat hours; null means no live chat.",
+    )
+    chat_session_limit = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_CHAT_SESSION_SECONDS,
+        allow_null=True,
+        default=None,
+        help_text="Seconds; null means unlimited.",
+    )
+    voucher_percent = serializers.DecimalField(
+        max_digits=5, decimal_places=2, min_value=0, max_value=100, default=Decimal("5.00")
+    )
+    monthly_cap_percent = serializers.DecimalField(
+        max_digits=5, decimal_places=2, min_value=0, max_value=100, default=Decimal("100.00")
+    )
+    termination_threshold = serializers.IntegerField(
+        min_value=0, max_value=MAX_TERMINATION_THRESHOLD, default=5
+    )
+    claim_window_months = serializers.IntegerField(min_value=0, max_value=MAX_CLAIM_WINDOW_MONTHS, default=1)
+    at_risk_percent = serializers.IntegerField(min_value=1, max_value=100, default=80)

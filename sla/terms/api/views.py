@@ -1,0 +1,54 @@
+"""API: calendars and plans."""
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
+
+from helpdesk.kit.api import _AdminEditableViewSet
+from sla.terms.api import permissions, serializers
+from sla.terms.models import Calendar, Plan
+from sla.terms.services import plans as plan_services
+
+# --- calendars and plans ----------------------------------------------------------------
+
+
+@extend_schema_view(
+    create=extend_schema(
+        request=serializers.CalendarInputSerializer, responses={201: serializers.CalendarSerializer}
+    ),
+    update=extend_schema(
+        request=serializers.CalendarInputSerializer, responses=serializers.CalendarSerializer
+    ),
+    partial_update=extend_schema(
+        request=serializers.CalendarInputSerializer, responses=serializers.CalendarSerializer
+    ),
+)
+class CalendarViewSet(_AdminEditableViewSet):
+    """Business calendars: support staff read, billing admins edit."""
+
+    queryset = Calendar.objects.prefetch_related("hours", "holidays").order_by("name", "id")
+    serializer_class = serializers.CalendarSerializer
+    input_serializer_class = serializers.CalendarInputSerializer
+    permission_classes = [permissions.CalendarAccess]
+    create_service = staticmethod(plan_services.calendar_create)
+    update_service = staticmethod(plan_services.calendar_update)
+    update_keyword = "calendar"
+
+
+@extend_schema_view(
+    create=extend_schema(
+        request=serializers.PlanInputSerializer, responses={201: serializers.PlanSerializer}
+    ),
+    update=extend_schema(request=serializers.PlanInputSerializer, responses=serializers.PlanSerializer),
+    partial_update=extend_schema(
+        request=serializers.PlanInputSerializer, responses=serializers.PlanSerializer
+    ),
+)
+class PlanViewSet(_AdminEditableViewSet):
+    """Support plans: everyone signed in reads, billing admins edit (each edit is a new version)."""
+
+    queryset = Plan.objects.prefetch_related("response_targets").order_by("name", "id")
+    serializer_class = serializers.PlanSerializer
+    input_serializer_class = serializers.PlanInputSerializer
+    permission_classes = [permissions.PlanAccess]
+    create_service = staticmethod(plan_services.plan_create)
+    update_service = staticmethod(plan_services.plan_update)
+    update_keyword = "plan"

@@ -1,0 +1,202 @@
+"""Plans and calendars: what each customer's contract promises, and on which clock."""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from sla import calendars
+
+MAX_TARGET_SECONDS = 366 * 24 * 3600
+
+
+class Priority(models.TextChoices):
+    GENERAL = "general", "General"
+    HIGH = "high", "High"
+
+
+class Severity(models.TextChoices):
+    FATAL = "fatal", "Fatal"
+    SEVERE = "severe", "Severe"
+    MEDIUM = "medium", "Medium"
+    MINOR = "minor", "Minor"
+
+
+class Calendar(models.Model):
+    """A business calendar: a time zone, weekly opening hours and holidays.
+
+    No opening hours at all means the calendar is open 24x7.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    timezone = models.CharField(max_length=64, default="UTC")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def snapshot(self) -> dict:
+        """A JSON-safe copy, stored on tickets so later edits never move their deadlines."""
+        return {
+            "name": self.name,
+            "timezone": self.timezone,
+            "hours": [
+                {"weekday": h.weekday, "start": h.start.strftime("%H:%M"), "end": h.end.strftime("%H:%M")}
+                for h in self.hours.all()
+            ],
+            "holidays": [h.date.isoformat() for h in self.holidays.all()],
+        }
+
+
+class OpeningHours(models.Model):
+    """One weekly shift; an end at or before the start runs overnight into the next day."""
+
+    calendar = models.ForeignKey(Calendar, on_delete=models.CASCADE, related_name="hours")
+    weekday = models.PositiveSmallIntegerField(
+        validators=[MaxValueValidator(6)], help_text="0 = Monday … 6 = Sunday"
+    )
+    start = models.TimeField()
+    end = models.TimeField()
+
+    class Meta:
+        ordering = ["weekday", "start"]
+        verbose_name_plural = "opening hours"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(weekday__lte=6), name="openinghours_weekday_0_6"),
+            models.UniqueConstraint(
+                fields=["calendar", "weekday", "start"], name="openinghours_unique_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start:%H:%M}–{self.end:%H:%M}"
+
+    def get_weekday_display(self) -> str:
+        return ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][self.weekday]
+
+
+class Holiday(models.Model):
+    calendar = models.ForeignKey(Calendar, on_delete=models.CASCADE, related_name="holidays")
+    date = models.DateField()
+    name = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["calendar", "date"], name="holiday_unique_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}".strip()
+
+
+def working_calendar_from_snapshot(snapshot: dict | None):
+    """The pure calendar (sla.calendars.WorkingCalendar) for a stored snapshot; None is 24x7."""
+
+    if not snapshot or not snapshot.get("hours"):
+        return None
+    return calendars.WorkingCalendar(
+        timezone=snapshot["timezone"],
+        hours=tuple(
+            calendars.OpeningHours(
+                weekday=h["weekday"],
+                start=dt.time.fromisoformat(h["start"]),
+                end=dt.time.fromisoformat(h["end"]),
+            )
+            for h in snapshot["hours"]
+        ),
+        holidays=frozenset(dt.date.fromisoformat(d) for d in snapshot["holidays"]),
+    )
+
+
+class Plan(models.Model):
+    """A support plan: Work Started targets, live-chat rules, compensation and termination terms."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=100)
+    response_calendar = models.ForeignKey(
+        Calendar,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Calendar the Work Started clock counts on; empty means 24x7.",
+    )
+    uses_severity = models.BooleanField(
+        default=False, help_text="Targets are keyed by priority and the issue's severity."
+    )
+    chat_calendar = models.ForeignKey(
+        Calendar,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Live-chat hours; empty means no live chat.",
+    )
+    chat_session_limit = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Seconds; empty means unlimited."
+    )
+    voucher_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("5.00"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
+    monthly_cap_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("100.00"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
+    termination_threshold = models.PositiveSmallIntegerField(
+        default=5, help_text="More counted misses than this in one month allow termination."
+    )
+    claim_window_months = models.PositiveSmallIntegerField(
+        default=1, help_text="Months after the miss month in which a claim may be filed."
+    )
+    at_risk_percent = models.PositiveSmallIntegerField(
+        default=80, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+    version = models.PositiveIntegerField(default=1, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(voucher_percent__gte=0, voucher_percent__lte=100)
+                & models.Q(monthly_cap_percent__gte=0, monthly_cap_percent__lte=100),
+                name="plan_percents_in_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ResponseTarget(models.Model):
+    """How long a plan gives until Work Started, for a priority (and severity, if used)."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="response_targets")
+    priority = models.CharField(max_length=20, choices=Priority.choices)
+    severity = models.CharField(max_length=20, choices=Severity.choices, blank=True, default="")
+    seconds = models.PositiveIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_TARGET_SECONDS)]
+    )
+
+    class Meta:
+        ordering = ["plan", "priority", "severity"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "priority", "severity"], name="responsetarget_unique_key"
+            ),
+            models.CheckConstraint(condition=models.Q(seconds__gt=0), name="responsetarget_positive"),
+        ]
+
+    def __str__(self) -> str:
+        key = f"{self.priority}/{self.severity}" if self.severity else self.priority
+        return f"{self.plan.code} {key}: {self.seconds}s"

@@ -1,0 +1,80 @@
+"""The promise a plan makes a ticket: target, calendar, deadline and at-risk instant."""
+
+import datetime as dt
+import functools
+import json
+from dataclasses import dataclass
+
+from sla import calendars
+from sla.terms.models import Plan, working_calendar_from_snapshot
+
+
+class NoTargetError(ValueError):
+    """The plan has no Work Started target for this priority/severity."""
+
+
+@dataclass(frozen=True)
+class Promise:
+    target_seconds: int
+    deadline: dt.datetime
+    at_risk_at: dt.datetime
+    snapshot: dict
+
+
+def plan_snapshot(plan: Plan) -> dict:
+    """Everything about the plan a ticket needs to keep its promise after the plan changes."""
+    calendar = plan.response_calendar
+    return {
+        "plan": plan.code,
+        "plan_version": plan.version,
+        "uses_severity": plan.uses_severity,
+        "at_risk_percent": plan.at_risk_percent,
+        "targets": {
+            (f"{t.priority}:{t.severity}" if t.severity else t.priority): t.seconds
+            for t in plan.response_targets.all()
+        },
+        "calendar": calendar.snapshot() if calendar else None,
+    }
+
+
+def target_seconds(snapshot: dict, *, priority: str, severity: str = "") -> int:
+    targets = snapshot["targets"]
+    if snapshot.get("uses_severity") and severity and f"{priority}:{severity}" in targets:
+        return targets[f"{priority}:{severity}"]
+    if priority in targets:
+        return targets[priority]
+    raise NoTargetError(f"The plan {snapshot['plan']} promises nothing for priority {priority!r}.")
+
+
+@functools.lru_cache(maxsize=256)
+def _calendar_for(key: str) -> calendars.WorkingCalendar | None:
+    return working_calendar_from_snapshot(json.loads(key))
+
+
+def calendar_of(snapshot: dict) -> calendars.WorkingCalendar | None:
+    """The pure calendar of a stored promise (None: 24x7), built once per distinct calendar."""
+    stored = snapshot.get("calendar")
+    if not stored or not stored.get("hours"):
+        return None
+    return _calendar_for(json.dumps(stored, sort_keys=True))
+
+
+def deadline_after(snapshot: dict, *, start: dt.datetime, seconds: int) -> dt.datetime:
+    """`start` plus `seconds` of time on the snapshot's calendar (24x7 when it has none)."""
+    calendar = calendar_of(snapshot)
+    if calendar is None:
+        # Real elapsed time: add in UTC, never in a zone whose wall clock may jump.
+        return start.astimezone(dt.UTC) + dt.timedelta(seconds=seconds)
+    return calendars.add_working_time(calendar, start, dt.timedelta(seconds=seconds))
+
+
+def promise_for(snapshot: dict, *, priority: str, severity: str = "", start: dt.datetime) -> Promise:
+    """The deadline counted from `start` for this priority under a stored plan snapshot."""
+    seconds = target_seconds(snapshot, priority=priority, severity=severity)
+    at_risk_seconds = max(1, seconds * snapshot.get("at_risk_percent", 80) // 100)
+    return Promise(
+        target_seconds=seconds,
+        deadline=deadline_after(snapshot, start=start, seconds=seconds),
+        at_risk_at=deadline_after(snapshot, start=start, seconds=at_risk_seconds),
+        snapshot=snapshot,
+    )

@@ -1,0 +1,120 @@
+"""The plans of the contracts in shared/seeds, as data: seed 000's three plans and seed 004's policy."""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+
+from sla.terms.models import Calendar, OpeningHours, Plan, Priority, ResponseTarget, Severity
+
+H = 3600
+M = 60
+WEEKDAYS = range(0, 5)
+EVERY_DAY = range(0, 7)
+
+CHAT_CALENDARS = {
+    "Chat: weekdays 08:00–18:00": (WEEKDAYS, dt.time(8), dt.time(18)),
+    "Chat: every day 08:00–22:00": (EVERY_DAY, dt.time(8), dt.time(22)),
+}
+
+# Seed 000: response clocks run 24x7x365; chat hours and session limits per plan.
+PLANS = [
+    {
+        "code": "standard",
+        "name": "Standard",
+        "targets": {Priority.GENERAL: 12 * H, Priority.HIGH: 3 * H},
+        "chat_calendar": "Chat: weekdays 08:00–18:00",
+        "chat_session_limit": 20 * M,
+    },
+    {
+        "code": "advanced",
+        "name": "Advanced",
+        "targets": {Priority.GENERAL: 6 * H, Priority.HIGH: 30 * M},
+        "chat_calendar": "Chat: weekdays 08:00–18:00",
+        "chat_session_limit": 30 * M,
+    },
+    {
+        "code": "premium",
+        "name": "Premium",
+        "targets": {Priority.GENERAL: 2 * H, Priority.HIGH: 10 * M},
+        "chat_calendar": "Chat: every day 08:00–22:00",
+        "chat_session_limit": None,
+    },
+]
+
+
+BUSINESS_CALENDAR = "Business hours: weekdays 09:00–17:00"
+S = Severity
+# Seed 004: working hours only, targets by the affected item's priority and the issue's
+# severity, penalties capped at 50% of the monthly fee. The contract's own figures were not
+# published with it; these are ours, and editable. Plain priority keys serve tickets
+# that name no severity ("respond to support requests within 24 hours": one working day).
+BUSINESS_POLICY = {
+    "code": "business",
+    "name": "Business hours (severity)",
+    "targets": {
+        (Priority.HIGH, ""): 1 * H,
+        (Priority.GENERAL, ""): 8 * H,
+        (Priority.HIGH, S.FATAL): 1 * H,
+        (Priority.HIGH, S.SEVERE): 2 * H,
+        (Priority.HIGH, S.MEDIUM): 4 * H,
+        (Priority.HIGH, S.MINOR): 8 * H,
+        (Priority.GENERAL, S.FATAL): 2 * H,
+        (Priority.GENERAL, S.SEVERE): 4 * H,
+        (Priority.GENERAL, S.MEDIUM): 8 * H,
+        (Priority.GENERAL, S.MINOR): 16 * H,
+    },
+    "monthly_cap_percent": Decimal("50.00"),
+}
+
+
+def _calendar(name: str, days, start: dt.time, end: dt.time) -> Calendar:
+    calendar, created = Calendar.objects.get_or_create(
+        name=name, defaults={"timezone": settings.SUPPORT_TIME_ZONE}
+    )
+    if created:
+        OpeningHours.objects.bulk_create(
+            OpeningHours(calendar=calendar, weekday=day, start=start, end=end) for day in days
+        )
+    return calendar
+
+
+@transaction.atomic
+def seed_plans() -> list[tuple[str, bool]]:
+    """Create the seeded calendars and plans that are missing; existing ones are left alone."""
+    calendars = {name: _calendar(name, *spec) for name, spec in CHAT_CALENDARS.items()}
+    results = []
+    for spec in PLANS:
+        plan, created = Plan.objects.get_or_create(
+            code=spec["code"],
+            defaults={
+                "name": spec["name"],
+                "response_calendar": None,
+                "chat_calendar": calendars[spec["chat_calendar"]],
+                "chat_session_limit": spec["chat_session_limit"],
+            },
+        )
+        if created:
+            ResponseTarget.objects.bulk_create(
+                ResponseTarget(plan=plan, priority=priority, seconds=seconds)
+                for priority, seconds in spec["targets"].items()
+            )
+        results.append((plan.code, created))
+    business_hours = _calendar(BUSINESS_CALENDAR, WEEKDAYS, dt.time(9), dt.time(17))
+    plan, created = Plan.objects.get_or_create(
+        code=BUSINESS_POLICY["code"],
+        defaults={
+            "name": BUSINESS_POLICY["name"],
+            "response_calendar": business_hours,
+            "uses_severity": True,
+            "monthly_cap_percent": BUSINESS_POLICY["monthly_cap_percent"],
+        },
+    )
+    if created:
+        ResponseTarget.objects.bulk_create(
+            ResponseTarget(plan=plan, priority=priority, severity=severity, seconds=seconds)
+            for (priority, severity), seconds in BUSINESS_POLICY["targets"].items()
+        )
+    results.append((plan.code, created))
+    return results

@@ -1,0 +1,112 @@
+"""Django admin for monitored items, downtime, maintenance, terms and shortfalls."""
+
+from django import forms  # noqa: E402
+from django.contrib import admin
+
+from sla.uptime.measure import parse_tiers, tiers_as_json
+from sla.uptime.models import (
+    Downtime,
+    DowntimeEvent,
+    MaintenanceWindow,
+    MonitoredItem,
+    UptimeShortfall,
+    UptimeTerms,
+)
+
+
+@admin.register(MonitoredItem)
+class MonitoredItemAdmin(admin.ModelAdmin):
+    """Read-mostly: items change through sla.uptime.services (the API and the pages), which validate
+    probe targets against the allowed networks and take the guarantee from the level."""
+
+    list_display = ["name", "account", "level", "guarantee_percent", "probe_kind", "state", "last_probed_at"]
+    list_filter = ["state", "probe_kind", "level", "is_active"]
+    search_fields = ["name", "account__name", "probe_url", "probe_host"]
+    raw_id_fields = ["account", "created_by"]
+    readonly_fields = [f.name for f in MonitoredItem._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+class DowntimeEventInline(admin.TabularInline):
+    model = DowntimeEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ["code", "actor", "at", "data"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Downtime)
+class DowntimeAdmin(admin.ModelAdmin):
+    list_display = ["item", "account", "starts_at", "ends_at", "source", "voided_at"]
+    list_filter = ["source"]
+    search_fields = ["item__name", "account__name", "note"]
+    date_hierarchy = "starts_at"
+    inlines = [DowntimeEventInline]
+    readonly_fields = [f.name for f in Downtime._meta.fields]
+
+    def has_add_permission(self, request):
+        return False  # recorded by the probe or through the incident pages, each edit an event
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(MaintenanceWindow)
+class MaintenanceWindowAdmin(admin.ModelAdmin):
+    list_display = ["account", "item", "kind", "starts_at", "ends_at", "cancelled_at", "exclusion_period"]
+    list_filter = ["kind"]
+    search_fields = ["account__name", "item__name", "note"]
+    date_hierarchy = "starts_at"
+
+    def has_add_permission(self, request):
+        return False  # scheduled through the maintenance page, which tells the customer
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class UptimeTermsForm(forms.ModelForm):
+    class Meta:
+        model = UptimeTerms
+        fields = ["plan", "credit_tiers", "cap_percent", "shares_voucher_cap", "counts_toward_termination"]
+
+    def clean_credit_tiers(self):
+        try:
+            return tiers_as_json(parse_tiers(self.cleaned_data["credit_tiers"]))
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+
+@admin.register(UptimeTerms)
+class UptimeTermsAdmin(admin.ModelAdmin):
+    """A plan's sliding scale and cap; they apply when a month is next assessed (shortfalls keep theirs)."""
+
+    form = UptimeTermsForm
+    list_display = ["plan", "cap_percent", "shares_voucher_cap", "counts_toward_termination", "updated_at"]
+
+
+@admin.register(UptimeShortfall)
+class UptimeShortfallAdmin(admin.ModelAdmin):
+    list_display = [
+        "item",
+        "account",
+        "month",
+        "active",
+        "counted",
+        "uptime_percent",
+        "credit_amount",
+        "currency",
+        "final",
+    ]
+    list_filter = ["month", "active", "counted", "final"]
+    search_fields = ["item__name", "account__name"]
+
+    def has_add_permission(self, request):
+        return False  # written by the month's assessment only
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,378 @@
+"""Uptime (seed 004): monitored items, their downtime, maintenance windows, credit terms and shortfalls."""
+
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+from sla.clocks.models import ExclusionPeriod
+from sla.terms.models import Plan
+
+PERCENT = {"max_digits": 7, "decimal_places": 4}
+AMOUNT = {"max_digits": 15, "decimal_places": 3}
+
+
+class ProbeKind(models.TextChoices):
+    NONE = "none", "No probe (staff record downtime)"
+    HTTP = "http", "HTTP(S) request"
+    TCP = "tcp", "TCP connection"
+
+
+class ItemState(models.TextChoices):
+    UNKNOWN = "unknown", "Not probed yet"
+    UP = "up", "Up"
+    DOWN = "down", "Down"
+
+
+class MonitoredItem(models.Model):
+    """One of an account's services whose uptime is guaranteed, by the level of its priority."""
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.PROTECT, related_name="monitored_items")
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True, max_length=2000)
+    level = models.CharField(max_length=32, help_text="Priority level: a key of the uptime terms' levels.")
+    guarantee_percent = models.DecimalField(
+        **PERCENT,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text="Guaranteed uptime, taken from the level when the item got it.",
+    )
+    is_active = models.BooleanField(default=True, help_text="Probed and shown on the status page.")
+
+    probe_kind = models.CharField(max_length=8, choices=ProbeKind.choices, default=ProbeKind.NONE)
+    probe_url = models.CharField(max_length=500, blank=True)
+    probe_expected_status = models.PositiveSmallIntegerField(
+        default=200, validators=[MinValueValidator(100), MaxValueValidator(599)]
+    )
+    probe_host = models.CharField(max_length=253, blank=True)
+    probe_port = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(65535)]
+    )
+
+    # What the probe last saw; written by sla.uptime.services only.
+    state = models.CharField(max_length=8, choices=ItemState.choices, default=ItemState.UNKNOWN)
+    state_changed_at = models.DateTimeField(null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    failing_since = models.DateTimeField(null=True, blank=True, help_text="First failure of the current run.")
+    last_probed_at = models.DateTimeField(null=True, blank=True)
+    last_probe_ok = models.BooleanField(null=True, blank=True)
+    last_probe_detail = models.CharField(max_length=200, blank=True)
+    probe_claimed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a probe round took the item (two rounds never both probe it)."
+    )
+
+    created_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["account", "name"]
+        indexes = [
+            models.Index(fields=["account", "name"], name="item_account_name"),
+            models.Index(
+                fields=["probe_claimed_at"],
+                name="item_probe_due",
+                condition=Q(is_active=True) & ~Q(probe_kind="none"),
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "name"], name="item_unique_name_per_account"),
+            models.CheckConstraint(
+                condition=Q(probe_kind="none")
+                | (Q(probe_kind="http") & ~Q(probe_url=""))
+                | (Q(probe_kind="tcp") & ~Q(probe_host="") & Q(probe_port__isnull=False)),
+                name="item_probe_has_target",
+            ),
+            models.CheckConstraint(
+                condition=Q(guarantee_percent__gte=0, guarantee_percent__lte=100),
+                name="item_guarantee_in_range",
+            ),
+            models.CheckConstraint(condition=Q(state__in=ItemState.values), name="item_state_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def probe_target(self) -> str:
+        if self.probe_kind == ProbeKind.HTTP:
+            return self.probe_url
+        if self.probe_kind == ProbeKind.TCP:
+            host = f"[{self.probe_host}]" if ":" in self.probe_host else self.probe_host
+            return f"{host}:{self.probe_port}"
+        return ""
+
+
+class DowntimeSource(models.TextChoices):
+    PROBE = "probe", "Automated probe"
+    MANUAL = "manual", "Recorded by staff"
+
+
+class DowntimeQuerySet(models.QuerySet):
+    def live(self):
+        """Not voided: what uptime is measured from."""
+        return self.filter(voided_at__isnull=True)
+
+    def overlapping(self, start, end):
+        """Records with any minute in [start, end); an open record runs until now."""
+        return self.filter(starts_at__lt=end).filter(Q(ends_at__isnull=True) | Q(ends_at__gt=start))
+
+
+class Downtime(models.Model):
+    """A stretch of time an item was unavailable, to the minute. Open (no end) while it lasts."""
+
+    item = models.ForeignKey(MonitoredItem, on_delete=models.PROTECT, related_name="downtimes")
+    account = models.ForeignKey("accounts.Account", on_delete=models.PROTECT, related_name="downtimes")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField(null=True, blank=True)
+    source = models.CharField(max_length=8, choices=DowntimeSource.choices)
+    note = models.TextField(blank=True, max_length=2000)
+    tickets = models.ManyToManyField("tickets.Ticket", blank=True, related_name="downtimes")
+    created_by = models.ForeignKey(
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Empty when the probe recorded it.",
+    )
+    created_at = models.DateTimeField()
+    voided_at = models.DateTimeField(null=True, blank=True)
+    voided_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    void_reason = models.TextField(blank=True, max_length=2000)
+
+    objects = DowntimeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_at", "-id"]
+        indexes = [
+            models.Index(fields=["item", "starts_at"], name="downtime_item_start"),
+            models.Index(fields=["account", "starts_at"], name="downtime_account_start"),
+            models.Index(fields=["starts_at", "ends_at"], name="downtime_span"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__isnull=True) | Q(ends_at__gt=F("starts_at")),
+                name="downtime_ends_after_start",
+            ),
+            models.UniqueConstraint(
+                fields=["item"],
+                condition=Q(ends_at__isnull=True, voided_at__isnull=True),
+                name="downtime_one_open_per_item",
+            ),
+            models.CheckConstraint(
+                condition=Q(source__in=DowntimeSource.values), name="downtime_source_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(voided_at__isnull=True) | ~Q(void_reason=""), name="downtime_void_has_reason"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item} down from {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.ends_at is None and self.voided_at is None
+
+    @property
+    def voided(self) -> bool:
+        return self.voided_at is not None
+
+
+class DowntimeEvent(models.Model):
+    """One row of a downtime's history (opened, closed, recorded, corrected, annotated, ...)."""
+
+    downtime = models.ForeignKey(Downtime, on_delete=models.CASCADE, related_name="events")
+    code = models.CharField(max_length=40)
+    actor = models.ForeignKey(
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Empty when the probe acted.",
+    )
+    at = models.DateTimeField()
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["downtime", "at"], name="downtimeevent_downtime_at")]
+
+    def __str__(self) -> str:
+        return f"{self.code} on downtime {self.downtime_id}"
+
+
+class MaintenanceKind(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled (agreed in advance)"
+    EMERGENCY = "emergency", "Emergency"
+
+
+class MaintenanceWindow(models.Model):
+    """Maintenance of one item (or every item of the account).
+
+    Scheduled windows are created before they start and excluded from the item's uptime.
+    An emergency window is recorded when it happens or after, and declared as an exclusion
+    period of kind emergency_maintenance: SPEC's exclusion rules decide what it excuses.
+    """
+
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.PROTECT, related_name="maintenance_windows"
+    )
+    item = models.ForeignKey(
+        MonitoredItem,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="maintenance_windows",
+        help_text="Empty: every item of the account.",
+    )
+    kind = models.CharField(max_length=12, choices=MaintenanceKind.choices)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    note = models.TextField(blank=True, max_length=2000)
+    exclusion_period = models.OneToOneField(
+        ExclusionPeriod, null=True, blank=True, on_delete=models.SET_NULL, related_name="maintenance_window"
+    )
+    created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-starts_at", "-id"]
+        indexes = [
+            models.Index(fields=["account", "starts_at"], name="maintenance_account_start"),
+            models.Index(fields=["starts_at", "ends_at"], name="maintenance_span"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="maintenance_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=MaintenanceKind.values), name="maintenance_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind=MaintenanceKind.EMERGENCY) | Q(created_at__lt=F("starts_at")),
+                name="maintenance_scheduled_in_advance",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} maintenance {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancelled_at is not None
+
+
+class UptimeTerms(models.Model):
+    """A plan's uptime credit terms; plans without a row use sla.uptime.terms."""
+
+    plan = models.OneToOneField(Plan, on_delete=models.CASCADE, related_name="uptime_terms")
+    credit_tiers = models.JSONField(
+        help_text='Marginal tiers: [{"up_to_hours": 4, "percent_per_hour": "5"}, '
+        '{"up_to_hours": null, "percent_per_hour": "10"}]',
+    )
+    cap_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("50.00"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text="A month's uptime credits never pass this percent of its fee.",
+    )
+    shares_voucher_cap = models.BooleanField(
+        default=False,
+        help_text="Uptime credits also count against the plan's monthly voucher cap.",
+    )
+    counts_toward_termination = models.BooleanField(
+        default=True,
+        help_text="A month below guarantee counts as a failure toward termination.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "uptime terms"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(cap_percent__gte=0, cap_percent__lte=100), name="uptimeterms_cap_in_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Uptime terms of {self.plan}"
+
+
+class UptimeShortfall(models.Model):
+    """An item's month below its guarantee: the figures, and the credit the sliding scale gives.
+
+    Written by the month's assessment (sla.uptime.services.assessment.uptime_month_assess) and kept up to
+    date while the month can still change; `active` drops when a correction lifts the month
+    back to its guarantee. The credit shares the cap with the account's other items of the
+    month (in the order of their ids) and, where the terms say so, with response-time vouchers.
+    """
+
+    item = models.ForeignKey(MonitoredItem, on_delete=models.PROTECT, related_name="shortfalls")
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.PROTECT, related_name="uptime_shortfalls"
+    )
+    month = models.CharField(max_length=7, help_text="YYYY-MM in the support time zone.")
+    active = models.BooleanField(default=True, help_text="The month is (still) below the guarantee.")
+    counted = models.BooleanField(
+        default=True,
+        help_text="Counts as a failure toward termination (active, and the terms say so).",
+    )
+    guarantee_percent = models.DecimalField(**PERCENT)
+    uptime_percent = models.DecimalField(**PERCENT)
+    month_minutes = models.PositiveIntegerField()
+    excluded_minutes = models.PositiveIntegerField()
+    counted_minutes = models.PositiveIntegerField()
+    downtime_minutes = models.PositiveIntegerField()
+    permitted_minutes = models.DecimalField(max_digits=12, decimal_places=4)
+    excess_minutes = models.DecimalField(max_digits=12, decimal_places=4)
+    started_hours = models.PositiveIntegerField()
+    credit_percent_requested = models.DecimalField(
+        max_digits=9, decimal_places=4, help_text="What the tiers give, before any cap."
+    )
+    credit_percent = models.DecimalField(**PERCENT, help_text="After the month's uptime cap.")
+    monthly_fee = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    credit_amount_requested = models.DecimalField(**AMOUNT)
+    credit_amount = models.DecimalField(**AMOUNT, help_text="After every cap that applies.")
+    capped = models.BooleanField(default=False)
+    shares_voucher_cap = models.BooleanField(default=False)
+    final = models.BooleanField(default=False, help_text="Assessed after the month ended.")
+    assessed_at = models.DateTimeField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-month", "account", "item"]
+        indexes = [
+            models.Index(fields=["account", "month"], name="shortfall_account_month"),
+            models.Index(fields=["month", "counted"], name="shortfall_month_counted"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "month"], name="shortfall_one_per_item_month"),
+            models.CheckConstraint(
+                condition=Q(active=True) | Q(counted=False), name="shortfall_counted_only_if_active"
+            ),
+            models.CheckConstraint(
+                condition=Q(credit_amount__gte=0) & Q(credit_amount__lte=F("credit_amount_requested")),
+                name="shortfall_credit_within_request",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item} {self.month}: {self.uptime_percent}%"
+
+    @property
+    def claimable(self) -> bool:
+        """A finished month below guarantee with something to credit."""
+        return self.active and self.final and self.credit_amount > 0

@@ -1,0 +1,81 @@
+"""Both seed contracts as configuration: 24x7 plans and the business-hours severity policy."""
+
+import datetime as dt
+import zoneinfo
+
+import pytest
+
+from helpdesk.tickets.models import Ticket
+from sla.terms.models import Plan
+from sla.terms.policies import plan_snapshot, promise_for
+from sla.terms.seeds import seed_plans
+from tests.factories import AccountFactory, CustomerFactory, make_ticket
+
+BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
+
+
+@pytest.fixture
+def business_customer(db, settings):
+    settings.SUPPORT_TIME_ZONE = "Europe/Berlin"
+    seed_plans()
+    plan = Plan.objects.get(code="business")
+    return CustomerFactory(account=AccountFactory(plan=plan))
+
+
+def test_seed_plans_twice_changes_nothing(db):
+    seed_plans()
+    before = {p.code: (p.version, p.response_targets.count()) for p in Plan.objects.all()}
+    seed_plans()
+    assert {p.code: (p.version, p.response_targets.count()) for p in Plan.objects.all()} == before
+    assert set(before) == {"standard", "advanced", "premium", "business"}
+
+
+def test_the_business_policy_is_seed_004_as_configuration(business_customer):
+    plan = business_customer.account.plan
+    assert plan.uses_severity and plan.monthly_cap_percent == 50
+    assert plan.response_calendar.timezone == "Europe/Berlin"
+    assert plan.response_calendar.hours.count() == 5
+
+
+def test_a_60_minute_target_reported_late_in_the_day_is_due_the_next_working_day(business_customer):
+    friday_evening = dt.datetime(2026, 11, 20, 16, 30, tzinfo=BERLIN)
+
+    ticket = make_ticket(customer=business_customer, priority="high", severity="fatal", now=friday_evening)
+
+    assert ticket.work_started_target == 3600
+    assert ticket.work_started_deadline == dt.datetime(2026, 11, 23, 9, 30, tzinfo=BERLIN)
+
+
+@pytest.mark.parametrize(
+    ("priority", "severity", "hours"),
+    [("high", "fatal", 1), ("high", "minor", 8), ("general", "severe", 4), ("general", "", 8)],
+)
+def test_targets_are_keyed_by_priority_and_severity(business_customer, priority, severity, hours):
+    monday_nine = dt.datetime(2026, 11, 23, 9, 0, tzinfo=BERLIN)
+    ticket = make_ticket(customer=business_customer, priority=priority, severity=severity, now=monday_nine)
+    assert ticket.work_started_target == hours * 3600
+
+
+def test_a_24x7_deadline_counts_real_time_across_a_dst_change(customer):
+    # 01:30 New York on the night clocks go back: 3 h later is 03:30 UTC-5, not 04:30.
+    new_york = zoneinfo.ZoneInfo("America/New_York")
+    start = dt.datetime(2026, 11, 1, 1, 30, tzinfo=new_york)
+    snapshot = plan_snapshot(customer.account.plan)
+
+    promise = promise_for(snapshot, priority="general", start=start)
+
+    assert promise.deadline == start.astimezone(dt.UTC) + dt.timedelta(hours=6)
+
+
+def test_a_plan_edit_keeps_old_tickets_on_their_stored_calendar(business_customer):
+    monday_nine = dt.datetime(2026, 11, 23, 9, 0, tzinfo=BERLIN)
+    ticket = make_ticket(customer=business_customer, priority="high", severity="fatal", now=monday_nine)
+    calendar = business_customer.account.plan.response_calendar
+    calendar.hours.update(start=dt.time(12))
+
+    again = Ticket.objects.get(pk=ticket.pk)
+    fresh = make_ticket(customer=business_customer, priority="high", severity="fatal", now=monday_nine)
+
+    assert again.work_started_deadline == dt.datetime(2026, 11, 23, 10, 0, tzinfo=BERLIN)
+    assert again.promise["calendar"]["hours"][0]["start"] == "09:00"
+    assert fresh.work_started_deadline == dt.datetime(2026, 11, 23, 13, 0, tzinfo=BERLIN)
