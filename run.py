@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Install and run Pledge, or its tests, with nothing but Python.
 
-    python3 run.py            install, migrate, seed, then serve: web (ASGI), Celery worker and beat
+    python3 run.py            install, migrate, seed, then serve: web (ASGI), Celery worker and beat,
+                              each restarted with a growing delay when it dies
     python3 run.py test       install the test extras and run the whole suite (args go to pytest)
     python3 run.py bench      run the benchmarks in tests/benchmarks/
 
@@ -12,6 +13,7 @@ filesystem transport, both under ./var. With them set, it uses PostgreSQL and Re
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import os
 import shutil
@@ -127,6 +129,107 @@ def web_command(python: str, host: str, port: int) -> list[str]:
     ]
 
 
+RESTART_FIRST_DELAY = 1.0
+RESTART_MAX_DELAY = 30.0
+# A child that stayed up this long died of something new: its backoff starts over at the first delay.
+STABLE_AFTER = 60.0
+STOP_TIMEOUT = 10.0
+
+
+def restart_delay(failures: int) -> float:
+    """Seconds to wait before restarting a child that died `failures` times in a row: 1, 2, 4 ... 30."""
+    return min(RESTART_MAX_DELAY, RESTART_FIRST_DELAY * 2 ** min(failures - 1, 16))
+
+
+def exit_reason(returncode: int) -> str:
+    if returncode >= 0:
+        return f"exited with code {returncode}"
+    try:
+        return f"was killed by {signal.Signals(-returncode).name}"
+    except ValueError:
+        return f"was killed by signal {-returncode}"
+
+
+class Child:
+    """One process of the stack, restarted with a growing delay each time it dies."""
+
+    def __init__(self, name: str, command: list[str], env: dict) -> None:
+        self.name = name
+        self.command = command
+        self.env = env
+        self.process: subprocess.Popen | None = None
+        self.started = 0.0
+        self.failures = 0
+        self.restart_at: float | None = None
+
+    def start(self) -> None:
+        # A process group of its own, so stopping the child also stops what it forked (Celery's pool),
+        # and a Ctrl-C reaches run.py alone, which then stops every child in order.
+        self.process = subprocess.Popen(self.command, cwd=ROOT, env=self.env, process_group=0)
+        self.started = time.monotonic()
+        self.restart_at = None
+
+    def check(self, now: float) -> None:
+        """Notice the child's death and schedule its restart; restart it once the delay has passed."""
+        if self.restart_at is not None:
+            if now >= self.restart_at:
+                self.start()
+                say(f"{self.name} restarted (pid {self.process.pid})")
+            return
+        returncode = self.process.poll()
+        if returncode is None:
+            return
+        self.signal_group(signal.SIGKILL)
+        uptime = now - self.started
+        self.failures = 1 if uptime >= STABLE_AFTER else self.failures + 1
+        delay = restart_delay(self.failures)
+        self.restart_at = now + delay
+        say(
+            f"{self.name} (pid {self.process.pid}) {exit_reason(returncode)} after {uptime:.0f} s; "
+            f"restarting in {delay:g} s"
+        )
+
+    def signal_group(self, signum: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signum)
+
+
+def supervise(children: list[Child]) -> None:
+    """Run the children, restarting any that dies, until SIGINT or SIGTERM; then stop them all."""
+    stop_signals: list[int] = []
+    # A flag, not KeyboardInterrupt: an exception raised inside Popen could lose a child just forked.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda received, _frame: stop_signals.append(received))
+    try:
+        for child in children:
+            child.start()
+        while not stop_signals:
+            now = time.monotonic()
+            for child in children:
+                child.check(now)
+            time.sleep(0.5)
+    finally:
+        say("stopping web, workers and beat")
+        stop(children)
+
+
+def stop(children: list[Child]) -> None:
+    """Terminate the children, give them 10 s to finish, then kill whatever is left of their groups."""
+    alive = [child for child in children if child.process and child.restart_at is None]
+    for child in alive:
+        # The child alone: a Celery worker lets its pool finish the tasks at hand before it exits.
+        child.process.terminate()
+    deadline = time.monotonic() + STOP_TIMEOUT
+    for child in alive:
+        try:
+            child.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            say(f"{child.name} did not stop within {STOP_TIMEOUT:g} s; killing it")
+    for child in alive:
+        child.signal_group(signal.SIGKILL)
+        child.process.wait()
+
+
 def serve(host: str, port: int, install: bool) -> int:
     if install:
         ensure_venv("")
@@ -140,6 +243,7 @@ def serve(host: str, port: int, install: bool) -> int:
     say("seeding plans and demo logins")
     manage("seed_plans", env=env)
     manage("seed_demo", env=env)
+    # fmt: off
     commands = {
         "web": web_command(str(PYTHON), host, port),
         "worker": [
@@ -177,32 +281,12 @@ def serve(host: str, port: int, install: bool) -> int:
         ],
         "beat": [str(PYTHON), "-m", "celery", "-A", "helpdesk", "beat", "-l", "warning"],
     }
-    processes = {name: subprocess.Popen(cmd, cwd=ROOT, env=env) for name, cmd in commands.items()}
-
-    def stop(*_):
-        for process in processes.values():
-            if process.poll() is None:
-                process.terminate()
-        for process in processes.values():
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
-    signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
-    say(f"Pledge is running at http://{host}:{port}/  (web, workers and beat; Ctrl-C stops)")
+    # fmt: on
+    say(f"Pledge is running at http://{host}:{port}/  (web, workers and beat, restarted if one dies)")
+    say("Ctrl-C stops them all")
     say("log in as customer / pledge-demo, engineer / pledge-demo or admin / pledge-demo")
-    try:
-        while True:
-            for name, process in processes.items():
-                if process.poll() is not None:
-                    say(f"{name} exited with {process.returncode}; stopping")
-                    stop()
-                    return process.returncode or 1
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        stop()
-        return 0
+    supervise([Child(name, command, env) for name, command in commands.items()])
+    return 0
 
 
 def main() -> int:

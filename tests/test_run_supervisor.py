@@ -1,0 +1,169 @@
+"""`python3 run.py` keeps its stack up: a child that dies is restarted alone, and Ctrl-C stops them all."""
+
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+from run import RESTART_MAX_DELAY, STABLE_AFTER, Child, restart_delay
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_restart_delay_doubles_from_one_second_up_to_its_cap():
+    assert [restart_delay(failures) for failures in range(1, 9)] == [1, 2, 4, 8, 16, 30, 30, 30]
+    assert restart_delay(10_000) == RESTART_MAX_DELAY
+
+
+def test_a_child_that_keeps_dying_waits_longer_each_time_until_it_stays_up_a_while(capsys):
+    child = Child("crasher", [sys.executable, "-c", "raise SystemExit(3)"], dict(os.environ))
+
+    def dies_and_is_restarted(*, uptime: float) -> float:
+        child.process.wait()
+        child.check(child.started + uptime)
+        delay = child.restart_at - (child.started + uptime)
+        child.check(child.restart_at)
+        return delay
+
+    child.start()
+    assert [dies_and_is_restarted(uptime=0.1) for _ in range(3)] == pytest.approx([1, 2, 4])
+    assert dies_and_is_restarted(uptime=STABLE_AFTER + 1) == pytest.approx(1)
+    child.process.wait()
+    output = capsys.readouterr().out
+    assert "exited with code 3 after 0 s; restarting in 4 s" in output
+    assert f"exited with code 3 after {STABLE_AFTER + 1:.0f} s; restarting in 1 s" in output
+    assert output.count("crasher restarted") == 4
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _session(sid: int) -> dict[int, tuple[int, list[str]]]:
+    """The live processes of a session, read from /proc: pid -> (parent pid, command line)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
+        except OSError:  # it ended while we looked
+            continue
+        # After the command name in parentheses: state, ppid, pgrp, session, ...
+        state, ppid, _pgrp, session = stat.rsplit(")", 1)[1].split()[:4]
+        if int(session) == sid and state != "Z":
+            found[int(entry.name)] = (int(ppid), cmdline)
+    return found
+
+
+def _children(run_py: subprocess.Popen) -> dict[int, list[str]]:
+    """The processes run.py started itself (not the pool processes a Celery worker forks)."""
+    return {pid: cmd for pid, (ppid, cmd) in _session(run_py.pid).items() if ppid == run_py.pid}
+
+
+def _timers_pid(run_py: subprocess.Popen, queue: str) -> int | None:
+    pids = [pid for pid, cmd in _children(run_py).items() if f"{queue}-timers" in cmd]
+    assert len(pids) <= 1, pids
+    return pids[0] if pids else None
+
+
+def _login_page_status(base: str) -> int:
+    with urllib.request.urlopen(f"{base}/login/", timeout=5) as response:
+        return response.status
+
+
+@pytest.fixture
+def pledge(tmp_path):
+    """`python3 run.py` on an empty embedded install, a free port and a queue of its own."""
+    port = _free_port()
+    queue = f"pledge-supervisor-{uuid.uuid4().hex[:8]}"
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DEBUG")}
+    env.update(
+        PLEDGE_DATA_DIR=str(tmp_path / "var"),
+        CELERY_QUEUE=queue,
+        PLEDGE_VENV=os.environ.get("PLEDGE_VENV", sys.prefix),
+    )
+    log = tmp_path / "run.log"
+    with log.open("w") as output:
+        run_py = subprocess.Popen(
+            [sys.executable, "run.py", "--no-install", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 45
+        while True:
+            assert run_py.poll() is None, log.read_text()
+            try:
+                if _login_page_status(base) == 200 and _timers_pid(run_py, queue):
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "Pledge did not answer within 45 s:\n" + log.read_text()
+            time.sleep(0.3)
+        yield run_py, base, queue, log
+    finally:
+        if run_py.poll() is None:
+            run_py.send_signal(signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                run_py.wait(timeout=20)
+        for pid in _session(run_py.pid):  # only when a test failed half-way: leave nothing behind
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.worker
+def test_a_killed_timers_worker_is_restarted_while_the_rest_of_the_stack_keeps_serving(pledge):
+    run_py, base, queue, log = pledge
+    before = _children(run_py)
+    killed = _timers_pid(run_py, queue)
+
+    os.kill(killed, signal.SIGKILL)
+
+    restarted = None
+    deadline = time.monotonic() + 10
+    while restarted in (None, killed):
+        assert time.monotonic() < deadline, "no new timers worker within 10 s:\n" + log.read_text()
+        assert _login_page_status(base) == 200
+        time.sleep(0.2)
+        restarted = _timers_pid(run_py, queue)
+    for _ in range(10):  # the web keeps answering once timers is back, and nothing else stopped
+        assert _login_page_status(base) == 200
+        time.sleep(0.2)
+    assert run_py.poll() is None, log.read_text()
+    after = _children(run_py)
+    assert set(before) - set(after) == {killed} and set(after) - set(before) == {restarted}
+    output = log.read_text()
+    assert re.search(rf"timers \(pid {killed}\) was killed by SIGKILL after \d+ s; restarting in 1 s", output)
+    assert f"timers restarted (pid {restarted})" in output
+
+
+@pytest.mark.worker
+def test_sigint_stops_every_process_run_py_started(pledge):
+    run_py, base, queue, log = pledge
+    assert len(_session(run_py.pid)) >= 5  # run.py, web, worker, timers, beat (and the workers' pools)
+
+    run_py.send_signal(signal.SIGINT)
+
+    assert run_py.wait(timeout=15) == 0, log.read_text()
+    deadline = time.monotonic() + 2
+    while _session(run_py.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _session(run_py.pid) == {}, log.read_text()
+    assert "stopping web, workers and beat" in log.read_text()
