@@ -2,11 +2,18 @@
 
 Every amount is rounded in one place, `quantize`, half-up to the currency's minor unit.
 Floats are refused: a float has already lost the cent it was meant to carry.
+
+A plan's `response_penalty` says what percent of the month's fee one missed response earns:
+`{"basis": "per_miss", "percent": "5.00"}` whatever the lateness, or `{"basis": "hours_late",
+"tiers": [{"up_to_hours": 4, "percent_per_hour": "2.50"}, {"up_to_hours": null,
+"percent_per_hour": "5.00"}]}`: every *started* hour late earns its tier's rate, tiers being
+marginal like tax bands (hours 1-4 at 2.50, every hour after at 5.00: 6 hours earn 20.00). One
+miss never earns more than 100% of the fee; the month's cap then cuts it as any voucher.
 """
 
 import dataclasses
 from collections.abc import Iterable, Sequence
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 # ISO 4217 minor units that are not 2 (the default for every other code).
 MINOR_UNITS: dict[str, int] = {
@@ -206,3 +213,126 @@ def credit_within_caps(*, requested, uptime_cap_left, month_cap_left, currency: 
     requested = quantize(requested, currency)
     amount = quantize(min(requested, limit), currency)
     return amount, amount < requested
+
+
+# --- response penalties ---------------------------------------------------------------------------
+
+PENALTY_BASES = ("per_miss", "hours_late")
+PERCENT_QUANTUM = Decimal("0.01")
+MAX_PENALTY_TIERS = 20
+# A year of hours: a tier bound beyond it is a typo, not a contract.
+MAX_TIER_HOURS = 366 * 24
+_MAX_PERCENT_TEXT = 32
+SECONDS_PER_HOUR = 3600
+
+
+def clean_response_penalty(value) -> dict:
+    """The plan term `response_penalty` checked, in canonical form (percents as "0.00" strings).
+
+    Raises ValueError naming what is wrong: an unknown basis or key, a percent that is not a
+    decimal from 0 to 100 with at most two places, tiers whose bounds do not rise, or a last tier
+    that is not open-ended (`"up_to_hours": null`).
+    """
+    if not isinstance(value, dict):
+        raise ValueError('response_penalty: give an object with a "basis".')
+    basis = value.get("basis")
+    if basis == "per_miss":
+        _only_keys(value, {"basis", "percent"}, "response_penalty")
+        return {"basis": "per_miss", "percent": str(_penalty_percent(value.get("percent"), "percent"))}
+    if basis == "hours_late":
+        _only_keys(value, {"basis", "tiers"}, "response_penalty")
+        return {"basis": "hours_late", "tiers": _penalty_tiers(value.get("tiers"))}
+    raise ValueError(f'response_penalty: basis must be "per_miss" or "hours_late", not {basis!r}.')
+
+
+def started_hours_late(lateness_seconds: int) -> int:
+    """Every hour begun counts whole: 0 s late is 0 hours, 1 s late is 1, 3,601 s late is 2."""
+    if isinstance(lateness_seconds, bool) or not isinstance(lateness_seconds, int):
+        raise TypeError(f"lateness_seconds must be a whole number of seconds, not {lateness_seconds!r}")
+    if lateness_seconds < 0:
+        raise ValueError(f"lateness_seconds must not be negative, got {lateness_seconds}")
+    return -(-lateness_seconds // SECONDS_PER_HOUR)
+
+
+def response_penalty_percent(penalty: dict, *, lateness_seconds: int) -> Decimal:
+    """The percent of the month's fee one miss earns under `penalty`, at most 100.00."""
+    penalty = clean_response_penalty(penalty)
+    hours = started_hours_late(lateness_seconds)
+    if penalty["basis"] == "per_miss":
+        return Decimal(penalty["percent"])
+    earned, counted = ZERO, 0
+    for tier in penalty["tiers"]:
+        if counted >= hours or earned >= HUNDRED:
+            break
+        bound = hours if tier["up_to_hours"] is None else min(hours, tier["up_to_hours"])
+        if bound > counted:
+            earned += Decimal(tier["percent_per_hour"]) * (bound - counted)
+            counted = bound
+    return min(earned, HUNDRED).quantize(PERCENT_QUANTUM)
+
+
+def response_penalty_voucher(
+    penalty: dict, *, lateness_seconds: int, fee, cap_percent, issued, currency: str
+) -> VoucherAmount:
+    """One miss's voucher on the plan's penalty scale, cut to what the month's cap has left."""
+    return voucher_amount(
+        fee=fee,
+        voucher_percent=response_penalty_percent(penalty, lateness_seconds=lateness_seconds),
+        cap_percent=cap_percent,
+        issued=issued,
+        currency=currency,
+    )
+
+
+def _only_keys(value: dict, allowed: set[str], where: str) -> None:
+    unknown = sorted(str(key) for key in set(value) - allowed)
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)}; give {', '.join(sorted(allowed))}.")
+
+
+def _penalty_percent(value, field: str) -> Decimal:
+    if isinstance(value, float | bool) or not isinstance(value, Decimal | int | str):
+        raise ValueError(f'{field}: give a decimal number as a string, e.g. "5.00", not {value!r}.')
+    if isinstance(value, str) and len(value) > _MAX_PERCENT_TEXT:
+        raise ValueError(f"{field}: too long to be a percent.")
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        raise ValueError(f"{field}: {value!r} is not a decimal number.") from None
+    if not number.is_finite() or not ZERO <= number <= HUNDRED:
+        raise ValueError(f"{field}: must be from 0 to 100, not {value!r}.")
+    if number != number.quantize(PERCENT_QUANTUM):
+        raise ValueError(f"{field}: at most two decimal places, not {value!r}.")
+    return number.quantize(PERCENT_QUANTUM)
+
+
+def _penalty_tiers(raw) -> list[dict]:
+    if not isinstance(raw, list) or not raw:
+        raise ValueError("tiers: give a list of at least one {up_to_hours, percent_per_hour}.")
+    if len(raw) > MAX_PENALTY_TIERS:
+        raise ValueError(f"tiers: at most {MAX_PENALTY_TIERS}.")
+    tiers, previous = [], 0
+    for position, tier in enumerate(raw, start=1):
+        where = f"tier {position}"
+        if not isinstance(tier, dict):
+            raise ValueError(f"{where}: give an object with up_to_hours and percent_per_hour.")
+        _only_keys(tier, {"up_to_hours", "percent_per_hour"}, where)
+        if "up_to_hours" not in tier or "percent_per_hour" not in tier:
+            raise ValueError(f"{where}: give both up_to_hours and percent_per_hour.")
+        bound = tier["up_to_hours"]
+        last = position == len(raw)
+        if bound is None:
+            if not last:
+                raise ValueError(f"{where}: only the last tier may be open-ended (up_to_hours null).")
+        elif last:
+            raise ValueError(f"{where}: the last tier must be open-ended (up_to_hours null).")
+        elif isinstance(bound, bool) or not isinstance(bound, int) or not previous < bound <= MAX_TIER_HOURS:
+            raise ValueError(
+                f"{where}: up_to_hours must be a whole number above {previous} and at most {MAX_TIER_HOURS}"
+                " (tiers ascend)."
+            )
+        else:
+            previous = bound
+        rate = _penalty_percent(tier["percent_per_hour"], f"{where} percent_per_hour")
+        tiers.append({"up_to_hours": bound, "percent_per_hour": str(rate)})
+    return tiers

@@ -22,6 +22,11 @@ So a day that gains an hour gives an extra hour of working time when the repeate
 inside opening hours (a whole-day shift lasts 25 h, a 22:00-06:00 shift 9 h), and a day
 that loses an hour gives one less.
 
+Holidays are dates. ``public_holidays`` reads a country's (and subdivision's) public holidays,
+observed days included, from the ``holidays`` package; they join any explicit ones in the
+calendar's set, so a calendar holds fixed dates and a stored copy of it never changes when the
+package does.
+
 Arithmetic is exact to the microsecond. Per calendar, a lazily built timeline of merged
 working intervals (integer microseconds since the epoch, built a month at a time as
 queries reach it) with running totals of working time turns every query into a couple
@@ -33,16 +38,22 @@ from __future__ import annotations
 import dataclasses
 import functools
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, time, timedelta
+from types import MappingProxyType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays as holiday_tables
 
 __all__ = [
     "OpeningHours",
     "WorkingCalendar",
     "add_working_time",
+    "check_holiday_codes",
     "is_open",
     "next_opening",
+    "public_holidays",
+    "valid_holiday_codes",
     "working_intervals",
     "working_time_between",
 ]
@@ -214,6 +225,50 @@ def _working_intervals(calendar: WorkingCalendar, low: int, high: int) -> Iterat
     while i < len(starts) and starts[i] < high:
         yield _from_us(max(starts[i], low)), _from_us(min(ends[i], high))
         i += 1
+
+
+def valid_holiday_codes() -> Mapping[str, tuple[str, ...]]:
+    """Every country code the ``holidays`` package knows, with its subdivision codes."""
+    return _holiday_codes()
+
+
+@functools.cache
+def _holiday_codes() -> Mapping[str, tuple[str, ...]]:
+    return MappingProxyType(
+        {country: tuple(subdivs) for country, subdivs in holiday_tables.list_supported_countries().items()}
+    )
+
+
+def check_holiday_codes(country: str, subdiv: str | None) -> None:
+    """ValueError unless ``country`` (and ``subdiv``, if given) are codes ``holidays`` knows, spelt so."""
+    codes = valid_holiday_codes()
+    if not isinstance(country, str) or country not in codes:
+        raise ValueError(f"unknown holidays country code {country!r}")
+    if subdiv is not None and subdiv not in codes[country]:
+        raise ValueError(f"unknown holidays subdivision code {subdiv!r} for {country}")
+
+
+def public_holidays(country: str, subdiv: str | None, years: Iterable[int]) -> frozenset[date]:
+    """The public holidays (observed days included) of ``country``, or of its ``subdiv``, in ``years``.
+
+    Give every year a clock may reach: a calendar knows only the dates it was given. ``subdiv``
+    None (or "") means the whole country's holidays only.
+    """
+    subdiv = subdiv or None
+    check_holiday_codes(country, subdiv)
+    wanted: set[int] = set()
+    for year in years:
+        if isinstance(year, bool) or not isinstance(year, int) or not _MIN_YEAR <= year <= _MAX_YEAR:
+            raise ValueError(f"years must be whole years {_MIN_YEAR}-{_MAX_YEAR}, not {year!r}")
+        wanted.add(year)
+    return _public_holidays(country, subdiv, tuple(sorted(wanted)))
+
+
+@functools.lru_cache(maxsize=256)
+def _public_holidays(country: str, subdiv: str | None, years: tuple[int, ...]) -> frozenset[date]:
+    if not years:
+        return frozenset()
+    return frozenset(holiday_tables.country_holidays(country, subdiv=subdiv, years=years))
 
 
 def _to_us(value: datetime) -> int:
