@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import hashlib
 import os
 import shutil
@@ -29,6 +30,7 @@ VENV = Path(os.environ.get("PLEDGE_VENV", ROOT / ".venv"))
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / "python"
 CHROMIUM = Path("/usr/bin/chromium")
+DOVECOT = Path("/usr/sbin/dovecot")
 
 
 def say(message: str) -> None:
@@ -62,8 +64,8 @@ def ensure_chromium() -> None:
         return
     if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
         say("installing Debian's chromium for the browser tests")
+        apt_update()
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
         subprocess.run(
             ["apt-get", "install", "-y", "-qq", "chromium", "fonts-dejavu-core"], check=True, env=env
         )
@@ -74,9 +76,30 @@ def ensure_chromium() -> None:
         )
 
 
+@functools.cache
+def apt_update() -> None:
+    """Refresh apt's lists once per run, however many packages it then installs."""
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+
+
+def ensure_debian_package(package: str, binary: Path, why: str) -> None:
+    """Install a Debian package the suite needs when its binary is missing and we can (root with apt)."""
+    if binary.exists():
+        return
+    if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
+        say(f"installing Debian's {package} {why}")
+        apt_update()
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "install", "-y", "-qq", package], check=True, env=env)
+    else:
+        say(f"{binary} is missing, so the tests that need it cannot run (apt-get install {package})")
+
+
 def run_tests(pytest_args: list[str]) -> int:
     ensure_venv("test")
     ensure_chromium()
+    ensure_debian_package("dovecot-imapd", DOVECOT, "for the IMAP tests")
     env = os.environ.copy()
     # A queue of this run's own: tasks the suite enqueues never reach another run's worker.
     env.setdefault("CELERY_QUEUE", f"pledge-test-{uuid.uuid4().hex[:8]}")

@@ -13,6 +13,9 @@ from tests.factories import (
     plan,
 )
 
+# Real mail servers for the tests about mail: Dovecot (IMAP) and aiosmtpd (SMTP), started on demand.
+pytest_plugins = ["tests.support.mailservers"]
+
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items):
