@@ -81,3 +81,30 @@ class User(AbstractUser):
     @property
     def display_name(self) -> str:
         return self.get_full_name() or self.username
+
+
+class NotificationCategory(models.TextChoices):
+    """Kinds of mail a person may turn off; mail about money and misses stays on."""
+
+    REPLIES = "replies", "Replies on tickets"
+    TICKET_UPDATES = "ticket_updates", "Ticket received, work started, downgraded"
+    RATINGS = "ratings", "Rating requests when a ticket is resolved"
+
+
+class MutedNotification(models.Model):
+    """One category of mail a person has turned off (no row: the mail is sent)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="muted_notifications")
+    category = models.CharField(max_length=30, choices=NotificationCategory.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "category"], name="muted_notification_once"),
+            models.CheckConstraint(
+                condition=Q(category__in=[c.value for c in NotificationCategory]),
+                name="muted_notification_category_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} muted {self.category}"

@@ -6,18 +6,37 @@ from helpdesk.accounts.models import User
 from helpdesk.kit.roles import Role
 
 
-def _emails(users) -> list[str]:
-    return list(users.filter(is_active=True).exclude(email="").order_by("pk").values_list("email", flat=True))
+def _emails(users, category: str | None = None) -> list[str]:
+    users = users.filter(is_active=True).exclude(email="")
+    if category:
+        users = users.exclude(muted_notifications__category=category)
+    return list(users.order_by("pk").values_list("email", flat=True))
 
 
-def account_emails(account_id: int) -> list[str]:
-    """The addresses of an account's active people."""
-    return _emails(User.objects.filter(account_id=account_id))
+def account_emails(account_id: int, *, category: str | None = None) -> list[str]:
+    """The addresses of an account's active people (less those who turned `category` off)."""
+    return _emails(User.objects.filter(account_id=account_id), category)
 
 
-def engineer_emails() -> list[str]:
-    return _emails(User.objects.filter(role=Role.ENGINEER))
+def engineer_emails(*, category: str | None = None) -> list[str]:
+    return _emails(User.objects.filter(role=Role.ENGINEER), category)
+
+
+def user_emails(user_ids, *, category: str | None = None) -> list[str]:
+    return _emails(User.objects.filter(pk__in=list(user_ids)), category)
 
 
 def billing_admin_emails() -> list[str]:
     return _emails(User.objects.filter(Q(role=Role.BILLING_ADMIN) | Q(is_superuser=True)))
+
+
+def user_by_email(address: str) -> User | None:
+    """The active person with this address; None when nobody, or more than one person, has it."""
+    found = list(
+        User.objects.filter(is_active=True, email__iexact=address.strip()).select_related("account")[:2]
+    )
+    return found[0] if len(found) == 1 else None
+
+
+def muted_categories(user: User) -> set[str]:
+    return set(user.muted_notifications.values_list("category", flat=True))

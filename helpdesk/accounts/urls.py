@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from helpdesk.accounts.views import pages
+from helpdesk.accounts.views import pages, profile
 
 urlpatterns = [
     path(
@@ -14,5 +14,6 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("profile/", profile.profile, name="profile"),
     path("", pages.home, name="home"),
 ]

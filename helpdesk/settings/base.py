@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "helpdesk.accounts",
     "helpdesk.tickets",
     "helpdesk.chat",
+    "helpdesk.mailbox",
     "sla.clocks",
     "sla.uptime",
     "billing",

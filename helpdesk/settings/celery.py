@@ -87,4 +87,11 @@ CELERY_BEAT_SCHEDULE = {
     # Hourly, because the 1st in UTC may still be the last day of the month in the support zone;
     # an idle run costs a query.
     "billing-close-month": {"task": "billing.tasks.close_previous_month", "schedule": crontab(minute=5)},
+    "tickets-auto-close": {
+        "task": "helpdesk.tickets.tasks.auto_close_resolved",
+        "schedule": crontab(minute=15),
+    },
 }
+if env.str("IMAP_HOST", default=""):
+    _poll = env.float("IMAP_POLL_SECONDS", default=60.0)
+    CELERY_BEAT_SCHEDULE["mailbox-poll"] = _every(_poll, "helpdesk.mailbox.tasks.poll_mailbox", expires=_poll)

@@ -32,6 +32,10 @@ class TicketQuerySet(models.QuerySet):
     def at_risk(self, now):
         return self.filter(miss_pending=True, at_risk_at__lte=now, work_started_deadline__gte=now)
 
+    def resolved_before(self, cutoff):
+        """Resolved tickets nobody answered since `cutoff`: what the auto-close closes."""
+        return self.filter(status=TicketStatus.RESOLVED, resolved_at__lt=cutoff)
+
     def overdue(self, now):
         """Clocks past their deadline with no miss recorded yet: what the sweep records."""
         return self.filter(miss_pending=True, work_started_deadline__lt=now)
@@ -81,6 +85,21 @@ class Ticket(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
+    # --- conversation (issue 13)
+    follow_up_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="follow_ups",
+        help_text="The closed ticket a reply reopened as this new one.",
+    )
+    cc_addresses = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Addresses copied on public replies (from the mail that opened it).",
+    )
+
     objects = TicketQuerySet.as_manager()
 
     class Meta:
@@ -88,6 +107,9 @@ class Ticket(models.Model):
         indexes = [
             models.Index(fields=["status", "work_started_deadline"], name="ticket_status_deadline"),
             models.Index(fields=["account", "-created_at"], name="ticket_account_created"),
+            models.Index(
+                fields=["resolved_at"], name="ticket_resolved_at", condition=Q(status=TicketStatus.RESOLVED)
+            ),
             models.Index(
                 fields=["work_started_deadline"],
                 name="ticket_pending_deadline",

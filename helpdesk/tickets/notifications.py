@@ -3,9 +3,12 @@ what is still true."""
 
 from celery import shared_task
 
+from helpdesk.accounts.models import NotificationCategory
 from helpdesk.accounts.selectors import account_emails, engineer_emails
 from helpdesk.kit.mail import send_templated_mail
 from helpdesk.tickets.models import Ticket
+
+UPDATES = NotificationCategory.TICKET_UPDATES
 
 
 def _ticket(ticket_id: int) -> Ticket | None:
@@ -20,7 +23,7 @@ def notify_ticket_received(ticket_id: int) -> int:
     return send_templated_mail(
         ticket=ticket,
         template="tickets/emails/ticket_received",
-        recipients=account_emails(ticket.account_id) + engineer_emails(),
+        recipients=account_emails(ticket.account_id, category=UPDATES) + engineer_emails(category=UPDATES),
     )
 
 
@@ -30,7 +33,9 @@ def notify_work_started(ticket_id: int) -> int:
     if ticket is None or ticket.work_started_at is None:
         return 0
     return send_templated_mail(
-        ticket=ticket, template="tickets/emails/work_started", recipients=account_emails(ticket.account_id)
+        ticket=ticket,
+        template="tickets/emails/work_started",
+        recipients=account_emails(ticket.account_id, category=UPDATES),
     )
 
 
@@ -40,5 +45,7 @@ def notify_downgraded(ticket_id: int) -> int:
     if ticket is None or not ticket.downgraded_from:
         return 0
     return send_templated_mail(
-        ticket=ticket, template="tickets/emails/downgraded", recipients=account_emails(ticket.account_id)
+        ticket=ticket,
+        template="tickets/emails/downgraded",
+        recipients=account_emails(ticket.account_id, category=UPDATES),
     )

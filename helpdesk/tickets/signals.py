@@ -18,3 +18,10 @@ clock_replacing = Signal()
 # The recounted clock is saved: if its deadline has passed already, that is its miss.
 # Arguments: ticket, now.
 clock_recounted = Signal()
+
+# A message was added (public reply or internal note), inside the service's transaction: the mail
+# app sends the notification after commit. Arguments: message, now.
+message_added = Signal()
+
+# A ticket became Resolved: the customer is asked for a rating. Arguments: ticket, now.
+ticket_resolved = Signal()

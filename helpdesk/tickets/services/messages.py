@@ -9,11 +9,11 @@ from helpdesk.accounts.models import User
 from helpdesk.kit import roles
 from helpdesk.kit.errors import ConflictError, ValidationError
 from helpdesk.kit.validation import clean_text
-from helpdesk.tickets import access
+from helpdesk.tickets import access, signals
 from helpdesk.tickets.models import Message, Ticket, TicketStatus
 from helpdesk.tickets.services.attachments import attachments_discard, attachments_store, validate_files
 from helpdesk.tickets.services.events import event_record
-from helpdesk.tickets.services.tickets import ticket_start_work
+from helpdesk.tickets.services.tickets import ticket_create, ticket_start_work
 
 
 @transaction.atomic
@@ -62,13 +62,46 @@ def _after_message(*, ticket: Ticket, author: User, message: Message, public: bo
     staff = roles.is_staff(author)
     if staff and public and ticket.work_started_at is None:
         ticket = ticket_start_work(ticket=ticket, actor=author, now=now)
-    elif not staff and ticket.status == TicketStatus.WAITING_ON_CUSTOMER:
-        Ticket.objects.filter(pk=ticket.pk).update(status=TicketStatus.WORK_STARTED, updated_at=now)
+    elif not staff and ticket.status in (TicketStatus.WAITING_ON_CUSTOMER, TicketStatus.RESOLVED):
+        # A reply on a Resolved ticket reopens it: back in the queue, and the auto-close no longer
+        # applies. The Work Started promise was about the first response: it stays as it was.
+        previous = ticket.status
+        Ticket.objects.filter(pk=ticket.pk).update(
+            status=TicketStatus.WORK_STARTED, resolved_at=None, updated_at=now
+        )
         event_record(
             ticket=ticket,
             code="customer_replied",
             actor=author,
             at=now,
-            **{"from": TicketStatus.WAITING_ON_CUSTOMER, "to": TicketStatus.WORK_STARTED},
+            reopened=previous == TicketStatus.RESOLVED,
+            **{"from": previous, "to": TicketStatus.WORK_STARTED},
         )
+    signals.message_added.send(sender=Message, message=message, now=now)
     return message
+
+
+@transaction.atomic
+def ticket_follow_up(
+    *, closed: Ticket, author: User, body: str, files=(), now: dt.datetime | None = None
+) -> Ticket:
+    """A reply to a Closed ticket opens a new ticket on the same account, linked to the old one."""
+    if not access.may_reply(author, closed):
+        raise roles.Denied("You may not reply on this ticket.")
+    subject = closed.subject if closed.subject.startswith("Re: ") else f"Re: {closed.subject}"
+    ticket = ticket_create(
+        account=closed.account,
+        created_by=author,
+        subject=subject[:200],
+        description=body,
+        priority=closed.priority if closed.priority != "high" else "general",
+        severity=closed.severity,
+        files=files,
+        now=now,
+    )
+    Ticket.objects.filter(pk=ticket.pk).update(follow_up_of=closed, cc_addresses=closed.cc_addresses)
+    ticket.follow_up_of, ticket.cc_addresses = closed, closed.cc_addresses
+    event_record(
+        ticket=ticket, code="follow_up_of", actor=author, at=ticket.created_at, closed_ticket=closed.pk
+    )
+    return ticket

@@ -209,6 +209,8 @@ def ticket_transition(
         locked.closed_at = now
         fields.append("closed_at")
     locked.save(update_fields=fields)
+    if to_status == S.RESOLVED:
+        signals.ticket_resolved.send(sender=Ticket, ticket=locked, now=now)
     code = "reopened" if previous == S.RESOLVED and to_status == S.WORK_STARTED else None
     code = code or ("resumed" if to_status == S.WORK_STARTED else TRANSITION_EVENT[to_status])
     event_record(
@@ -365,3 +367,30 @@ def ticket_upgrade(
         deadline=promise.deadline.isoformat(),
     )
     return locked
+
+
+@transaction.atomic
+def ticket_auto_close(*, ticket_id: int, days: int, now: dt.datetime | None = None) -> bool:
+    """Close a ticket Resolved `days` ago with no reply since (a reply reopens it). Idempotent."""
+    now = now or timezone.now()
+    locked = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
+    cutoff = now - dt.timedelta(days=days)
+    if (
+        locked is None
+        or locked.status != S.RESOLVED
+        or locked.resolved_at is None
+        or locked.resolved_at >= cutoff
+    ):
+        return False
+    locked.status, locked.closed_at = S.CLOSED, now
+    locked.save(update_fields=["status", "closed_at", "updated_at"])
+    event_record(
+        ticket=locked,
+        code="closed",
+        actor=None,
+        at=now,
+        auto=True,
+        days=days,
+        **{"from": S.RESOLVED, "to": S.CLOSED},
+    )
+    return True

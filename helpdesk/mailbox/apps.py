@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class MailboxConfig(AppConfig):
+    name = "helpdesk.mailbox"
+    label = "mailbox"
+    verbose_name = "Mail in and out"
+
+    def ready(self) -> None:
+        from helpdesk.mailbox import receivers
+        from helpdesk.tickets import signals
+
+        signals.message_added.connect(receivers.on_message_added, dispatch_uid="mailbox-message-added")

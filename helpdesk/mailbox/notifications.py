@@ -1,0 +1,108 @@
+"""Mail about replies: the customer hears of a public staff reply, support hears of a customer reply.
+
+Each mail carries its own Message-ID (recorded, so an answer threads back), In-Reply-To and
+References from the ticket's thread, and a signed reply-to address that routes the answer to the
+ticket. A task that runs twice sends once (one SentMail per message and kind).
+"""
+
+from celery import shared_task
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from helpdesk.accounts.models import NotificationCategory
+from helpdesk.accounts.selectors import account_emails, engineer_emails, user_emails
+from helpdesk.inbox.threading import make_message_id
+from helpdesk.kit import roles
+from helpdesk.kit.mail import send_templated_mail
+from helpdesk.mailbox import selectors
+from helpdesk.mailbox.models import SentMail
+from helpdesk.tickets.models import Message, Ticket
+
+REPLIES = NotificationCategory.REPLIES
+
+
+def staff_to_tell(ticket: Ticket) -> list[str]:
+    """Who hears of a customer's reply: the engineers on duty (every active engineer) until tickets
+    have an assignee, then the assignee alone."""
+    return engineer_emails(category=REPLIES)
+
+
+def customers_to_tell(ticket: Ticket) -> list[str]:
+    """The requester, or the account's people when staff opened the ticket for them."""
+    if roles.is_customer(ticket.created_by):
+        return user_emails([ticket.created_by_id], category=REPLIES)
+    return account_emails(ticket.account_id, category=REPLIES)
+
+
+def threading_headers(ticket: Ticket, message_id: str) -> dict[str, str]:
+    headers = {"Message-ID": message_id, "Auto-Submitted": "auto-generated"}
+    thread = selectors.thread_message_ids(ticket.pk)
+    if thread:
+        headers["In-Reply-To"] = thread[-1]
+        headers["References"] = " ".join(thread)
+    return headers
+
+
+def send_ticket_mail(
+    *, ticket: Ticket, message: Message | None, kind: str, template: str, recipients, cc=(), **context
+) -> int:
+    """Record the Message-ID, then send: a second run for the same message and kind sends nothing."""
+    recipients, cc = list(recipients), list(cc)
+    if not recipients and not cc:
+        return 0
+    message_id = make_message_id(settings.MAIL_MESSAGE_ID_DOMAIN, ticket.pk, message.pk if message else 0)
+    headers = threading_headers(ticket, message_id)
+    try:
+        with transaction.atomic():
+            SentMail.objects.create(
+                message_id_header=message_id,
+                ticket=ticket,
+                message=message,
+                kind=kind,
+                recipients=recipients + cc,
+                sent_at=timezone.now(),
+            )
+    except IntegrityError:
+        return 0
+    return send_templated_mail(
+        template=template,
+        recipients=recipients,
+        cc=cc,
+        headers=headers,
+        reply_to=[selectors.ticket_reply_address(ticket.pk)],
+        ticket=ticket,
+        message=message,
+        **context,
+    )
+
+
+@shared_task(ignore_result=True)
+def notify_reply(message_id: int) -> int:
+    message = (
+        Message.objects.select_related("ticket__account", "ticket__created_by", "author")
+        .prefetch_related("attachments")
+        .filter(pk=message_id, public=True)
+        .first()
+    )
+    if message is None:
+        return 0
+    ticket = message.ticket
+    author = message.author
+    if roles.is_staff(author):
+        recipients = customers_to_tell(ticket)
+        cc = [address for address in ticket.cc_addresses if address not in recipients]
+        template = "mailbox/emails/staff_replied"
+    else:
+        recipients, cc = staff_to_tell(ticket), []
+        template = "mailbox/emails/customer_replied"
+    recipients = [address for address in recipients if address.lower() != (author.email or "").lower()]
+    return send_ticket_mail(
+        ticket=ticket,
+        message=message,
+        kind="reply",
+        template=template,
+        recipients=recipients,
+        cc=cc,
+        attachments=list(message.attachments.all()),
+    )
