@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from helpdesk.accounts.models import NotificationCategory
 from helpdesk.accounts.selectors import account_emails, engineer_emails, user_emails
+from helpdesk.inbox.parsing import normalise_message_id
 from helpdesk.inbox.threading import make_message_id
 from helpdesk.kit import roles
 from helpdesk.kit.mail import send_templated_mail
@@ -36,11 +37,12 @@ def customers_to_tell(ticket: Ticket) -> list[str]:
 
 
 def threading_headers(ticket: Ticket, message_id: str) -> dict[str, str]:
-    headers = {"Message-ID": message_id, "Auto-Submitted": "auto-generated"}
+    """Message-IDs are stored bare (as inbound mail is read); headers wrap them in angle brackets."""
+    headers = {"Message-ID": f"<{message_id}>", "Auto-Submitted": "auto-generated"}
     thread = selectors.thread_message_ids(ticket.pk)
     if thread:
-        headers["In-Reply-To"] = thread[-1]
-        headers["References"] = " ".join(thread)
+        headers["In-Reply-To"] = f"<{thread[-1]}>"
+        headers["References"] = " ".join(f"<{mid}>" for mid in thread)
     return headers
 
 
@@ -51,7 +53,9 @@ def send_ticket_mail(
     recipients, cc = list(recipients), list(cc)
     if not recipients and not cc:
         return 0
-    message_id = make_message_id(settings.MAIL_MESSAGE_ID_DOMAIN, ticket.pk, message.pk if message else 0)
+    message_id = normalise_message_id(
+        make_message_id(settings.MAIL_MESSAGE_ID_DOMAIN, ticket.pk, message.pk if message else 0)
+    )
     headers = threading_headers(ticket, message_id)
     try:
         with transaction.atomic():

@@ -14,7 +14,7 @@ BATCH = 500
 
 @shared_task(ignore_result=True)
 def auto_close_resolved() -> int:
-    """Close every ticket Resolved longer than the setting ago; a late or repeated run closes nothing twice."""
+    """Close tickets Resolved longer than the setting ago; a late or repeated run closes nothing twice."""
     now = timezone.now()
     days = settings.TICKET_AUTO_CLOSE_DAYS
     ids = list(

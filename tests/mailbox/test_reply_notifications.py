@@ -40,8 +40,8 @@ def test_a_public_staff_reply_mails_the_requester_and_cc_with_threading(
     html, mimetype = one.alternatives[0]
     assert mimetype == "text/html" and "Here is what we found." in html
     first_id = SentMail.objects.get(message=first).message_id_header
-    assert one.extra_headers["Message-ID"] == first_id
-    assert two.extra_headers["In-Reply-To"] == first_id
+    assert one.extra_headers["Message-ID"] == f"<{first_id}>"
+    assert two.extra_headers["In-Reply-To"] == f"<{first_id}>"
     assert first_id in two.extra_headers["References"]
     assert two.extra_headers["Auto-Submitted"] == "auto-generated"
     (reply_to,) = two.reply_to
@@ -111,4 +111,4 @@ def test_mail_goes_to_a_real_smtp_server_with_both_parts(ticket, customer, engin
     html = parsed.get_body(("html",)).get_content()
     html = parsed.get_body(("html",)).get_content()
     assert "Restart the &lt;b&gt;agent&lt;/b&gt;." in html, html  # escaped
-    assert parsed["Message-ID"] == SentMail.objects.get(message=message).message_id_header
+    assert parsed["Message-ID"] == f"<{SentMail.objects.get(message=message).message_id_header}>"
