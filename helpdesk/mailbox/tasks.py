@@ -44,10 +44,9 @@ def poll_mailbox() -> int:
         # Everything read leaves INBOX, so each poll starts from the lowest UID left there.
         fetched = mailbox.fetch_new(limit=POLL_BATCH, max_bytes=settings.INBOUND_MAIL_MAX_BYTES)
         for mail in fetched:
-            if mail.raw is None:
-                result = mail_refuse_oversized(size=mail.size)
-            else:
-                result = mail_ingest(raw=mail.raw)
+            result = (
+                mail_ingest(raw=mail.raw) if mail.raw is not None else mail_refuse_oversized(size=mail.size)
+            )
             mailbox.move(mail.uid, folder_for(result))
             log.info("mailbox uid %s: %s %s", mail.uid, result.outcome, result.reason)
     return len(fetched)

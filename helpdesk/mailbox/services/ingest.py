@@ -39,7 +39,7 @@ from helpdesk.tickets.services.messages import message_create, ticket_follow_up
 from helpdesk.tickets.services.tickets import ticket_create
 
 log = logging.getLogger(__name__)
-O = InboundOutcome
+
 # A Received date further back than this is not the arrival at our mailbox (a relay's clock, a
 # resent message): the poll time stands in for it.
 MAX_ARRIVAL_AGE = dt.timedelta(days=1)
@@ -83,7 +83,7 @@ def mail_ingest(
             own_message_id_domain=settings.MAIL_MESSAGE_ID_DOMAIN,
         )
     except (RejectedMail, DroppedMail) as error:
-        outcome = O.REJECTED if isinstance(error, RejectedMail) else O.DROPPED
+        outcome = InboundOutcome.REJECTED if isinstance(error, RejectedMail) else InboundOutcome.DROPPED
         return _record_unparsed(raw=raw, digest=digest, outcome=outcome, reason=str(error), now=now)
     arrived_at = _arrival(mail, arrived_at or now, now)
     try:
@@ -100,7 +100,7 @@ def mail_refuse_oversized(*, size: int, now: dt.datetime | None = None) -> Inges
     """A message the poll would not download: nothing but its size is known."""
     reason = f"too_large: {size} bytes, the limit is {settings.INBOUND_MAIL_MAX_BYTES}"
     log.warning("inbound mail rejected: %s", reason)
-    return IngestResult(O.REJECTED, reason)
+    return IngestResult(InboundOutcome.REJECTED, reason)
 
 
 def _arrival(mail: InboundMail, arrived_at: dt.datetime, now: dt.datetime) -> dt.datetime:
@@ -136,7 +136,7 @@ def _ingest(*, raw: bytes, mail: InboundMail, arrived_at: dt.datetime, now: dt.d
     except _Refused as refused:
         outcome, reason = refused.outcome, refused.reason
     except (ValidationError, ConflictError, roles.Denied) as error:
-        outcome, reason = O.REJECTED, f"refused_by_ticket: {_error_text(error)}"
+        outcome, reason = InboundOutcome.REJECTED, f"refused_by_ticket: {_error_text(error)}"
     record = InboundRecord(
         message_id_header=mail.message_id,
         digest=mail.digest,
@@ -213,15 +213,17 @@ def _act(mail: InboundMail, arrived_at: dt.datetime) -> tuple[str, Ticket, Messa
         # A "[#123]" in a subject proves nothing: from anyone else, it is new mail.
         if reference.via != "subject":
             raise _Refused(
-                O.REJECTED, f"not_participant: {mail.sender} may not write on ticket {reference.ticket_id}"
+                InboundOutcome.REJECTED,
+                f"not_participant: {mail.sender} may not write on ticket {reference.ticket_id}",
             )
     if sender is None:
         if settings.INBOUND_UNKNOWN_SENDERS == "refuse":
-            raise _Refused(O.REFUSED, f"unknown_sender: {mail.sender}")
-        raise _Refused(O.HELD, f"unknown_sender: {mail.sender} (held for review)")
+            raise _Refused(InboundOutcome.REFUSED, f"unknown_sender: {mail.sender}")
+        raise _Refused(InboundOutcome.HELD, f"unknown_sender: {mail.sender} (held for review)")
     if not roles.is_customer(sender):
         raise _Refused(
-            O.REJECTED, f"not_a_customer: {mail.sender} is support staff; new tickets come from customers"
+            InboundOutcome.REJECTED,
+            f"not_a_customer: {mail.sender} is support staff; new tickets come from customers",
         )
     ticket = ticket_create(
         account=sender.account,
@@ -232,7 +234,7 @@ def _act(mail: InboundMail, arrived_at: dt.datetime) -> tuple[str, Ticket, Messa
         now=arrived_at,
     )
     _keep_cc(ticket, mail)
-    return O.TICKET_CREATED, ticket, None
+    return InboundOutcome.TICKET_CREATED, ticket, None
 
 
 def _reply(mail: InboundMail, sender: User, ticket: Ticket, arrived_at: dt.datetime):
@@ -241,9 +243,9 @@ def _reply(mail: InboundMail, sender: User, ticket: Ticket, arrived_at: dt.datet
         follow_up = ticket_follow_up(
             closed=ticket, author=sender, body=body or "(no text)", files=_files(mail)
         )
-        return O.TICKET_CREATED, follow_up, None
+        return InboundOutcome.TICKET_CREATED, follow_up, None
     message = message_create(ticket=ticket, author=sender, body=body, files=_files(mail), now=arrived_at)
-    return O.MESSAGE_ADDED, ticket, message
+    return InboundOutcome.MESSAGE_ADDED, ticket, message
 
 
 def _files(mail: InboundMail) -> list[ContentFile]:
