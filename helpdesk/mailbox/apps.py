@@ -11,3 +11,4 @@ class MailboxConfig(AppConfig):
         from helpdesk.tickets import signals
 
         signals.message_added.connect(receivers.on_message_added, dispatch_uid="mailbox-message-added")
+        signals.ticket_resolved.connect(receivers.on_ticket_resolved, dispatch_uid="mailbox-ticket-resolved")

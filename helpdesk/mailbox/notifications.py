@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from helpdesk.accounts.models import NotificationCategory
+from helpdesk.accounts.models import NotificationCategory, User
 from helpdesk.accounts.selectors import account_emails, engineer_emails, user_emails
 from helpdesk.inbox.parsing import normalise_message_id
 from helpdesk.inbox.threading import make_message_id
@@ -18,9 +18,11 @@ from helpdesk.kit import roles
 from helpdesk.kit.mail import send_templated_mail
 from helpdesk.mailbox import selectors
 from helpdesk.mailbox.models import SentMail
-from helpdesk.tickets.models import Message, Ticket
+from helpdesk.tickets.models import Message, Ticket, TicketRating, TicketStatus
+from helpdesk.tickets.services.ratings import rating_token
 
 REPLIES = NotificationCategory.REPLIES
+RATINGS = NotificationCategory.RATINGS
 
 
 def staff_to_tell(ticket: Ticket) -> list[str]:
@@ -110,3 +112,31 @@ def notify_reply(message_id: int) -> int:
         cc=cc,
         attachments=list(message.attachments.all()),
     )
+
+
+@shared_task(ignore_result=True)
+def notify_resolved(ticket_id: int) -> int:
+    """Tell the requester the ticket is resolved, with one-click rating links of their own."""
+    ticket = Ticket.objects.select_related("account", "created_by").filter(pk=ticket_id).first()
+    if (
+        ticket is None
+        or ticket.status != TicketStatus.RESOLVED
+        or TicketRating.objects.filter(ticket=ticket).exists()
+    ):
+        return 0
+    if roles.is_customer(ticket.created_by):
+        people = User.objects.filter(pk=ticket.created_by_id)
+    else:
+        people = User.objects.filter(account_id=ticket.account_id)
+    people = people.filter(is_active=True).exclude(email="").exclude(muted_notifications__category=RATINGS)
+    sent = 0
+    for person in people.order_by("pk"):
+        sent += send_ticket_mail(
+            ticket=ticket,
+            message=None,
+            kind="resolved",
+            template="mailbox/emails/resolved",
+            recipients=[person.email],
+            rating_url=f"{settings.SITE_URL}/rate/{rating_token(ticket=ticket, user=person)}/",
+        )
+    return sent

@@ -8,3 +8,7 @@ def on_message_added(sender, *, message, now, **kwargs) -> None:
     # Internal notes never leave the building: not even a task is queued for them.
     if message.public:
         enqueue_after_commit(notifications.notify_reply, message.pk)
+
+
+def on_ticket_resolved(sender, *, ticket, now, **kwargs) -> None:
+    enqueue_after_commit(notifications.notify_resolved, ticket.pk)

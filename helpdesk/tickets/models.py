@@ -222,3 +222,30 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} on ticket {self.ticket_id}"
+
+
+class Rating(models.TextChoices):
+    GOOD = "good", "Good"
+    BAD = "bad", "Bad"
+
+
+class TicketRating(models.Model):
+    """The customer's one rating of how a resolved ticket went (CSAT): stored once per ticket."""
+
+    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="rating")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="ticket_ratings")
+    rating = models.CharField(max_length=10, choices=Rating.choices)
+    comment = models.TextField(max_length=2000, blank=True)
+    rated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["account", "created_at"], name="ticketrating_account_at")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rating__in=[r.value for r in Rating]), name="ticketrating_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rating} for ticket {self.ticket_id}"

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from helpdesk.tickets.views import attachments, pages, tickets
+from helpdesk.tickets.views import attachments, pages, ratings, tickets
 
 urlpatterns = [
     path("portal/", pages.portal, name="portal"),
@@ -14,5 +14,7 @@ urlpatterns = [
     path("tickets/<int:pk>/transition/", tickets.ticket_transition_view, name="ticket_transition"),
     path("tickets/<int:pk>/downgrade/", tickets.ticket_downgrade_view, name="ticket_downgrade"),
     path("tickets/<int:pk>/upgrade/", tickets.ticket_upgrade_view, name="ticket_upgrade"),
+    path("tickets/<int:pk>/rating/", ratings.ticket_rating, name="ticket_rating"),
+    path("rate/<str:token>/", ratings.rate_from_mail, name="rate_from_mail"),
     path("attachments/<int:pk>/", attachments.attachment_download, name="attachment_download"),
 ]

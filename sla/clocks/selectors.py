@@ -27,7 +27,7 @@ from helpdesk.accounts import access as accounts_access
 from helpdesk.accounts.models import Account, User
 from helpdesk.kit import roles
 from helpdesk.kit.months import month_bounds
-from helpdesk.tickets.models import Ticket
+from helpdesk.tickets.models import Rating, Ticket, TicketRating
 from sla.clocks import access
 from sla.clocks.models import ExclusionPeriod, Miss
 
@@ -118,6 +118,9 @@ class SlaReportRow:
     compliance_percent: Decimal | None
     median_seconds_to_work_started: int | None
     p90_seconds_to_work_started: int | None
+    ratings: int = 0
+    good_ratings: int = 0
+    good_rating_percent: Decimal | None = None
 
 
 def _counted(queryset: QuerySet) -> Coalesce:
@@ -146,6 +149,7 @@ def sla_report(*, month: str, accounts_qs: QuerySet[Account]) -> list[SlaReportR
       A clock that is still running (or overdue and not yet swept) is neither.
     - counted_misses: Miss rows of the month (month of the deadline) still counted.
     - median / p90 of seconds from submission to Work Started, by nearest rank.
+    - ratings, good_ratings, good_rating_percent: CSAT ratings given in the month.
 
     Two queries whatever the number of accounts and tickets: one annotates the accounts,
     one ranks the durations with window functions.
@@ -158,6 +162,8 @@ def sla_report(*, month: str, accounts_qs: QuerySet[Account]) -> list[SlaReportR
         Miss.objects.filter(ticket=OuterRef("pk"), deadline_version=OuterRef("deadline_version"))
     )
     late = Q(work_started_at__gt=F("work_started_deadline"))
+    # Ratings count in the month they were given (CSAT: the share of good ones).
+    rated = TicketRating.objects.filter(account=OuterRef("pk"), created_at__gte=start, created_at__lt=end)
     accounts = (
         accounts_qs.order_by("name", "id")
         .annotate(
@@ -165,12 +171,16 @@ def sla_report(*, month: str, accounts_qs: QuerySet[Account]) -> list[SlaReportR
             met=_counted(due.filter(work_started_at__lte=F("work_started_deadline"))),
             missed=_counted(due.filter(current_clock_missed | late)),
             counted_misses=_counted(Miss.objects.filter(account=OuterRef("pk"), month=month, counted=True)),
+            ratings=_counted(rated),
+            good_ratings=_counted(rated.filter(rating=Rating.GOOD)),
         )
-        .values_list("pk", "name", "due_tickets", "met", "missed", "counted_misses")
+        .values_list(
+            "pk", "name", "due_tickets", "met", "missed", "counted_misses", "ratings", "good_ratings"
+        )
     )
     percentiles = _work_started_percentiles(start=start, end=end, accounts_qs=accounts_qs)
     rows = []
-    for pk, name, tickets, met, missed, counted_misses in accounts:
+    for pk, name, tickets, met, missed, counted_misses, ratings, good in accounts:
         median, p90 = percentiles.get(pk, (None, None))
         rows.append(
             SlaReportRow(
@@ -184,6 +194,9 @@ def sla_report(*, month: str, accounts_qs: QuerySet[Account]) -> list[SlaReportR
                 compliance_percent=_compliance(met, missed),
                 median_seconds_to_work_started=median,
                 p90_seconds_to_work_started=p90,
+                ratings=ratings,
+                good_ratings=good,
+                good_rating_percent=_compliance(good, ratings - good),
             )
         )
     return rows

@@ -9,7 +9,7 @@ from helpdesk.accounts.models import Account, User
 from helpdesk.kit import roles
 from helpdesk.kit.api import BlankAsNullCharField, BlankAsNullChoiceField
 from helpdesk.tickets import origins
-from helpdesk.tickets.models import Attachment, Message, Ticket, TicketStatus
+from helpdesk.tickets.models import Attachment, Message, Rating, Ticket, TicketRating, TicketStatus
 from helpdesk.tickets.services.attachments import MAX_FILES_PER_MESSAGE
 from sla.terms.models import Priority, Severity
 
@@ -58,6 +58,7 @@ class TicketSerializer(serializers.ModelSerializer):
             "work_started_deadline",
             "at_risk_at",
             "work_started_at",
+            "follow_up_of",
             "sla_state",
             "previous_deadline",
             "downgraded_from",
@@ -198,3 +199,21 @@ class MessageCreateSerializer(serializers.Serializer):
         max_length=MAX_FILES_PER_MESSAGE,
         help_text="Files (multipart/form-data).",
     )
+
+
+# --- ratings ----------------------------------------------------------------------------
+
+
+class TicketRatingSerializer(serializers.ModelSerializer):
+    ticket = serializers.IntegerField(source="ticket_id", read_only=True)
+    rated_by = AuthorSerializer(read_only=True)
+
+    class Meta:
+        model = TicketRating
+        fields = ["ticket", "rating", "comment", "rated_by", "created_at"]
+        read_only_fields = fields
+
+
+class TicketRatingCreateSerializer(serializers.Serializer):
+    rating = serializers.ChoiceField(choices=Rating.choices)
+    comment = serializers.CharField(max_length=2000, allow_blank=True, default="")

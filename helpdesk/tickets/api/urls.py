@@ -11,5 +11,6 @@ router.register("tickets", views.TicketViewSet, basename="ticket")
 app_name = "tickets_api"
 urlpatterns = [
     path("tickets/<int:pk>/messages/", views.TicketMessagesView.as_view(), name="ticket-messages"),
+    path("tickets/<int:pk>/rating/", views.TicketRatingView.as_view(), name="ticket-rating"),
     *router.urls,
 ]

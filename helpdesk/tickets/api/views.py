@@ -1,15 +1,18 @@
 """API: tickets, their actions and messages."""
 
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
 
 from helpdesk.kit.api import PledgeAPIMixin
 from helpdesk.tickets import selectors
 from helpdesk.tickets.api import permissions, serializers
-from helpdesk.tickets.models import Message
+from helpdesk.tickets.models import Message, TicketRating
 from helpdesk.tickets.services.messages import message_create
+from helpdesk.tickets.services.ratings import ticket_rate
 from helpdesk.tickets.services.tickets import (
     ticket_create,
     ticket_downgrade,
@@ -149,3 +152,29 @@ class TicketMessagesView(PledgeAPIMixin, mixins.ListModelMixin, generics.Generic
             files=data["attachments"],
         )
         return self.render(message, status_code=status.HTTP_201_CREATED)
+
+
+@extend_schema(
+    methods=["POST"],
+    request=serializers.TicketRatingCreateSerializer,
+    responses={201: serializers.TicketRatingSerializer},
+)
+class TicketRatingView(PledgeAPIMixin, generics.GenericAPIView):
+    """The customer's rating of a resolved ticket: 404 until rated; rated once (a second is a 409)."""
+
+    serializer_class = serializers.TicketRatingSerializer
+    permission_classes = [IsAuthenticated]
+
+    def get_queryset(self):
+        return TicketRating.objects.select_related("rated_by")
+
+    def get(self, request, pk):
+        ticket = selectors.ticket_for(user=request.user, pk=pk)
+        rating = get_object_or_404(self.get_queryset(), ticket=ticket)
+        return Response(self.get_serializer(rating).data)
+
+    def post(self, request, pk):
+        ticket = selectors.ticket_for(user=request.user, pk=pk)
+        data = self.validated(serializers.TicketRatingCreateSerializer)
+        rating = ticket_rate(ticket=ticket, user=request.user, **data)
+        return self.render(rating, status_code=status.HTTP_201_CREATED)

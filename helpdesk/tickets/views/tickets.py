@@ -25,6 +25,7 @@ from helpdesk.tickets.services.tickets import (
     ticket_upgrade,
 )
 from helpdesk.tickets.views.presentation import target_text, with_labels, with_sla
+from helpdesk.tickets.views.ratings import rating_context
 from sla.terms.models import Priority
 
 # The buttons a ticket page offers, in order: (target status, label, style).
@@ -139,6 +140,7 @@ def _ticket_page(
             "upgrade_form": upgrade_form
             or UpgradeForm(initial={"affected_service": ticket.affected_service}),
             "open_dialog": open_dialog,
+            **rating_context(user, ticket),
         },
         status=status,
     )

@@ -147,6 +147,14 @@ class SlaReportRowSerializer(serializers.Serializer):
     p90_seconds_to_work_started = serializers.IntegerField(
         allow_null=True, help_text="Nearest-rank 90th percentile, seconds."
     )
+    ratings = serializers.IntegerField(help_text="Customer ratings (CSAT) given in the month.")
+    good_ratings = serializers.IntegerField(help_text="Of those, rated good.")
+    good_rating_percent = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        allow_null=True,
+        help_text="good / ratings × 100; null without ratings.",
+    )
 
 
 class SlaReportFilterSerializer(serializers.Serializer):

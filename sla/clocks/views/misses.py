@@ -35,6 +35,9 @@ CSV_COLUMNS = [
     "compliance_percent",
     "median_seconds_to_work_started",
     "p90_seconds_to_work_started",
+    "ratings",
+    "good_ratings",
+    "good_rating_percent",
 ]
 # A spreadsheet runs a cell that starts with one of these as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
