@@ -116,13 +116,18 @@ class DovecotServer:
             connection.logout()
 
     def empty(self) -> None:
-        """Delete every folder but INBOX and every message in INBOX."""
+        """Delete every folder but INBOX and every message in INBOX, and forget every subscription."""
         connection = self.connect()
         try:
             _, listed = connection.list('""', "*")
             names = [_listed_name(line) for line in listed if line]
             for name in sorted((name for name in names if name.upper() != "INBOX"), key=len, reverse=True):
                 connection.delete(_quoted(name))
+            # A deleted folder stays subscribed on Dovecot: the next test would see it in LSUB.
+            _, subscribed = connection.lsub('""', "*")
+            for name in (_listed_name(line) for line in subscribed if line):
+                if name.upper() != "INBOX":
+                    connection.unsubscribe(_quoted(name))
             connection.select("INBOX")
             typ, data = connection.search(None, "ALL")
             if data and data[0]:
