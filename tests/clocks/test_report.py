@@ -167,6 +167,9 @@ def test_the_api_shows_staff_every_account_and_a_customer_their_own(march, api, 
         "compliance_percent": "61.54",
         "median_seconds_to_work_started": 3600,
         "p90_seconds_to_work_started": 18000,
+        "ratings": 0,
+        "good_ratings": 0,
+        "good_rating_percent": None,
     }
     quiet = next(r for r in body["results"] if r["account_name"] == "Zeta Quiet")
     assert quiet["compliance_percent"] is None
@@ -236,10 +239,27 @@ def test_csv_has_the_api_values_and_a_download_name(march, client, engineer):
         "compliance_percent",
         "median_seconds_to_work_started",
         "p90_seconds_to_work_started",
+        "ratings",
+        "good_ratings",
+        "good_rating_percent",
     ]
-    assert [str(mine.pk), mine.name, "2026-03", "13", "8", "5", "4", "61.54", "3600", "18000"] in table
+    assert [
+        str(mine.pk),
+        mine.name,
+        "2026-03",
+        "13",
+        "8",
+        "5",
+        "4",
+        "61.54",
+        "3600",
+        "18000",
+        "0",
+        "0",
+        "",
+    ] in table
     quiet = next(line for line in table if line[1] == "Zeta Quiet")
-    assert quiet[7:] == ["", "", ""]
+    assert quiet[7:10] == ["", "", ""]
 
 
 @pytest.mark.parametrize("name", ['=HYPERLINK("http://evil")', "+1+2", "-2+3", "@SUM(A1)", "\tTab"])
