@@ -13,6 +13,7 @@ from helpdesk.tickets.models import TicketRating, TicketStatus
 from helpdesk.tickets.services.messages import message_create
 from helpdesk.tickets.services.tickets import ticket_transition
 from sla.clocks.selectors import sla_report
+from tests.factories import CustomerFactory
 
 
 @pytest.fixture
@@ -87,6 +88,13 @@ def test_the_api_matrix(resolved, api, customer, other_customer, engineer, billi
     assert second.status_code == 409 and second.json()["code"] == "already_rated"
     assert api(engineer).get(url(resolved)).json()["rating"] == "good"
     assert TicketRating.objects.get().rating == "good"
+
+
+def test_only_the_requester_rates(resolved, api, account):
+    colleague = CustomerFactory(account=account)
+    response = api(colleague).post(url(resolved), {"rating": "good"}, format="json")
+    assert response.status_code == 403
+    assert not TicketRating.objects.exists()
 
 
 def test_an_open_ticket_cannot_be_rated(ticket, api, customer):

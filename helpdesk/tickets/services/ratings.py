@@ -32,15 +32,19 @@ def rating_token_reader(token: str) -> tuple[int, int] | None:
         return None
 
 
+def may_rate(user: User, ticket: Ticket) -> bool:
+    """The requester; for a ticket staff opened on a customer's behalf, any of the account's people."""
+    if not (roles.is_customer(user) and access.may_reply(user, ticket)):
+        return False
+    return ticket.created_by_id == user.pk or not roles.is_customer(ticket.created_by)
+
+
 @transaction.atomic
 def ticket_rate(
     *, ticket: Ticket, user: User, rating: str, comment: str = "", now: dt.datetime | None = None
 ) -> TicketRating:
     """Store the rating; a second one is a conflict (409), and the first stands."""
-    roles.require(
-        roles.is_customer(user) and access.may_reply(user, ticket),
-        "Only the customer's people can rate a ticket.",
-    )
+    roles.require(may_rate(user, ticket), "Only the ticket's requester can rate it.")
     errors: dict[str, list] = {}
     if rating not in Rating.values:
         errors.setdefault("rating", []).append("Choose good or bad.")

@@ -17,6 +17,7 @@ from helpdesk.kit import roles
 from helpdesk.kit.errors import ConflictError, ValidationError
 from helpdesk.tickets import access, selectors
 from helpdesk.tickets.models import Rating, Ticket, TicketRating, TicketStatus
+from helpdesk.tickets.services import ratings
 from helpdesk.tickets.services.ratings import rating_token_reader, ticket_rate
 
 
@@ -29,12 +30,8 @@ class RatingForm(forms.Form):
 
 def rating_context(user, ticket: Ticket) -> dict:
     rating = TicketRating.objects.filter(ticket=ticket).first()
-    may_rate = (
-        rating is None
-        and roles.is_customer(user)
-        and access.may_reply(user, ticket)
-        and ticket.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED)
-    )
+    rateable = ticket.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED)
+    may_rate = rating is None and rateable and ratings.may_rate(user, ticket)
     return {"rating": rating, "may_rate": may_rate, "rating_form": RatingForm() if may_rate else None}
 
 
