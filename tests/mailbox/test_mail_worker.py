@@ -1,4 +1,4 @@
-"""The real thing: Celery beat polls Dovecot, a worker ingests the mail, and the reply mail reaches aiosmtpd."""
+"""The real thing: beat polls Dovecot, a worker ingests the mail, and the reply mail reaches aiosmtpd."""
 
 import time
 
