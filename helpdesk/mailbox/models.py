@@ -78,7 +78,6 @@ class SentMail(models.Model):
         Message, null=True, blank=True, on_delete=models.CASCADE, related_name="sent_mails"
     )
     kind = models.CharField(max_length=30)
-    recipients = models.JSONField(default=list)
     sent_at = models.DateTimeField()
 
     class Meta:

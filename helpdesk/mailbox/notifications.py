@@ -48,13 +48,9 @@ def threading_headers(ticket: Ticket, message_id: str) -> dict[str, str]:
     return headers
 
 
-def send_ticket_mail(
-    *, ticket: Ticket, message: Message | None, kind: str, template: str, recipients, cc=(), **context
-) -> int:
-    """Record the Message-ID, then send: a second run for the same message and kind sends nothing."""
-    recipients, cc = list(recipients), list(cc)
-    if not recipients and not cc:
-        return 0
+def thread_options(*, ticket: Ticket, kind: str, message: Message | None = None) -> dict | None:
+    """Record a new Message-ID for a mail about `ticket` and return send_templated_mail's threading
+    options; None when this message's mail of this kind was recorded already (a task run twice)."""
     message_id = normalise_message_id(
         make_message_id(settings.MAIL_MESSAGE_ID_DOMAIN, ticket.pk, message.pk if message else 0)
     )
@@ -66,20 +62,30 @@ def send_ticket_mail(
                 ticket=ticket,
                 message=message,
                 kind=kind,
-                recipients=recipients + cc,
                 sent_at=timezone.now(),
             )
     except IntegrityError:
+        return None
+    return {"headers": headers, "reply_to": [selectors.ticket_reply_address(ticket.pk)]}
+
+
+def ticket_mail_options(*, ticket: Ticket, kind: str) -> dict:
+    """For helpdesk.tickets.threading: its received, work started and downgraded mails thread too."""
+    return thread_options(ticket=ticket, kind=kind) or {}
+
+
+def send_ticket_mail(
+    *, ticket: Ticket, message: Message | None, kind: str, template: str, recipients, cc=(), **context
+) -> int:
+    """Record the Message-ID, then send: a second run for the same message and kind sends nothing."""
+    recipients, cc = list(recipients), list(cc)
+    if not recipients and not cc:
+        return 0
+    options = thread_options(ticket=ticket, kind=kind, message=message)
+    if options is None:
         return 0
     return send_templated_mail(
-        template=template,
-        recipients=recipients,
-        cc=cc,
-        headers=headers,
-        reply_to=[selectors.ticket_reply_address(ticket.pk)],
-        ticket=ticket,
-        message=message,
-        **context,
+        template=template, recipients=recipients, cc=cc, ticket=ticket, message=message, **options, **context
     )
 
 

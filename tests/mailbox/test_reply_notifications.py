@@ -11,9 +11,12 @@ from helpdesk.accounts.services.notifications import notification_preferences_se
 from helpdesk.inbox.threading import ticket_id_from_reply_address
 from helpdesk.mailbox import notifications, selectors
 from helpdesk.mailbox.models import SentMail
+from helpdesk.mailbox.services.ingest import mail_ingest
+from helpdesk.tickets import notifications as ticket_notifications
 from helpdesk.tickets.models import Ticket
 from helpdesk.tickets.services.messages import message_create
 from tests.factories import EngineerFactory
+from tests.mailbox.mails import customer_mail
 
 
 def reply(ticket, author, body="Here is what we found.", **kwargs):
@@ -112,3 +115,25 @@ def test_mail_goes_to_a_real_smtp_server_with_both_parts(ticket, customer, engin
     html = parsed.get_body(("html",)).get_content()
     assert "Restart the &lt;b&gt;agent&lt;/b&gt;." in html, html  # escaped
     assert parsed["Message-ID"] == f"<{SentMail.objects.get(message=message).message_id_header}>"
+
+
+def test_an_answer_to_the_ticket_received_mail_threads_onto_the_ticket(
+    ticket, customer, mailoutbox, settings
+):
+    settings.SUPPORT_EMAIL = "support@pledge.test"
+    assert ticket_notifications.notify_ticket_received(ticket.pk) == 1
+    (received,) = mailoutbox
+    sent_id = received.extra_headers["Message-ID"]
+    assert SentMail.objects.get(kind="ticket_received").message_id_header == sent_id.strip("<>")
+
+    result = mail_ingest(
+        raw=customer_mail(
+            sender=customer.email,
+            subject=f"Re: {received.subject}",
+            message_id="<a1@c.test>",
+            In_Reply_To=sent_id,
+        )
+    )
+
+    assert result.outcome == "message_added" and result.ticket_id == ticket.pk
+    assert ticket.messages.get().author == customer
