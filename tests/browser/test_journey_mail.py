@@ -11,8 +11,8 @@ from helpdesk.mailbox.tasks import poll_mailbox
 from helpdesk.tickets.models import Message, Ticket, TicketRating
 from sla.terms.seeds import seed_plans
 from tests.factories import PASSWORD
-from tests.mailbox.wiring import mail_wired  # noqa: F401 - a fixture
 from tests.mailbox.mails import customer_mail
+from tests.mailbox.wiring import mail_wired  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.browser
 
