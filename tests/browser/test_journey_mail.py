@@ -12,7 +12,7 @@ from helpdesk.tickets.models import Message, Ticket, TicketRating
 from sla.terms.seeds import seed_plans
 from tests.factories import PASSWORD
 from tests.mailbox.mails import customer_mail
-from tests.mailbox.wiring import mail_wired  # noqa: F401 - a fixture
+from tests.mailbox.wiring import wire
 
 pytestmark = pytest.mark.browser
 
@@ -34,9 +34,11 @@ def cast(transactional_db):
     return customer, engineer
 
 
-def test_mail_in_reply_from_the_page_out_and_a_rating(live_server, new_page, log_in, cast, mail_wired):
+def test_mail_in_reply_from_the_page_out_and_a_rating(
+    live_server, new_page, log_in, cast, settings, imap_mailbox, smtp_server
+):
     customer, _ = cast
-    dovecot, smtp = mail_wired
+    dovecot, smtp = wire(settings, imap_mailbox, smtp_server)
     dovecot.deliver(customer_mail(sender=customer.email, subject="VPN drops every hour"))
     poll_mailbox()
     ticket = Ticket.objects.get(subject="VPN drops every hour")

@@ -1,5 +1,10 @@
-"""Fixtures for the mail tests (tests.mailbox.wiring holds them, so browser journeys can use them too)."""
+"""The mail tests run against the real test servers."""
 
-from tests.mailbox.wiring import mail_wired
+import pytest
 
-__all__ = ["mail_wired"]
+from tests.mailbox.wiring import wire
+
+
+@pytest.fixture
+def mail_wired(settings, imap_mailbox, smtp_server):
+    return wire(settings, imap_mailbox, smtp_server)

@@ -1,12 +1,10 @@
 """Pledge wired to the real Dovecot (IMAP in) and aiosmtpd (SMTP out) of tests.support.mailservers."""
 
-import pytest
-
 SUPPORT = "support@pledge.test"
 
 
-@pytest.fixture
-def mail_wired(settings, imap_mailbox, smtp_server):
+def wire(settings, imap_mailbox, smtp_server):
+    """Point the mail settings at the test servers; returns (dovecot, smtp)."""
     settings.SUPPORT_EMAIL = SUPPORT
     settings.DEFAULT_FROM_EMAIL = f"Pledge <{SUPPORT}>"
     settings.MAIL_MESSAGE_ID_DOMAIN = "pledge.test"
