@@ -1,17 +1,20 @@
 """Bad mail is rejected or held with a logged reason, and moved to a folder: never deleted, never a ticket."""
 
+import datetime as dt
 import io
 import logging
 import sys
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from helpdesk.mailbox.models import InboundMail
 from helpdesk.mailbox.selectors import ticket_reply_address
+from helpdesk.mailbox.services.ingest import mail_ingest, mail_release_held
 from helpdesk.mailbox.tasks import poll_mailbox
 from helpdesk.tickets.models import Message, Ticket
-from tests.factories import make_ticket
+from tests.factories import CustomerFactory, make_ticket
 from tests.inbox.test_imap import folder_subjects
 from tests.mailbox.mails import customer_mail
 
@@ -121,3 +124,23 @@ def test_receive_mail_exits_with_dataerr_for_bad_mail(db, monkeypatch, capsys):
     assert exit_.value.code == 65
     assert "no_sender" in capsys.readouterr().err
     assert not Ticket.objects.exists()
+
+
+def test_held_mail_is_ingested_once_staff_add_its_sender(db, account, settings):
+    settings.SUPPORT_EMAIL = "support@pledge.test"
+    arrived = timezone.now().replace(microsecond=0) - dt.timedelta(minutes=10)
+    held = mail_ingest(
+        raw=customer_mail(sender="new.person@customer.test", subject="First mail"), now=arrived
+    )
+    assert held.outcome == "held" and not Ticket.objects.exists()
+    inbound = InboundMail.objects.get()
+    assert mail_release_held(inbound_id=inbound.pk).outcome == "held"  # still nobody with that address
+
+    person = CustomerFactory(account=account, email="new.person@customer.test")
+    released = mail_release_held(inbound_id=inbound.pk)
+
+    ticket = Ticket.objects.get()
+    assert released.outcome == "ticket_created" and released.ticket_id == ticket.pk
+    assert ticket.created_by == person and ticket.created_at == arrived  # the clock: when the mail came
+    assert mail_release_held(inbound_id=inbound.pk).reason == "not_held"
+    assert Ticket.objects.count() == 1

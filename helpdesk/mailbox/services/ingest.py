@@ -267,3 +267,36 @@ def _keep_cc(ticket: Ticket, mail: InboundMail) -> None:
 def _error_text(error: Exception) -> str:
     detail = getattr(error, "messages", None) or [str(error)]
     return " ".join(map(str, detail))[:400]
+
+
+@transaction.atomic
+def mail_release_held(*, inbound_id: int, now: dt.datetime | None = None) -> IngestResult:
+    """Ingest a held mail again once staff have added its sender as a customer (or left it held).
+
+    The ticket's clock still starts when the mail reached the mailbox, as for any mail-created ticket.
+    """
+    now = now or timezone.now()
+    record = InboundRecord.objects.select_for_update().filter(pk=inbound_id).first()
+    if record is None or record.outcome != InboundOutcome.HELD or not record.raw:
+        return IngestResult(record.outcome if record else InboundOutcome.REJECTED, "not_held")
+    with record.raw.open("rb") as stored:
+        raw = stored.read()
+    mail = parse_message(
+        raw,
+        max_bytes=settings.INBOUND_MAIL_MAX_BYTES,
+        own_addresses=own_addresses(),
+        own_message_id_domain=settings.MAIL_MESSAGE_ID_DOMAIN,
+    )
+    ticket = message = None
+    try:
+        with transaction.atomic():
+            outcome, ticket, message = _act(mail, record.received_at)
+        reason = f"released at {now.isoformat()}"
+    except _Refused as refused:
+        outcome, reason = refused.outcome, refused.reason
+    except (ValidationError, ConflictError, roles.Denied) as error:
+        outcome, reason = InboundOutcome.REJECTED, f"refused_by_ticket: {_error_text(error)}"
+    record.outcome, record.reason, record.ticket, record.message = outcome, reason[:500], ticket, message
+    record.processed_at = now
+    record.save(update_fields=["outcome", "reason", "ticket", "message", "processed_at"])
+    return IngestResult(outcome, reason, record.ticket_id, record.message_id)
