@@ -1,6 +1,8 @@
 """The real thing: beat polls Dovecot, a worker ingests the mail, and the reply mail reaches aiosmtpd."""
 
 import time
+from email import policy
+from email.parser import BytesParser
 
 import pytest
 
@@ -54,6 +56,9 @@ def test_beat_polls_the_mailbox_and_the_worker_mails_the_reply(tmp_path, imap_ma
         )
         reply = next(m for m in smtp_server.messages if b"Looking at it now." in m.content)
         assert reply.rcpt_tos == (customer.email,)
-        assert b"In-Reply-To: <first@customer.test>" in reply.content
+        headers = BytesParser(policy=policy.default).parsebytes(reply.content)
+        # The thread: the customer's mail, Pledge's "received" mail, then this answer to both.
+        assert headers["References"].split()[0] == "<first@customer.test>"
+        assert headers["In-Reply-To"] == headers["References"].split()[-1]
     finally:
         processes.stop()
