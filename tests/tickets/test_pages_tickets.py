@@ -459,13 +459,14 @@ def test_reply_with_an_oversized_attachment_writes_nothing(client, customer, tic
     assert snapshot(ticket) == before
 
 
-def test_reply_on_a_closed_ticket_is_a_409(client, customer, engineer, ticket):
+def test_a_staff_reply_on_a_closed_ticket_is_a_409(client, customer, engineer, ticket):
+    # (A customer's reply opens a follow-up ticket instead: tests/tickets/test_ticket_life.py.)
     ticket_start_work(ticket=ticket, actor=engineer)
     ticket_transition(ticket=ticket, actor=engineer, to_status="resolved")
     ticket_transition(ticket=ticket, actor=customer, to_status="closed")
     before = snapshot(ticket)
 
-    response = logged_in(client, customer).post(
+    response = logged_in(client, engineer).post(
         reverse("ticket_reply", args=[ticket.pk]), {"body": "One more thing"}
     )
 

@@ -80,3 +80,20 @@ def test_a_customer_of_another_account_cannot_follow_up(resolved, other_customer
     with pytest.raises(roles.Denied):
         ticket_follow_up(closed=resolved, author=other_customer, body="Hi")
     assert Ticket.objects.count() == 1
+
+
+def test_a_customer_reply_on_a_closed_ticket_page_opens_a_linked_ticket(resolved, customer, engineer, client):
+    ticket_transition(ticket=resolved, actor=customer, to_status=TicketStatus.CLOSED)
+    client.force_login(customer)
+    assert b"your reply opens a new ticket" in client.get(f"/tickets/{resolved.pk}/").content
+
+    response = client.post(f"/tickets/{resolved.pk}/reply/", {"body": "It is back."})
+
+    follow_up = Ticket.objects.get(follow_up_of=resolved)
+    assert response.status_code == 302 and response["Location"] == f"/tickets/{follow_up.pk}/"
+    assert follow_up.description == "It is back." and not resolved.messages.filter(author=customer).exists()
+    # Staff do not reopen a closed conversation by replying: the service refuses (409), nothing opens.
+    client.force_login(engineer)
+    refused = client.post(f"/tickets/{resolved.pk}/reply/", {"body": "Hm"})
+    assert refused.status_code == 409
+    assert Ticket.objects.count() == 2

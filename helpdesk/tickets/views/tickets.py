@@ -15,7 +15,7 @@ from helpdesk.kit.pages import add_service_errors
 from helpdesk.tickets import access, selectors
 from helpdesk.tickets.forms import DowngradeForm, ReplyForm, TicketForm, TransitionForm, UpgradeForm
 from helpdesk.tickets.models import TicketStatus
-from helpdesk.tickets.services.messages import message_create
+from helpdesk.tickets.services.messages import message_create, ticket_follow_up
 from helpdesk.tickets.services.tickets import (
     TRANSITIONS,
     ticket_create,
@@ -133,7 +133,8 @@ def _ticket_page(
             "may_start": staff and ticket.status == TicketStatus.NEW,
             "may_downgrade": staff and ticket.priority == Priority.HIGH,
             "may_upgrade": staff and ticket.priority == Priority.GENERAL and ticket.is_open,
-            "may_reply": access.may_reply(user, ticket) and ticket.status != TicketStatus.CLOSED,
+            "may_reply": access.may_reply(user, ticket)
+            and (ticket.status != TicketStatus.CLOSED or not staff),
             "moves": moves,
             "reply_form": reply_form or ReplyForm(internal_allowed=internal),
             "downgrade_form": downgrade_form or DowngradeForm(),
@@ -225,6 +226,8 @@ def ticket_reply(request, pk):
     if not form.is_valid():
         return _invalid(request, ticket, form)
     public = form.is_public
+    if ticket.status == TicketStatus.CLOSED and not access.may_work_tickets(request.user):
+        return _follow_up(request, ticket, form)
     return _perform(
         request,
         ticket,
@@ -238,6 +241,26 @@ def ticket_reply(request, pk):
         "Reply sent." if public else "Internal note added.",
         form=form,
     )
+
+
+def _follow_up(request, closed, form):
+    """A customer's reply to a Closed ticket opens a new ticket linked to it."""
+    opened = []
+    response = _perform(
+        request,
+        closed,
+        lambda: opened.append(
+            ticket_follow_up(
+                closed=closed,
+                author=request.user,
+                body=form.cleaned_data["body"],
+                files=form.cleaned_data["attachments"],
+            )
+        ),
+        "That ticket was closed, so your reply opened this new one.",
+        form=form,
+    )
+    return redirect("ticket_detail", pk=opened[0].pk) if opened else response
 
 
 @require_POST
