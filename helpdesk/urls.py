@@ -6,6 +6,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from helpdesk.kit.health import healthz
 
+handler404 = "helpdesk.kit.error_pages.not_found"
+handler500 = "helpdesk.kit.error_pages.server_error"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),

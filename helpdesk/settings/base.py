@@ -36,6 +36,7 @@ __all__ = [
     "ATTACHMENT_MAX_BYTES",
     "DATA_UPLOAD_MAX_MEMORY_SIZE",
     "FILE_UPLOAD_MAX_MEMORY_SIZE",
+    "REQUEST_BODY_MAX_BYTES",
     "LOGGING",
     "SITE_URL",
 ]
@@ -72,6 +73,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the body: a request over REQUEST_BODY_MAX_BYTES is a 413.
+    "helpdesk.kit.limits.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -80,6 +83,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "helpdesk.kit.middleware.UserTimezoneMiddleware",
+    "helpdesk.kit.error_pages.PledgeErrorPagesMiddleware",
 ]
 
 ROOT_URLCONF = "helpdesk.urls"
@@ -139,11 +143,19 @@ MEDIA_ROOT = DATA_DIR / "private"
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# The largest request body: a message's ten attachments (MAX_FILES_PER_MESSAGE) at their largest,
+# plus a margin for the form's text and the multipart framing. Anything larger is refused with
+# 413 before it is read (helpdesk.kit.limits, around the ASGI app and as middleware).
+REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=ATTACHMENT_MAX_BYTES * 10 + 1024 * 1024)
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"quiet_client_errors": {"()": "helpdesk.kit.error_pages.QuietClientErrors"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.request": {"filters": ["quiet_client_errors"]},
+    },
 }
