@@ -1,6 +1,7 @@
 """The REST API: authentication, paging, errors and the OpenAPI schema."""
 
 from helpdesk.settings.env import env
+from helpdesk.settings.logins import TRUSTED_PROXY_COUNT
 
 __all__ = ["REST_FRAMEWORK", "SPECTACULAR_SETTINGS"]
 
@@ -11,6 +12,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    # The throttle's client address: REMOTE_ADDR, or X-Forwarded-For behind that many trusted proxies
+    # (None would make DRF believe the whole header, which a client rotates to escape the limit).
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_THROTTLE_RATES": {"auth-token": env.str("AUTH_TOKEN_THROTTLE", default="10/min")},
     # JSON nesting is bounded (a body nested 5,000 deep was a RecursionError, now a 400).
     "DEFAULT_PARSER_CLASSES": [

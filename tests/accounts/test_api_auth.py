@@ -145,10 +145,12 @@ def test_handler_leaves_unknown_errors_to_django():
 
 
 def test_password_guessing_is_throttled(db, customer):
+    # A guesser spreading over usernames meets the throttle; one username meets the lockout first
+    # (tests/hardening/test_logins.py).
     client = APIClient()
     answers = [
-        client.post("/api/v1/auth/token/", {"username": customer.username, "password": "guess"}).status_code
-        for _ in range(11)
+        client.post("/api/v1/auth/token/", {"username": f"guess{n}", "password": "guess"}).status_code
+        for n in range(11)
     ]
     assert answers[:10] == [400] * 10
     assert answers[10] == 429

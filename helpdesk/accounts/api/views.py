@@ -34,8 +34,9 @@ class AuthTokenView(APIView):
     def post(self, request):
         serializer = serializers.AuthTokenRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        # The Django request, so that django-axes can flag a locked-out pair for its middleware.
         user = authenticate(
-            request,
+            request._request,
             username=serializer.validated_data["username"],
             password=serializer.validated_data["password"],
         )
