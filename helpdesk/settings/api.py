@@ -1,15 +1,17 @@
 """The REST API: authentication, paging, errors and the OpenAPI schema."""
 
+from datetime import timedelta
+
 from helpdesk.settings.env import env
 from helpdesk.settings.logins import TRUSTED_PROXY_COUNT
 
-__all__ = ["REST_FRAMEWORK", "SPECTACULAR_SETTINGS"]
+__all__ = ["REST_FRAMEWORK", "REST_KNOX", "API_TOKENS_PER_USER", "SPECTACULAR_SETTINGS"]
 
 REST_FRAMEWORK = {
     # Token first: DRF takes its WWW-Authenticate challenge from the first class, so an
     # anonymous request gets the contract's 401 rather than 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # The throttle's client address: REMOTE_ADDR, or X-Forwarded-For behind that many trusted proxies
@@ -33,6 +35,14 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "EXCEPTION_HANDLER": "helpdesk.kit.api_errors.exception_handler",
 }
+# API tokens end: each sign-in (device) gets its own, for API_TOKEN_TTL_DAYS; a password change
+# revokes them all; a user holds at most API_TOKENS_PER_USER (the oldest goes first).
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=env.int("API_TOKEN_TTL_DAYS", default=30)),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+}
+API_TOKENS_PER_USER = env.int("API_TOKENS_PER_USER", default=20)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Pledge API",
     "DESCRIPTION": "Tickets, promised deadlines, misses, claims, vouchers and invoices.",

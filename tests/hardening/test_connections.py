@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -44,7 +44,7 @@ def test_connections_live_for_one_request_or_come_from_a_bounded_pool():
 def test_uvicorn_under_concurrent_load_stays_within_its_bound(customer, ticket, tmp_path, pool_size):
     if connection.vendor != "postgresql":
         pytest.skip("counts PostgreSQL's own connections")
-    token = Token.objects.create(user=customer).key
+    _, token = AuthToken.objects.create(user=customer)
     db = connection.settings_dict
     port = _free_port()
     env = {
