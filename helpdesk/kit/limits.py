@@ -11,8 +11,10 @@ import re
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParser as DjangoMultiPartParser
+from django.http.multipartparser import MultiPartParserError
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import DataAndFiles, JSONParser, MultiPartParser
 
 JSON_MAX_DEPTH = 32
 _STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
@@ -138,3 +140,27 @@ class BoundedJSONParser(JSONParser):
 
 def _no_constants(name: str):
     raise ValueError(f"{name} is not valid JSON")
+
+
+class _NamingMultiPartParser(DjangoMultiPartParser):
+    """Django's parser drops a file named "." or ".." without a word; this one keeps it, unnamed."""
+
+    def sanitize_file_name(self, file_name):
+        return super().sanitize_file_name(file_name) or "attachment"
+
+
+class KeepingMultiPartParser(MultiPartParser):
+    """DRF's multipart parser on `_NamingMultiPartParser`: every uploaded file arrives."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        parser_context = parser_context or {}
+        request = parser_context["request"]
+        encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
+        meta = request.META.copy()
+        meta["CONTENT_TYPE"] = media_type
+        try:
+            parser = _NamingMultiPartParser(meta, stream, request.upload_handlers, encoding)
+            data, files = parser.parse()
+        except MultiPartParserError as exc:
+            raise ParseError(f"Multipart form parse error - {exc}") from exc
+        return DataAndFiles(data, files)

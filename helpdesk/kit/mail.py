@@ -4,7 +4,8 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template
 
 
 def send_templated_mail(*, template: str, recipients: Iterable[str], **context) -> int:
@@ -13,6 +14,11 @@ def send_templated_mail(*, template: str, recipients: Iterable[str], **context) 
     if not recipients:
         return 0
     context = {"site_url": settings.SITE_URL, **context}
-    subject = render_to_string(f"{template}_subject.txt", context).strip()
-    body = render_to_string(f"{template}.txt", context)
+    subject = " ".join(render_plain_text(f"{template}_subject.txt", context).split())
+    body = render_plain_text(f"{template}.txt", context)
     return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+
+
+def render_plain_text(name: str, context: dict) -> str:
+    """A plain-text template with autoescape off: a subject says "Ticket", not &quot;Ticket&quot;."""
+    return get_template(name).template.render(Context(context, autoescape=False))

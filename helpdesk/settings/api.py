@@ -22,7 +22,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": [
         "helpdesk.kit.limits.BoundedJSONParser",
         "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "helpdesk.kit.limits.KeepingMultiPartParser",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
