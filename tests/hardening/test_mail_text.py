@@ -5,6 +5,8 @@ from django.core import mail
 from helpdesk.kit.mail import send_templated_mail
 from tests.factories import make_ticket
 
+TEMPLATE = "tickets/emails/ticket_received"
+
 
 def test_subject_and_body_keep_quotes_and_ampersands(customer):
     ticket = make_ticket(customer=customer, subject='Login says "denied" & <b>fails</b>')
