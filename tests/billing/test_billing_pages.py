@@ -460,3 +460,15 @@ def test_nav_links_by_role(client, customer, billing_admin):
     client.logout()
     html = client_for(client, billing_admin).get(reverse("queue")).content.decode()
     assert all(reverse(n) in html for n in ("billing_claims", "billing_invoices", "billing_terminations"))
+
+
+def test_the_deny_dialog_chooses_no_reason_by_itself(client, billing_admin, claim):
+    page = client_for(client, billing_admin)
+    html = page.get(reverse("billing_claim", args=[claim.pk])).content.decode()
+
+    assert '<option value="" selected>Choose a reason…</option>' in html
+    assert html.count(" selected>") == html.count('<option value="" selected>')
+    response = page.post(reverse("billing_claim_deny", args=[claim.pk]), {"reason": "", "note": "no"})
+    assert response.status_code == 400
+    claim.refresh_from_db()
+    assert claim.status == "pending"
