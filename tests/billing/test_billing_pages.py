@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -404,9 +405,10 @@ def test_mark_paid_page_matrix(request, client, invoice, role, status):
 
 @matrix("login", 403, 403, 403, 302)
 def test_close_month_page_matrix(request, client, customer, role, status):
-    response = client_for(client, user_for(request, role)).post(
-        reverse("billing_close_month"), {"month": "2026-03"}
-    )
+    with time_machine.travel(APRIL_1, tick=False):
+        response = client_for(client, user_for(request, role)).post(
+            reverse("billing_close_month"), {"month": "2026-03"}
+        )
 
     expect(response, status)
     assert Invoice.objects.exists() is (status == 302)
@@ -472,3 +474,11 @@ def test_the_deny_dialog_chooses_no_reason_by_itself(client, billing_admin, clai
     assert response.status_code == 400
     claim.refresh_from_db()
     assert claim.status == "pending"
+
+
+def test_closing_the_current_month_on_the_page_is_409_and_writes_nothing(client, billing_admin, customer):
+    response = client_for(client, billing_admin).post(reverse("billing_close_month"), {"month": "2026-03"})
+
+    assert response.status_code == 409
+    assert "has not ended" in response.content.decode()
+    assert not Invoice.objects.exists()
