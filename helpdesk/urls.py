@@ -1,8 +1,10 @@
 """URL map: pages, the v1 API, its schema and docs, and the Django admin."""
 
+from csp.constants import SELF, UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from helpdesk.kit.health import healthz
 
@@ -20,7 +22,14 @@ urlpatterns = [
     path("api/v1/", include("sla.uptime.api.urls")),
     path("api/v1/", include("billing.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves Swagger UI's start-up script as a file of its own (no inline script).
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # ReDoc writes its styles into <style> elements at run time: allowed on this page only.
+    path(
+        "api/redoc/",
+        csp_update({"style-src": [SELF, UNSAFE_INLINE]})(SpectacularRedocView.as_view(url_name="api-schema")),
+        name="api-redoc",
+    ),
     path("", include("helpdesk.accounts.urls")),
     path("", include("helpdesk.tickets.urls")),
     path("", include("helpdesk.chat.urls")),

@@ -48,6 +48,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Tickets, promised deadlines, misses, claims, vouchers and invoices.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and ReDoc from the installed package: the docs work offline and under the CSP.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # Choice sets that share a field name ("status", "kind", "state", "source") need names of
     # their own; tickets' and exclusion periods' keep the names they had first.
