@@ -2,17 +2,32 @@
 
 from csp.constants import SELF, UNSAFE_INLINE
 from csp.decorators import csp_update
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+from health_check.checks import Database
+from health_check.contrib.redis import Redis
+from health_check.views import HealthCheckView
+from redis.asyncio import Redis as RedisClient
 
-from helpdesk.kit.health import healthz
+from sla.clocks.health import RecentSweep
+
+
+def _health_checks() -> list:
+    """/healthz: this web process answers, the database answers, Redis answers (when Pledge uses it),
+    and the miss sweep ran recently (so the timers worker and beat are alive)."""
+    checks: list = [Database, RecentSweep]
+    if settings.REDIS_URL:
+        checks.append((Redis, {"client_factory": lambda: RedisClient.from_url(settings.REDIS_URL)}))
+    return checks
+
 
 handler404 = "helpdesk.kit.error_pages.not_found"
 handler500 = "helpdesk.kit.error_pages.server_error"
 
 urlpatterns = [
-    path("healthz", healthz, name="healthz"),
+    path("healthz", HealthCheckView.as_view(checks=_health_checks()), name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("helpdesk.accounts.api.urls")),
     path("api/v1/", include("sla.terms.api.urls")),

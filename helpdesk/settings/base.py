@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
+    "health_check",
     "channels",
     # Pledge, from the lowest floor up (see the README's "How Pledge is built").
     "sla.terms",
