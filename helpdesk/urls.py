@@ -11,6 +11,7 @@ from health_check.contrib.redis import Redis
 from health_check.views import HealthCheckView
 from redis.asyncio import Redis as RedisClient
 
+from helpdesk.metrics import metrics
 from sla.clocks.health import RecentSweep
 
 
@@ -27,6 +28,7 @@ handler404 = "helpdesk.kit.error_pages.not_found"
 handler500 = "helpdesk.kit.error_pages.server_error"
 
 urlpatterns = [
+    path("metrics", metrics, name="metrics"),
     path("healthz", HealthCheckView.as_view(checks=_health_checks()), name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("helpdesk.accounts.api.urls")),

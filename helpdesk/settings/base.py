@@ -42,6 +42,7 @@ __all__ = [
     "LOGGING",
     "SITE_URL",
     "CONTENT_SECURITY_POLICY",
+    "METRICS_TOKEN",
 ]
 
 SECRET_KEY = env.str("SECRET_KEY", default="pledge-insecure-development-key-change-me")
@@ -66,6 +67,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "csp",
     "health_check",
+    "django_prometheus",
     "channels",
     # Pledge, from the lowest floor up (see the README's "How Pledge is built").
     "sla.terms",
@@ -79,6 +81,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before anything reads the body: a request over REQUEST_BODY_MAX_BYTES is a 413.
     "helpdesk.kit.limits.RequestBodyLimitMiddleware",
@@ -94,6 +97,7 @@ MIDDLEWARE = [
     "helpdesk.kit.error_pages.PledgeErrorPagesMiddleware",
     # Last: turns a login that django-axes refused into the lockout answer.
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "helpdesk.urls"
@@ -186,3 +190,6 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     },
 }
+
+# /metrics (helpdesk.metrics): loopback only, or a scraper sending this bearer token.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
