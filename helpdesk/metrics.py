@@ -28,6 +28,13 @@ def _counts(queryset, field: str) -> dict:
 
 
 class PledgeCollector(Collector):
+    def describe(self):
+        """The names, without a query: the registry asks for them when the URL map is imported."""
+        yield GaugeMetricFamily("pledge_sweep_lag_seconds", "")
+        yield GaugeMetricFamily("pledge_misses_recorded", "", labels=["counted"])
+        yield GaugeMetricFamily("pledge_open_tickets", "", labels=["state"])
+        yield GaugeMetricFamily("pledge_chat_queue_length", "")
+
     def collect(self):
         beat = SweepHeartbeat.objects.filter(pk=1).values_list("at", flat=True).first()
         lag = GaugeMetricFamily("pledge_sweep_lag_seconds", "Seconds since the miss sweep ran (-1: never).")
