@@ -7,7 +7,7 @@ import time_machine
 from django.conf import settings
 from django.test import Client
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from tests.factories import PASSWORD
@@ -80,7 +80,7 @@ def test_rotating_x_forwarded_for_does_not_escape_the_token_lockout(customer):
 
     assert response.status_code == 429
     assert response.json()["code"] == "locked_out"
-    assert not Token.objects.exists()
+    assert not AuthToken.objects.exists()
 
 
 def test_rotating_x_forwarded_for_does_not_escape_the_token_throttle(customer):
