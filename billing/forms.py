@@ -18,7 +18,8 @@ class ClaimOpenForm(forms.Form):
 
 
 class DenyForm(forms.Form):
-    reason = forms.ChoiceField(choices=DecisionReason.choices, label="Reason")
+    # No reason is chosen for the admin (only one the review proposes): a denial is a decision.
+    reason = forms.ChoiceField(choices=[("", "Choose a reason…"), *DecisionReason.choices], label="Reason")
     note = forms.CharField(
         max_length=NOTE_MAX,
         required=False,

@@ -106,3 +106,12 @@ def test_docs_page_renders(client, db):
 
     assert response.status_code == 200
     assert b"swagger" in response.content.lower()
+
+
+def test_times_of_day_are_hh_mm_in_the_schema_not_format_time(schema):
+    """The API returns "09:00"; OpenAPI's `format: time` would promise "09:00:00"."""
+    for component in ("OpeningHours", "OpeningHoursRequest"):
+        for field in ("start", "end"):
+            prop = schema["components"]["schemas"][component]["properties"][field]
+            assert "format" not in prop
+            assert prop["pattern"] == "^([01][0-9]|2[0-3]):[0-5][0-9]$"

@@ -64,7 +64,8 @@ def _lock(queryset):
 def month_close(
     *, month: str, actor: User | None = None, now: dt.datetime | None = None, batch: int = CLOSE_BATCH
 ) -> MonthCloseResult:
-    """Issue `month`'s invoices for every active account without one. Allowed from the month's first day."""
+    """Issue `month`'s invoices for every active account without one, once the month has ended in the
+    support time zone (before that its misses, claims and uptime are still open: ConflictError)."""
     now = now or timezone.now()
     if actor is not None:
         roles.require(access.may_close_months(actor), "Only billing admins close months.")
@@ -73,8 +74,13 @@ def month_close(
     if now < start:
         raise field_error(
             "month",
-            f"{month_label(month)} has not begun: a month can be closed from its first day on.",
+            f"{month_label(month)} has not begun: a month can be closed once it has ended.",
             code="not_begun",
+        )
+    if now < end:
+        ends = end.strftime("%Y-%m-%d %H:%M %Z")
+        raise ConflictError(
+            f"{month_label(month)} has not ended: it can be closed from {ends} on.", code="month_not_ended"
         )
     after, issued, already, batches = 0, 0, 0, 0
     while True:

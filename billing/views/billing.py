@@ -511,6 +511,9 @@ def close_month_view(request):
             result = month_close(month=month, actor=user)
         except ValidationError as exc:
             add_service_errors(form, exc)
+        except ConflictError as exc:
+            form.add_error("month", exc.message)
+            return _invoices_page(request, status=409, close_form=form)
         else:
             messages.success(
                 request,

@@ -1,6 +1,8 @@
 """Reads about accounts and people: whom to tell about what."""
 
 from django.db.models import Q
+from django.utils import timezone
+from knox.models import AuthToken
 
 from helpdesk.accounts.models import User
 from helpdesk.kit.roles import Role
@@ -40,3 +42,9 @@ def user_by_email(address: str) -> User | None:
 
 def muted_categories(user: User) -> set[str]:
     return set(user.muted_notifications.values_list("category", flat=True))
+
+
+def auth_tokens_of(*, user: User):
+    """The user's API tokens that still work, newest first."""
+    alive = Q(expiry__isnull=True) | Q(expiry__gt=timezone.now())
+    return AuthToken.objects.filter(alive, user=user).order_by("-created")

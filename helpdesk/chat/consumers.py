@@ -42,6 +42,8 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import connections
 from django.utils.dateparse import parse_datetime
+from knox.auth import TokenAuthentication as KnoxTokenAuthentication
+from rest_framework.exceptions import AuthenticationFailed
 
 from helpdesk.chat import access, selectors
 from helpdesk.chat.services import chats, pushes
@@ -158,10 +160,11 @@ class database_sync_to_async(SyncToAsync):  # noqa: N801 - used like channels' f
 
 @database_sync_to_async
 def _user_for_token(key: str):
-    from rest_framework.authtoken.models import Token
-
-    token = Token.objects.select_related("user").filter(key=key).first()
-    return token.user if token and token.user.is_active else None
+    try:
+        user, _ = KnoxTokenAuthentication().authenticate_credentials(key.encode())
+    except AuthenticationFailed:
+        return None
+    return user
 
 
 async def authenticated_user(scope):

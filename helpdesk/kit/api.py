@@ -1,14 +1,44 @@
 """Pieces every app's API is built from: the base view mixin, fields, permissions."""
 
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import extend_schema_field
+from knox.auth import TokenAuthentication
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
 from helpdesk.kit.months import MONTH_RE
 
 MONTH_HELP = '"YYYY-MM", the month of the deadline in the support time zone.'
+
+
+HH_MM = "%H:%M"
+
+
+@extend_schema_field({"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]$", "example": "09:00"})
+class HourMinuteField(serializers.TimeField):
+    """A time of day as "HH:MM", in and out (OpenAPI's `format: time` would promise "09:00:00")."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format=HH_MM, input_formats=[HH_MM], **kwargs)
+
+
+class TokenScheme(OpenApiAuthenticationExtension):
+    """The schema's name for API tokens stays `tokenAuth`: `Authorization: Token <key>` (API.md)."""
+
+    target_class = "knox.auth.TokenAuthentication"
+    name = "tokenAuth"
+    priority = 1
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": 'A token from POST /api/v1/auth/token/, sent as "Token <key>".',
+        }
 
 
 class PledgeAPIMixin:

@@ -3,9 +3,11 @@
 - django ValidationError -> 400 {"field": ["message", ...]} (non-field errors as "detail")
 - helpdesk.kit.roles.Denied  -> 403 {"detail": "..."}
 - ConflictError           -> 409 {"detail": "...", "code": "..."}
+- a body over DATA_UPLOAD_MAX_MEMORY_SIZE -> 413, any other SuspiciousOperation -> 400, as JSON
 """
 
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -43,6 +45,17 @@ def exception_handler(exc, context):
     if isinstance(exc, ConflictError):
         set_rollback()
         return Response({"detail": exc.message, "code": exc.code}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / (1024 * 1024)
+        return Response(
+            {
+                "detail": f"The request body is larger than the {limit:g} MB this endpoint accepts.",
+                "code": "too_large",
+            },
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if isinstance(exc, SuspiciousOperation):
+        return Response({"detail": "Bad request.", "code": "bad_request"}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(_from_django(exc))
     elif isinstance(exc, Denied):

@@ -10,6 +10,7 @@ from helpdesk.settings.base import *  # noqa: F403
 from helpdesk.settings.celery import *  # noqa: F403
 from helpdesk.settings.channels import *  # noqa: F403
 from helpdesk.settings.database import *  # noqa: F403
+from helpdesk.settings.logins import *  # noqa: F403
 from helpdesk.settings.mail import *  # noqa: F403
 from helpdesk.settings.security import *  # noqa: F403
 from helpdesk.settings.uptime import *  # noqa: F403

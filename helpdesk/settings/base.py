@@ -1,5 +1,7 @@
 """Django itself: apps, middleware, templates, auth, time zone, static and uploaded files, logging."""
 
+from csp.constants import NONE, SELF
+
 from helpdesk.settings.env import BASE_DIR, DATA_DIR, DEBUG, REDIS_URL, env
 
 __all__ = [
@@ -36,8 +38,11 @@ __all__ = [
     "ATTACHMENT_MAX_BYTES",
     "DATA_UPLOAD_MAX_MEMORY_SIZE",
     "FILE_UPLOAD_MAX_MEMORY_SIZE",
+    "REQUEST_BODY_MAX_BYTES",
     "LOGGING",
     "SITE_URL",
+    "CONTENT_SECURITY_POLICY",
+    "METRICS_TOKEN",
 ]
 
 SECRET_KEY = env.str("SECRET_KEY", default="pledge-insecure-development-key-change-me")
@@ -56,8 +61,13 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "csp",
+    "health_check",
+    "django_prometheus",
     "channels",
     # Pledge, from the lowest floor up (see the README's "How Pledge is built").
     "sla.terms",
@@ -72,7 +82,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the body: a request over REQUEST_BODY_MAX_BYTES is a 413.
+    "helpdesk.kit.limits.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -80,7 +93,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "helpdesk.kit.middleware.UserTimezoneMiddleware",
+    "helpdesk.kit.error_pages.PledgeErrorPagesMiddleware",
+    # Last: turns a login that django-axes refused into the lockout answer.
+    "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "helpdesk.urls"
@@ -140,11 +158,39 @@ MEDIA_ROOT = DATA_DIR / "private"
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# The largest request body: a message's ten attachments (MAX_FILES_PER_MESSAGE) at their largest,
+# plus a margin for the form's text and the multipart framing. Anything larger is refused with
+# 413 before it is read (helpdesk.kit.limits, around the ASGI app and as middleware).
+REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=ATTACHMENT_MAX_BYTES * 10 + 1024 * 1024)
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"quiet_client_errors": {"()": "helpdesk.kit.error_pages.QuietClientErrors"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.request": {"filters": ["quiet_client_errors"]},
+    },
 }
+
+# No inline script or style anywhere: scripts and styles come from our static files (Swagger UI and
+# ReDoc from drf-spectacular-sidecar), WebSockets go to this origin, and nothing may frame a page.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
+# /metrics (helpdesk.metrics): loopback only, or a scraper sending this bearer token.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")

@@ -27,6 +27,7 @@ __all__ = [
     "CELERY_TIMERS_QUEUE",
     "CELERY_TASK_ROUTES",
     "SLA_SWEEP_SECONDS",
+    "SLA_SWEEP_MAX_AGE_SECONDS",
     "CHAT_SWEEP_SECONDS",
     "UPTIME_PROBE_SECONDS",
 ]
@@ -60,6 +61,8 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2}
 
 SLA_SWEEP_SECONDS = env.float("SLA_SWEEP_SECONDS", default=1.0)
+# /healthz fails when the miss sweep has not run for this long (timers worker or beat down).
+SLA_SWEEP_MAX_AGE_SECONDS = env.float("SLA_SWEEP_MAX_AGE_SECONDS", default=60.0)
 CHAT_SWEEP_SECONDS = env.float("CHAT_SWEEP_SECONDS", default=SLA_SWEEP_SECONDS)
 UPTIME_PROBE_SECONDS = env.float("UPTIME_PROBE_SECONDS", default=60.0)
 

@@ -1,8 +1,11 @@
 """Production hardening: on whenever DEBUG is off (`manage.py check --deploy` passes)."""
 
 from helpdesk.settings.env import DEBUG, env
+from helpdesk.settings.logins import TRUSTED_PROXY_COUNT
 
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# X-Forwarded-Proto is a header any client can send: believed only behind a proxy we were told of,
+# which must set (not pass on) it.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_COUNT > 0 else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True

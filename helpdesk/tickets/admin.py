@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from helpdesk.kit.admin import EvidenceAdminMixin
 from helpdesk.tickets.models import Attachment, Message, Ticket, TicketEvent
 
 
@@ -22,7 +23,7 @@ class EventInline(admin.TabularInline):
 
 
 @admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin):
+class TicketAdmin(EvidenceAdminMixin, admin.ModelAdmin):
     list_display = [
         "id",
         "subject",
@@ -59,7 +60,7 @@ class TicketAdmin(admin.ModelAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(EvidenceAdminMixin, admin.ModelAdmin):
     list_display = ["id", "ticket", "author", "public", "created_at"]
     list_filter = ["public"]
     search_fields = ["body", "ticket__subject"]
@@ -74,7 +75,7 @@ class AttachmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(TicketEvent)
-class TicketEventAdmin(admin.ModelAdmin):
+class TicketEventAdmin(EvidenceAdminMixin, admin.ModelAdmin):
     list_display = ["ticket", "code", "actor", "at"]
     list_filter = ["code"]
     search_fields = ["ticket__subject", "code"]

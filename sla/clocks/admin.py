@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from helpdesk.kit.admin import EvidenceAdminMixin
 from sla.clocks.models import ExclusionPeriod, Miss
 from sla.clocks.services.exclusions import exclusion_create, exclusion_delete, exclusion_update
 
@@ -34,7 +35,7 @@ class ExclusionPeriodAdmin(admin.ModelAdmin):
 
 
 @admin.register(Miss)
-class MissAdmin(admin.ModelAdmin):
+class MissAdmin(EvidenceAdminMixin, admin.ModelAdmin):
     list_display = [
         "ticket",
         "account",

@@ -97,3 +97,16 @@ class Miss(models.Model):
     @property
     def lateness(self):
         return self.recorded_at - self.deadline
+
+
+class SweepHeartbeat(models.Model):
+    """One row: when the miss sweep last ran, so /healthz can say whether the timers are alive."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="clocks_one_sweep_heartbeat")]
+
+    def __str__(self) -> str:
+        return f"sweep ran at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -9,6 +9,7 @@ import logging
 
 from celery import shared_task
 
+from sla.clocks.services.heartbeat import sweep_heartbeat_record
 from sla.clocks.services.misses import at_risk_flag_due, misses_record_due
 
 log = logging.getLogger(__name__)
@@ -18,6 +19,7 @@ log = logging.getLogger(__name__)
 def sweep() -> dict:
     recorded = misses_record_due()
     flagged = at_risk_flag_due()
+    sweep_heartbeat_record()
     if recorded or flagged:
         log.info("sweep recorded %s misses, flagged %s at risk", recorded, len(flagged))
     return {"recorded": recorded, "at_risk": len(flagged)}

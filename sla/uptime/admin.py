@@ -3,6 +3,7 @@
 from django import forms  # noqa: E402
 from django.contrib import admin
 
+from helpdesk.kit.admin import EvidenceAdminMixin
 from sla.uptime.measure import parse_tiers, tiers_as_json
 from sla.uptime.models import (
     Downtime,
@@ -40,7 +41,7 @@ class DowntimeEventInline(admin.TabularInline):
 
 
 @admin.register(Downtime)
-class DowntimeAdmin(admin.ModelAdmin):
+class DowntimeAdmin(EvidenceAdminMixin, admin.ModelAdmin):
     list_display = ["item", "account", "starts_at", "ends_at", "source", "voided_at"]
     list_filter = ["source"]
     search_fields = ["item__name", "account__name", "note"]
@@ -90,7 +91,7 @@ class UptimeTermsAdmin(admin.ModelAdmin):
 
 
 @admin.register(UptimeShortfall)
-class UptimeShortfallAdmin(admin.ModelAdmin):
+class UptimeShortfallAdmin(EvidenceAdminMixin, admin.ModelAdmin):
     list_display = [
         "item",
         "account",

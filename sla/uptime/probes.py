@@ -59,13 +59,38 @@ def parse_networks(values: Sequence[str]) -> Networks:
     return tuple(ipaddress.ip_network(value.strip(), strict=False) for value in values if value.strip())
 
 
+# IPv6 prefixes that carry an IPv4 address in their last 32 bits and reach it (NAT64, RFC 6052/8215).
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address leads to (6to4, Teredo, NAT64, IPv4-compatible)."""
+    found = []
+    if ip.sixtofour:
+        found.append(ip.sixtofour)
+    if ip.teredo:
+        found.extend(ip.teredo)
+    if any(ip in net for net in _NAT64) or (ip in _IPV4_COMPATIBLE and int(ip) > 1):
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return found
+
+
+def _one_allowed(ip, networks: Networks) -> bool:
+    if networks:
+        return any(ip.version == net.version and ip in net for net in networks)
+    return ip.is_global and not ip.is_multicast
+
+
 def address_allowed(address: str, networks: Networks) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
-    if networks:
-        return any(ip.version == net.version and ip in net for net in networks)
-    return ip.is_global and not ip.is_multicast
+    if not _one_allowed(ip, networks):
+        return False
+    # An IPv6 form of a metadata or private IPv4 address (64:ff9b::a9fe:a9fe) is that address.
+    embedded = _embedded_ipv4(ip) if isinstance(ip, ipaddress.IPv6Address) else []
+    return all(_one_allowed(inner, networks) for inner in embedded)
 
 
 def _is_ip(host: str) -> bool:

@@ -46,7 +46,7 @@ from django.utils import timezone  # noqa: E402
 from billing.models import Claim, Invoice, InvoiceLine, Voucher  # noqa: E402
 from billing.services import invoices as invoice_services  # noqa: E402
 from helpdesk.accounts.models import Account, User
-from helpdesk.kit.months import month_of
+from helpdesk.kit.months import month_bounds, month_of
 from helpdesk.kit.roles import Role
 from helpdesk.tickets.models import Ticket
 from sla.clocks.models import Miss
@@ -248,7 +248,8 @@ def main() -> int:
     month = month_of(now)
     with transaction.atomic():
         _populate(now, month)
-    return 0 if bench_close(month, now + dt.timedelta(seconds=1)) else 1
+    # A month is closed once it has ended (before that month_close is a 409).
+    return 0 if bench_close(month, month_bounds(month)[1] + dt.timedelta(seconds=1)) else 1
 
 
 if __name__ == "__main__":

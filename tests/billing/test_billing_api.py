@@ -463,7 +463,8 @@ def test_invoice_list_queries_do_not_grow(api, billing_admin, django_assert_max_
     ],
 )
 def test_close_month_matrix(request, api, customer, other_customer, role, status):
-    response = api(user_for(request, role)).post(CLOSE, {"month": "2026-03"}, format="json")
+    with time_machine.travel(APRIL_1, tick=False):
+        response = api(user_for(request, role)).post(CLOSE, {"month": "2026-03"}, format="json")
 
     assert response.status_code == status
     assert Invoice.objects.count() == (2 if status == 200 else 0)
@@ -471,13 +472,28 @@ def test_close_month_matrix(request, api, customer, other_customer, role, status
 
 def test_close_month_returns_the_invoices_and_is_idempotent(api, billing_admin, customer, other_customer):
     client = api(billing_admin)
-    first = client.post(CLOSE, {"month": "2026-03"}, format="json").json()
-    second = client.post(CLOSE, {"month": "2026-03"}, format="json").json()
+    with time_machine.travel(APRIL_1, tick=False):
+        first = client.post(CLOSE, {"month": "2026-03"}, format="json").json()
+        second = client.post(CLOSE, {"month": "2026-03"}, format="json").json()
 
     assert (first["issued"], first["already_issued"], first["count"]) == (2, 0, 2)
     assert (second["issued"], second["already_issued"], second["count"]) == (0, 2, 2)
     assert [row["id"] for row in first["results"]] == [row["id"] for row in second["results"]]
     assert first["next"] is None and Invoice.objects.count() == 2
+
+
+def test_a_month_that_has_not_ended_is_a_409_naming_when_and_writes_nothing(
+    settings, api, billing_admin, customer
+):
+    settings.SUPPORT_TIME_ZONE = "America/New_York"
+    # 03:00 UTC on April 1st is still March 31st in New York
+    with time_machine.travel(dt.datetime(2026, 4, 1, 3, 0, tzinfo=dt.UTC), tick=False):
+        response = api(billing_admin).post(CLOSE, {"month": "2026-03"}, format="json")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "month_not_ended"
+    assert "2026-04-01 00:00" in response.json()["detail"]
+    assert not Invoice.objects.exists()
 
 
 @pytest.mark.parametrize(

@@ -109,7 +109,7 @@ def test_credit_beyond_the_fee_carries_to_the_next_invoice_and_money_is_conserve
     assert applied + may.carried_out == vouchers == Decimal("1200")
 
 
-def test_a_month_can_be_closed_from_its_first_day_only(billing_admin):
+def test_a_month_can_be_closed_once_it_has_ended_only(billing_admin):
     with pytest.raises(ValidationError) as error:
         month_close(month="2026-04", actor=billing_admin, now=NOW)
     assert "has not begun" in error.value.message_dict["month"][0]
@@ -117,7 +117,10 @@ def test_a_month_can_be_closed_from_its_first_day_only(billing_admin):
         with pytest.raises(ValidationError) as error:
             month_close(month=bad, actor=billing_admin, now=NOW)
         assert "month" in error.value.message_dict
-    assert month_close(month="2026-03", now=dt.datetime(2026, 3, 1, tzinfo=dt.UTC)).month == "2026-03"
+    with pytest.raises(ConflictError) as conflict:
+        month_close(month="2026-03", now=NOW)
+    assert conflict.value.code == "month_not_ended" and "2026-04-01 00:00" in conflict.value.message
+    assert month_close(month="2026-03", now=dt.datetime(2026, 4, 1, tzinfo=dt.UTC)).month == "2026-03"
 
 
 def test_only_billing_admins_close_months(engineer, customer):

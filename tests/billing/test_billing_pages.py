@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -404,9 +405,10 @@ def test_mark_paid_page_matrix(request, client, invoice, role, status):
 
 @matrix("login", 403, 403, 403, 302)
 def test_close_month_page_matrix(request, client, customer, role, status):
-    response = client_for(client, user_for(request, role)).post(
-        reverse("billing_close_month"), {"month": "2026-03"}
-    )
+    with time_machine.travel(APRIL_1, tick=False):
+        response = client_for(client, user_for(request, role)).post(
+            reverse("billing_close_month"), {"month": "2026-03"}
+        )
 
     expect(response, status)
     assert Invoice.objects.exists() is (status == 302)
@@ -460,3 +462,23 @@ def test_nav_links_by_role(client, customer, billing_admin):
     client.logout()
     html = client_for(client, billing_admin).get(reverse("queue")).content.decode()
     assert all(reverse(n) in html for n in ("billing_claims", "billing_invoices", "billing_terminations"))
+
+
+def test_the_deny_dialog_chooses_no_reason_by_itself(client, billing_admin, claim):
+    page = client_for(client, billing_admin)
+    html = page.get(reverse("billing_claim", args=[claim.pk])).content.decode()
+
+    assert '<option value="" selected>Choose a reason…</option>' in html
+    assert html.count(" selected>") == html.count('<option value="" selected>')
+    response = page.post(reverse("billing_claim_deny", args=[claim.pk]), {"reason": "", "note": "no"})
+    assert response.status_code == 400
+    claim.refresh_from_db()
+    assert claim.status == "pending"
+
+
+def test_closing_the_current_month_on_the_page_is_409_and_writes_nothing(client, billing_admin, customer):
+    response = client_for(client, billing_admin).post(reverse("billing_close_month"), {"month": "2026-03"})
+
+    assert response.status_code == 409
+    assert "has not ended" in response.content.decode()
+    assert not Invoice.objects.exists()

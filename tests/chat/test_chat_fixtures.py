@@ -17,7 +17,7 @@ import pytest
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from helpdesk.accounts.models import User
 from helpdesk.chat.services.chats import chat_accept, chat_request
@@ -158,4 +158,4 @@ def session_cookie(user: User) -> str:
 
 
 def token_for(user: User) -> str:
-    return Token.objects.get_or_create(user=user)[0].key
+    return AuthToken.objects.create(user=user)[1]

@@ -18,7 +18,16 @@ class AuthTokenRequestSerializer(serializers.Serializer):
 
 
 class AuthTokenSerializer(serializers.Serializer):
-    token = serializers.CharField(source="key", read_only=True)
+    token = serializers.CharField(read_only=True)
+    expiry = serializers.DateTimeField(read_only=True)
+
+
+class IssuedTokenSerializer(serializers.Serializer):
+    """One of the user's tokens as listed: never the key itself, only its first characters."""
+
+    token_key = serializers.CharField(read_only=True)
+    created = serializers.DateTimeField(read_only=True)
+    expiry = serializers.DateTimeField(read_only=True)
 
 
 # --- accounts and users -----------------------------------------------------------------

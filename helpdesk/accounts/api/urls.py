@@ -12,5 +12,7 @@ router.register("users", views.UserViewSet, basename="user")
 app_name = "accounts_api"
 urlpatterns = [
     path("auth/token/", views.AuthTokenView.as_view(), name="auth-token"),
+    path("auth/tokens/", views.AuthTokenListView.as_view(), name="auth-tokens"),
+    path("auth/tokens/<str:token_key>/", views.AuthTokenDetailView.as_view(), name="auth-token-detail"),
     *router.urls,
 ]

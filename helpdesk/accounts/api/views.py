@@ -3,15 +3,16 @@
 from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from helpdesk.accounts import access
+from helpdesk.accounts import access, selectors
 from helpdesk.accounts.api import permissions, serializers
 from helpdesk.accounts.services import accounts as account_services
+from helpdesk.accounts.services import tokens as token_services
 from helpdesk.kit.api import PledgeAPIMixin, _AdminEditableViewSet
 
 # --- auth -------------------------------------------------------------------------------
@@ -34,8 +35,9 @@ class AuthTokenView(APIView):
     def post(self, request):
         serializer = serializers.AuthTokenRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        # The Django request, so that django-axes can flag a locked-out pair for its middleware.
         user = authenticate(
-            request,
+            request._request,
             username=serializer.validated_data["username"],
             password=serializer.validated_data["password"],
         )
@@ -44,8 +46,28 @@ class AuthTokenView(APIView):
                 {"detail": "Unable to log in with that username and password."},
                 code="authentication",
             )
-        token = account_services.auth_token_issue(user=user)
-        return Response(serializers.AuthTokenSerializer(token).data)
+        instance, key = token_services.auth_token_issue(user=user)
+        return Response(serializers.AuthTokenSerializer({"token": key, "expiry": instance.expiry}).data)
+
+
+class AuthTokenListView(PledgeAPIMixin, APIView):
+    """The signed-in user's own API tokens (one per device), newest first."""
+
+    @extend_schema(responses={200: serializers.IssuedTokenSerializer(many=True)})
+    def get(self, request):
+        tokens = selectors.auth_tokens_of(user=request.user)
+        return Response(serializers.IssuedTokenSerializer(tokens, many=True).data)
+
+
+class AuthTokenDetailView(PledgeAPIMixin, APIView):
+    """Revoke one of the signed-in user's own tokens (another user's is a 404)."""
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, token_key: str):
+        if not selectors.auth_tokens_of(user=request.user).filter(token_key=token_key).exists():
+            raise NotFound()
+        token_services.auth_token_revoke(user=request.user, token_key=token_key)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 # --- accounts and users -----------------------------------------------------------------

@@ -7,7 +7,6 @@ from typing import Any
 from django.contrib.auth import password_validation
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from rest_framework.authtoken.models import Token
 
 from helpdesk.accounts.models import Account, User
 from helpdesk.kit.errors import ValidationError
@@ -227,10 +226,3 @@ def user_create(
     except IntegrityError as exc:
         raise ValidationError({"username": ["A user with this username already exists."]}) from exc
     return user
-
-
-@transaction.atomic
-def auth_token_issue(*, user: User) -> Token:
-    """The user's API token, created on first use; the same key until it is revoked."""
-    token, _ = Token.objects.get_or_create(user=user)
-    return token

@@ -90,6 +90,11 @@
 
   function setUpDialogs() {
     document.addEventListener("click", function (event) {
+      // A print button (data-print) prints the page; no inline handler, which the CSP would refuse.
+      if (event.target.closest("[data-print]")) {
+        window.print();
+        return;
+      }
       var opener = event.target.closest("[data-dialog-open]");
       if (opener) {
         var dialog = document.getElementById(opener.getAttribute("data-dialog-open"));

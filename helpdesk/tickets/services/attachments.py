@@ -33,6 +33,9 @@ def safe_content_type(filename: str) -> str:
 def _clean_filename(name: str) -> str:
     name = os.path.basename((name or "").replace("\\", "/")).strip()
     name = "".join(ch for ch in name if ch.isprintable() and ch not in '"<>')
+    # "." and ".." name no file (storage would refuse them and the upload would vanish).
+    if not name.strip("."):
+        name = ""
     return (name or "attachment")[:200]
 
 

@@ -5,6 +5,7 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from helpdesk.kit.api import HourMinuteField
 from sla.terms.models import MAX_TARGET_SECONDS, Calendar, Plan
 from sla.terms.services.plans import (
     MAX_CHAT_SESSION_SECONDS,
@@ -14,20 +15,13 @@ from sla.terms.services.plans import (
     MAX_TERMINATION_THRESHOLD,
 )
 
-HH_MM = "%H:%M"
-
-
 # --- calendars --------------------------------------------------------------------------
 
 
 class OpeningHoursSerializer(serializers.Serializer):
     weekday = serializers.IntegerField(min_value=0, max_value=6, help_text="0 = Monday … 6 = Sunday")
-    start = serializers.TimeField(format=HH_MM, input_formats=[HH_MM], help_text="HH:MM")
-    end = serializers.TimeField(
-        format=HH_MM,
-        input_formats=[HH_MM],
-        help_text="HH:MM; at or before start runs overnight into the next day",
-    )
+    start = HourMinuteField(help_text="HH:MM")
+    end = HourMinuteField(help_text="HH:MM; at or before start runs overnight into the next day")
 
 
 class CalendarSerializer(serializers.ModelSerializer):
