@@ -18,3 +18,8 @@ clock_replacing = Signal()
 # The recounted clock is saved: if its deadline has passed already, that is its miss.
 # Arguments: ticket, now.
 clock_recounted = Signal()
+
+# A clock was started or recounted and saved (creation, downgrade, upgrade): the clocks move its
+# deadline and at-risk instant later for the exclusion periods that pause it, on the ticket
+# passed (saved in place). Arguments: ticket.
+clock_set = Signal()

@@ -10,6 +10,7 @@ class ClocksConfig(AppConfig):
         from helpdesk.tickets import signals
         from sla.clocks import receivers
 
-        signals.clock_stopping.connect(receivers.record_if_overdue, dispatch_uid="clocks.record_if_overdue")
+        signals.clock_stopping.connect(receivers.record_and_measure, dispatch_uid="clocks.record_if_overdue")
+        signals.clock_set.connect(receivers.apply_pauses, dispatch_uid="clocks.apply_pauses")
         signals.clock_replacing.connect(receivers.void_old_clock, dispatch_uid="clocks.void_old_clock")
         signals.clock_recounted.connect(receivers.record_if_overdue, dispatch_uid="clocks.record_recounted")

@@ -66,6 +66,31 @@ def misses_for(
     )
 
 
+def periods_touching(misses) -> None:
+    """Give each miss `touching_periods`: the periods (cancelled too) that overlapped its clock. One query."""
+    misses = list(misses)
+    for miss in misses:
+        miss.touching_periods = []
+    if not misses:
+        return
+    periods = list(
+        ExclusionPeriod.objects.filter(
+            starts_at__lt=max(m.deadline for m in misses),
+            ends_at__gt=min(m.clock_started_at for m in misses),
+        )
+        .filter(Q(account__isnull=True) | Q(account_id__in={m.account_id for m in misses}))
+        .order_by("starts_at", "id")
+    )
+    for miss in misses:
+        miss.touching_periods = [
+            p
+            for p in periods
+            if p.account_id in (None, miss.account_id)
+            and p.starts_at < miss.deadline
+            and p.ends_at > miss.clock_started_at
+        ]
+
+
 def miss_for(*, user: User, pk: int, now: dt.datetime) -> Miss:
     """One miss the user may see, or 404 (another account's miss does not exist for them)."""
     return get_object_or_404(misses_for(user=user, now=now), pk=pk)
@@ -86,7 +111,7 @@ def exclusion_periods_for(*, user: User) -> QuerySet[ExclusionPeriod]:
     if not access.may_manage_exclusions(user):
         return ExclusionPeriod.objects.none()
     return (
-        ExclusionPeriod.objects.select_related("account", "created_by")
+        ExclusionPeriod.objects.select_related("account", "created_by", "cancelled_by")
         .annotate(misses_excluded=Count("misses", filter=Q(misses__voided_at__isnull=True), distinct=True))
         .order_by("-starts_at", "-id")
     )
@@ -142,7 +167,8 @@ def sla_report(*, month: str, accounts_qs: QuerySet[Account]) -> list[SlaReportR
     """Per account, the tickets whose current Work Started deadline falls in `month`.
 
     - met: Work Started at or before the deadline.
-    - missed: the current clock has a miss row (counted or not) or work started late.
+    - missed: work started late, or the current clock has a miss row (counted or not) and was
+      not met: a response within the deadline extended by exclusion periods is met.
       A clock that is still running (or overdue and not yet swept) is neither.
     - counted_misses: Miss rows of the month (month of the deadline) still counted.
     - median / p90 of seconds from submission to Work Started, by nearest rank.
@@ -158,12 +184,13 @@ def sla_report(*, month: str, accounts_qs: QuerySet[Account]) -> list[SlaReportR
         Miss.objects.filter(ticket=OuterRef("pk"), deadline_version=OuterRef("deadline_version"))
     )
     late = Q(work_started_at__gt=F("work_started_deadline"))
+    in_time = Q(work_started_at__lte=F("work_started_deadline"))
     accounts = (
         accounts_qs.order_by("name", "id")
         .annotate(
             due_tickets=_counted(due),
-            met=_counted(due.filter(work_started_at__lte=F("work_started_deadline"))),
-            missed=_counted(due.filter(current_clock_missed | late)),
+            met=_counted(due.filter(in_time)),
+            missed=_counted(due.filter((current_clock_missed & ~in_time) | late)),
             counted_misses=_counted(Miss.objects.filter(account=OuterRef("pk"), month=month, counted=True)),
         )
         .values_list("pk", "name", "due_tickets", "met", "missed", "counted_misses")

@@ -126,9 +126,10 @@ def test_the_review_shows_the_timeline_the_periods_the_month_and_proposes_arrear
         miss = record_misses(customer, 1, start=april - dt.timedelta(days=2), subject="Checkout is down")[0]
         exclusion_create(
             created_by=billing_admin,
-            kind="scheduled_maintenance",
+            kind="force_majeure",
             starts_at=miss.deadline + dt.timedelta(hours=2),
             ends_at=miss.deadline + dt.timedelta(hours=3),
+            note="Storm",
         )
         claim = claim_open(miss=miss, created_by=customer)
         html = (
@@ -137,7 +138,7 @@ def test_the_review_shows_the_timeline_the_periods_the_month_and_proposes_arrear
 
     assert "Proposed: deny for account in arrears" in html
     assert "Work Started deadline missed" in html  # the ticket's timeline
-    assert "Scheduled maintenance" in html  # a period near the clock
+    assert "Force majeure" in html  # a period near the clock
     assert "counted miss" in html and "cap used" in html
     assert '<option value="account_in_arrears" selected>' in html
 

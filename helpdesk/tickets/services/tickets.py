@@ -118,6 +118,8 @@ def ticket_create(
         work_started_deadline=promise.deadline,
         at_risk_at=promise.at_risk_at,
     )
+    # Exclusion periods already declared may pause the new clock: the clocks move its deadline.
+    signals.clock_set.send(sender=Ticket, ticket=ticket)
     attachments_store(ticket=ticket, uploaded_by=created_by, files=files)
     event_record(
         ticket=ticket,
@@ -129,7 +131,7 @@ def ticket_create(
         plan=plan.code,
         plan_version=plan.version,
         target_seconds=promise.target_seconds,
-        deadline=promise.deadline.isoformat(),
+        deadline=ticket.work_started_deadline.isoformat(),
     )
     enqueue_after_commit(notifications.notify_ticket_received, ticket.pk)
     return ticket
@@ -274,6 +276,7 @@ def ticket_downgrade(*, ticket: Ticket, actor: User, reason: str, now: dt.dateti
             "updated_at",
         ]
     )
+    signals.clock_set.send(sender=Ticket, ticket=locked)
     # The General clock may be over already: met, or missed (then that is the miss).
     signals.clock_recounted.send(sender=Ticket, ticket=locked, now=now)
     event_record(
@@ -284,7 +287,7 @@ def ticket_downgrade(*, ticket: Ticket, actor: User, reason: str, now: dt.dateti
         reason=reason,
         **{"from": Priority.HIGH, "to": Priority.GENERAL},
         previous_deadline=old_deadline.isoformat(),
-        deadline=promise.deadline.isoformat(),
+        deadline=locked.work_started_deadline.isoformat(),
     )
     enqueue_after_commit(notifications.notify_downgraded, locked.pk)
     return locked
@@ -354,6 +357,7 @@ def ticket_upgrade(
             "updated_at",
         ]
     )
+    signals.clock_set.send(sender=Ticket, ticket=locked)
     event_record(
         ticket=locked,
         code="upgraded",
@@ -362,6 +366,6 @@ def ticket_upgrade(
         reason=reason,
         **{"from": Priority.GENERAL, "to": Priority.HIGH},
         previous_deadline=old_deadline.isoformat(),
-        deadline=promise.deadline.isoformat(),
+        deadline=locked.work_started_deadline.isoformat(),
     )
     return locked

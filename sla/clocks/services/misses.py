@@ -9,7 +9,6 @@ import datetime as dt
 import logging
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from helpdesk.accounts.models import User
@@ -17,12 +16,21 @@ from helpdesk.kit.enqueue import enqueue_after_commit
 from helpdesk.kit.months import month_of
 from helpdesk.tickets.models import Ticket, TicketEvent
 from helpdesk.tickets.services.events import event_record
+from sla import pausing
 from sla.clocks import hooks, notifications
-from sla.clocks.models import ExclusionPeriod, Miss
+from sla.clocks.models import Miss
+from sla.clocks.services import pauses
+from sla.terms.policies import calendar_of
 
 log = logging.getLogger(__name__)
 
 SWEEP_BATCH = 500
+
+
+def _unpaused(deadline: dt.datetime) -> pausing.PausedClock:
+    return pausing.PausedClock(
+        deadline=deadline, excused=dt.timedelta(0), paused_working=dt.timedelta(0), counted=()
+    )
 
 
 def _skip_locked(queryset):
@@ -32,17 +40,7 @@ def _skip_locked(queryset):
     return queryset.select_for_update()
 
 
-def _exclusion_for(ticket: Ticket, start: dt.datetime, end: dt.datetime) -> ExclusionPeriod | None:
-    """The first declared period overlapping the clock [start, end] of this ticket's account."""
-    return (
-        ExclusionPeriod.objects.filter(starts_at__lt=end, ends_at__gt=start)
-        .filter(Q(account__isnull=True) | Q(account_id=ticket.account_id))
-        .order_by("starts_at", "id")
-        .first()
-    )
-
-
-def _new_miss(ticket: Ticket, *, now: dt.datetime, period: ExclusionPeriod | None = None) -> Miss:
+def _new_miss(ticket: Ticket, clock, *, now: dt.datetime) -> Miss:
     return Miss(
         ticket=ticket,
         account_id=ticket.account_id,
@@ -50,18 +48,37 @@ def _new_miss(ticket: Ticket, *, now: dt.datetime, period: ExclusionPeriod | Non
         priority=ticket.priority,
         target_seconds=ticket.work_started_target,
         clock_started_at=ticket.clock_started_at,
-        deadline=ticket.work_started_deadline,
+        deadline=clock.deadline,
+        excused_seconds=clock.excused_seconds,
+        lateness_seconds=_lateness(ticket, clock.deadline),
         recorded_at=now,
-        month=month_of(ticket.work_started_deadline),
-        counted=period is None,
-        excluded_reason=_period_reason(period) if period else "",
-        exclusion_period=period,
+        month=month_of(clock.deadline),
     )
 
 
-def _period_reason(period: ExclusionPeriod) -> str:
-    label = period.get_kind_display()
-    return f"{label} ({period.provider})" if period.provider else label
+def _lateness(ticket: Ticket, deadline: dt.datetime) -> int | None:
+    """Known once the clock has stopped; a running clock's lateness is still growing."""
+    if ticket.work_started_at is None:
+        return None
+    calendar = calendar_of(ticket.promise)
+    return pausing.lateness_seconds(calendar=calendar, deadline=deadline, responded_at=ticket.work_started_at)
+
+
+def _clock(ticket: Ticket, periods) -> pausing.PausedClock:
+    return pauses.paused(
+        ticket,
+        periods,
+        start=ticket.clock_started_at,
+        target_seconds=ticket.work_started_target,
+        stopped_at=ticket.work_started_at,
+    )
+
+
+def _periods_before(tickets: list[Ticket], now: dt.datetime):
+    """Only periods that began before now can move a deadline that is already behind us."""
+    return pauses.periods_for(
+        account_ids={t.account_id for t in tickets}, since=min(t.clock_started_at for t in tickets), until=now
+    )
 
 
 def miss_record(*, ticket: Ticket, now: dt.datetime) -> Miss | None:
@@ -78,8 +95,16 @@ def miss_record(*, ticket: Ticket, now: dt.datetime) -> Miss | None:
         return None
     if started is None and now <= ticket.work_started_deadline:
         return None
-    period = _exclusion_for(ticket, ticket.clock_started_at, ticket.work_started_deadline)
-    miss = _new_miss(ticket, now=now, period=period)
+    clock = _clock(ticket, _periods_before([ticket], now))
+    if clock.deadline != ticket.work_started_deadline:
+        # A period changed under this clock since its deadline was stored: keep the stored one true.
+        Ticket.objects.filter(pk=ticket.pk).update(work_started_deadline=clock.deadline)
+        ticket.work_started_deadline = clock.deadline
+        return miss_record(ticket=ticket, now=now)
+    earlier = Miss.objects.filter(ticket=ticket, deadline_version=ticket.deadline_version).first()
+    if earlier is not None:
+        return _revive(earlier, ticket, clock, now=now)
+    miss = _new_miss(ticket, clock, now=now)
     try:
         with transaction.atomic():
             miss.save()
@@ -103,6 +128,44 @@ def miss_record(*, ticket: Ticket, now: dt.datetime) -> Miss | None:
         if miss.counted:
             hooks.counted_failures_changed(account_id=miss.account_id, month=miss.month)
     return miss
+
+
+def _revive(miss: Miss, ticket: Ticket, clock, *, now: dt.datetime) -> Miss | None:
+    """The clock's miss was excused by a period while it still ran; its extended deadline passed now."""
+    Ticket.objects.filter(pk=ticket.pk).update(miss_pending=False)
+    ticket.miss_pending = False
+    if miss.voided or miss.counted or miss.exclusion_period_id is None:
+        return None
+    miss.counted, miss.excluded_reason, miss.exclusion_period = True, "", None
+    miss.deadline, miss.excused_seconds, miss.recorded_at = clock.deadline, clock.excused_seconds, now
+    miss.month = month_of(clock.deadline)
+    miss.lateness_seconds = _lateness(ticket, clock.deadline)
+    miss.save()
+    event_record(
+        ticket=ticket,
+        code="missed",
+        actor=None,
+        at=now,
+        deadline=miss.deadline.isoformat(),
+        counted=True,
+        excluded_reason="",
+        miss=miss.pk,
+    )
+    notify_missed(miss)
+    hooks.counted_failures_changed(account_id=miss.account_id, month=miss.month)
+    return miss
+
+
+def miss_responded(*, ticket: Ticket, now: dt.datetime) -> None:
+    """The clock stopped at `now`: a miss of it learns how late the response was."""
+    calendar = calendar_of(ticket.promise)
+    for miss in Miss.objects.filter(
+        ticket=ticket, deadline_version=ticket.deadline_version, lateness_seconds__isnull=True
+    ):
+        miss.lateness_seconds = pausing.lateness_seconds(
+            calendar=calendar, deadline=miss.deadline, responded_at=now
+        )
+        miss.save(update_fields=["lateness_seconds"])
 
 
 def notify_missed(*misses: Miss) -> None:
@@ -131,6 +194,7 @@ def misses_record_due(*, now: dt.datetime | None = None, batch: int = SWEEP_BATC
                     "work_started_deadline",
                     "work_started_at",
                     "miss_pending",
+                    "promise",
                 )[:batch]
             )
             if claimed:
@@ -140,31 +204,28 @@ def misses_record_due(*, now: dt.datetime | None = None, batch: int = SWEEP_BATC
 
 
 def _record_batch(tickets: list[Ticket], *, now: dt.datetime) -> int:
-    periods = list(
-        ExclusionPeriod.objects.filter(
-            starts_at__lt=max(t.work_started_deadline for t in tickets),
-            ends_at__gt=min(t.clock_started_at for t in tickets),
-        ).order_by("starts_at", "id")
+    periods = _periods_before(tickets, now)
+    taken = set(
+        Miss.objects.filter(ticket__in=[t.pk for t in tickets]).values_list("ticket_id", "deadline_version")
     )
-    misses = []
+    misses, one_by_one = [], []
     for ticket in tickets:
-        period = next(
-            (
-                p
-                for p in periods
-                if p.starts_at < ticket.work_started_deadline
-                and p.ends_at > ticket.clock_started_at
-                and p.account_id in (None, ticket.account_id)
-            ),
-            None,
-        )
-        misses.append(_new_miss(ticket, now=now, period=period))
+        clock = _clock(ticket, periods) if periods else None
+        moved = clock is not None and clock.deadline != ticket.work_started_deadline
+        if moved or (ticket.pk, ticket.deadline_version) in taken:
+            one_by_one.append(ticket)
+        else:
+            misses.append(_new_miss(ticket, clock or _unpaused(ticket.work_started_deadline), now=now))
+    recorded = sum(miss_record(ticket=ticket, now=now) is not None for ticket in one_by_one)
+    tickets = [t for t in tickets if t not in one_by_one]
+    if not misses:
+        return recorded
     try:
         with transaction.atomic():
             Miss.objects.bulk_create(misses)
     except IntegrityError:
         # Some clock already has its miss (a state only a bug could leave): go one by one.
-        return sum(miss_record(ticket=ticket, now=now) is not None for ticket in tickets)
+        return recorded + sum(miss_record(ticket=ticket, now=now) is not None for ticket in tickets)
     Ticket.objects.filter(pk__in=[t.pk for t in tickets]).update(miss_pending=False)
     TicketEvent.objects.bulk_create(
         TicketEvent(
@@ -184,7 +245,7 @@ def _record_batch(tickets: list[Ticket], *, now: dt.datetime) -> int:
     notify_missed(*misses)
     for account_id, month in sorted({(m.account_id, m.month) for m in misses if m.counted}):
         hooks.counted_failures_changed(account_id=account_id, month=month)
-    return len(misses)
+    return recorded + len(misses)
 
 
 def at_risk_flag_due(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH) -> list[int]:
@@ -237,39 +298,3 @@ def misses_void(*, ticket: Ticket, actor: User, reason: str, now: dt.datetime) -
         if was_counted:
             hooks.counted_failures_changed(account_id=miss.account_id, month=miss.month)
     return voided
-
-
-@transaction.atomic
-def misses_reevaluate(*, start: dt.datetime, end: dt.datetime, actor: User | None = None) -> int:
-    """Judge again every unvoided miss whose clock overlaps [start, end] (a period came or went)."""
-    changed = 0
-    misses = (
-        Miss.objects.select_for_update()
-        .filter(voided_at__isnull=True, clock_started_at__lt=end, deadline__gt=start)
-        .select_related("ticket")
-        .order_by("pk")
-    )
-    now = timezone.now()
-    for miss in misses:
-        period = _exclusion_for(miss.ticket, miss.clock_started_at, miss.deadline)
-        counted = period is None
-        reason = "" if counted else _period_reason(period)
-        if (miss.counted, miss.excluded_reason, miss.exclusion_period_id) == (
-            counted,
-            reason,
-            period.pk if period else None,
-        ):
-            continue
-        miss.counted, miss.excluded_reason, miss.exclusion_period = counted, reason, period
-        miss.save(update_fields=["counted", "excluded_reason", "exclusion_period"])
-        event_record(
-            ticket=miss.ticket,
-            code="miss_counted" if counted else "miss_excluded",
-            actor=actor,
-            at=now,
-            miss=miss.pk,
-            reason=reason,
-        )
-        hooks.counted_failures_changed(account_id=miss.account_id, month=miss.month)
-        changed += 1
-    return changed
