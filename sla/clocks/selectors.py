@@ -59,7 +59,7 @@ def misses_for(
     return (
         misses.select_related(*MISS_LIST_RELATED)
         .annotate(
-            late_by=Coalesce(F("ticket__work_started_at"), Value(now, output_field=DateTimeField()))
+            late_by=Coalesce(F("ticket__responded_at"), Value(now, output_field=DateTimeField()))
             - F("deadline")
         )
         .order_by("-deadline", "-id")
@@ -183,8 +183,8 @@ def sla_report(*, month: str, accounts_qs: QuerySet[Account]) -> list[SlaReportR
     current_clock_missed = Exists(
         Miss.objects.filter(ticket=OuterRef("pk"), deadline_version=OuterRef("deadline_version"))
     )
-    late = Q(work_started_at__gt=F("work_started_deadline"))
-    in_time = Q(work_started_at__lte=F("work_started_deadline"))
+    late = Q(responded_at__gt=F("work_started_deadline"))
+    in_time = Q(responded_at__lte=F("work_started_deadline"))
     accounts = (
         accounts_qs.order_by("name", "id")
         .annotate(

@@ -113,6 +113,13 @@ def working_calendar_from_snapshot(snapshot: dict | None):
     )
 
 
+class ResponseEvent(models.TextChoices):
+    """What stops a response clock (a plan term)."""
+
+    WORK_STARTED = "work_started", "Start work or the first public staff reply"
+    FIRST_REPLY = "first_reply", "Only a public staff reply or a logged phone call to the customer"
+
+
 class Plan(models.Model):
     """A support plan: Work Started targets, live-chat rules, compensation and termination terms."""
 
@@ -160,6 +167,13 @@ class Plan(models.Model):
     )
     at_risk_percent = models.PositiveSmallIntegerField(
         default=80, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+    # --- clock terms (issue 11)
+    response_event = models.CharField(
+        max_length=20,
+        choices=ResponseEvent.choices,
+        default=ResponseEvent.WORK_STARTED,
+        help_text="What stops the response clock.",
     )
     version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(auto_now=True)

@@ -29,6 +29,7 @@ def plan_snapshot(plan: Plan) -> dict:
         "plan_version": plan.version,
         "uses_severity": plan.uses_severity,
         "at_risk_percent": plan.at_risk_percent,
+        "response_event": plan.response_event,
         "targets": {
             (f"{t.priority}:{t.severity}" if t.severity else t.priority): t.seconds
             for t in plan.response_targets.all()

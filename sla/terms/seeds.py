@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 
-from sla.terms.models import Calendar, OpeningHours, Plan, Priority, ResponseTarget, Severity
+from sla.terms.models import Calendar, OpeningHours, Plan, Priority, ResponseEvent, ResponseTarget, Severity
 
 H = 3600
 M = 60
@@ -109,6 +109,8 @@ def seed_plans() -> list[tuple[str, bool]]:
             "response_calendar": business_hours,
             "uses_severity": True,
             "monthly_cap_percent": BUSINESS_POLICY["monthly_cap_percent"],
+            # Seed 004: the host has responded only once it has replied to the client.
+            "response_event": ResponseEvent.FIRST_REPLY,
         },
     )
     if created:

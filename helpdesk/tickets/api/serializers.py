@@ -58,6 +58,7 @@ class TicketSerializer(serializers.ModelSerializer):
             "work_started_deadline",
             "at_risk_at",
             "work_started_at",
+            "responded_at",
             "sla_state",
             "previous_deadline",
             "downgraded_from",

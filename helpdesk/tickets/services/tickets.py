@@ -14,7 +14,7 @@ from helpdesk.tickets import access, notifications, signals
 from helpdesk.tickets.models import Ticket, TicketStatus
 from helpdesk.tickets.services.attachments import attachments_store, validate_files
 from helpdesk.tickets.services.events import event_record
-from sla.terms.models import Plan, Priority, Severity
+from sla.terms.models import Plan, Priority, ResponseEvent, Severity
 from sla.terms.policies import NoTargetError, plan_snapshot, promise_for
 
 S = TicketStatus
@@ -137,10 +137,16 @@ def ticket_create(
     return ticket
 
 
+def _stops_at_start_work(ticket: Ticket) -> bool:
+    return ticket.promise.get("response_event", ResponseEvent.WORK_STARTED) == ResponseEvent.WORK_STARTED
+
+
 @transaction.atomic
 def ticket_start_work(*, ticket: Ticket, actor: User, now: dt.datetime | None = None) -> Ticket:
-    """Stop the Work Started clock. Once only: a second call returns the first instant.
+    """Work Started, once only: a second call returns the first instant.
 
+    On a plan whose `response_event` is work_started this also stops the response clock; on a
+    first_reply plan the clock runs on until the customer is answered (`ticket_respond`).
     The instant is read after the row lock is held, so a sweep that recorded the miss first
     and this start can never disagree (never both "met" and a miss).
     """
@@ -150,15 +156,14 @@ def ticket_start_work(*, ticket: Ticket, actor: User, now: dt.datetime | None = 
     if locked.work_started_at is not None:
         return locked
     _check_transition(locked, S.WORK_STARTED)
-    # Late: a miss that is due, and that the sweep has not recorded yet, is recorded first.
-    signals.clock_stopping.send(sender=Ticket, ticket=locked, now=now)
+    stops = _stops_at_start_work(locked) and locked.responded_at is None
+    if stops:
+        # Late: a miss that is due, and that the sweep has not recorded yet, is recorded first.
+        signals.clock_stopping.send(sender=Ticket, ticket=locked, now=now)
     # The conditional update makes "started once" hold even where row locks do not exist.
+    clock = {"responded_at": now, "miss_pending": False} if stops else {}
     updated = Ticket.objects.filter(pk=locked.pk, work_started_at__isnull=True).update(
-        work_started_at=now,
-        work_started_by=actor,
-        status=S.WORK_STARTED,
-        updated_at=now,
-        miss_pending=False,
+        work_started_at=now, work_started_by=actor, status=S.WORK_STARTED, updated_at=now, **clock
     )
     locked.refresh_from_db()
     if updated:
@@ -168,10 +173,62 @@ def ticket_start_work(*, ticket: Ticket, actor: User, now: dt.datetime | None = 
             actor=actor,
             at=now,
             deadline=locked.work_started_deadline.isoformat(),
-            met=now <= locked.work_started_deadline,
+            **({"met": now <= locked.work_started_deadline} if stops else {"clock": "running"}),
         )
         enqueue_after_commit(notifications.notify_work_started, locked.pk)
     return locked
+
+
+RESPONSE_HOW = ("reply", "phone")
+
+
+@transaction.atomic
+def ticket_respond(*, ticket: Ticket, actor: User, how: str, now: dt.datetime | None = None) -> Ticket:
+    """The customer was answered (a public staff reply, or a phone call staff logged): the clock stops.
+
+    Once only; on any plan. A reply on a new ticket also starts work (the caller does that first).
+    """
+    roles.require(access.may_work_tickets(actor), "Only support staff respond to the customer.")
+    if how not in RESPONSE_HOW:
+        raise field_error("how", f"Choose one of: {', '.join(RESPONSE_HOW)}.")
+    locked = _locked(ticket.pk)
+    now = now or timezone.now()
+    if locked.responded_at is not None:
+        return locked
+    signals.clock_stopping.send(sender=Ticket, ticket=locked, now=now)
+    updated = Ticket.objects.filter(pk=locked.pk, responded_at__isnull=True).update(
+        responded_at=now, miss_pending=False, updated_at=now
+    )
+    locked.refresh_from_db()
+    if updated:
+        event_record(
+            ticket=locked,
+            code="responded",
+            actor=actor,
+            at=now,
+            how=how,
+            deadline=locked.work_started_deadline.isoformat(),
+            met=now <= locked.work_started_deadline,
+        )
+    return locked
+
+
+@transaction.atomic
+def ticket_log_call(*, ticket: Ticket, actor: User, summary: str, now: dt.datetime | None = None) -> Ticket:
+    """Staff log a phone call they made to the customer about this ticket: it is a response."""
+    roles.require(access.may_work_tickets(actor), "Only support staff log phone calls.")
+    errors: dict[str, list] = {}
+    summary = clean_text(summary, field="summary", max_length=2000, errors=errors)
+    if errors:
+        raise ValidationError(errors)
+    locked = _locked(ticket.pk)
+    now = now or timezone.now()
+    if locked.status == S.CLOSED:
+        raise ConflictError("This ticket is closed.", code="ticket_closed")
+    event_record(ticket=locked, code="call_logged", actor=actor, at=now, summary=summary)
+    if locked.work_started_at is None:
+        locked = ticket_start_work(ticket=locked, actor=actor, now=now)
+    return ticket_respond(ticket=locked, actor=actor, how="phone", now=now)
 
 
 @transaction.atomic
@@ -337,7 +394,7 @@ def ticket_upgrade(
     locked.at_risk_at = promise.at_risk_at
     locked.clock_started_at = now
     locked.deadline_version += 1
-    locked.miss_pending = locked.work_started_at is None
+    locked.miss_pending = locked.responded_at is None
     locked.at_risk_notified = False
     locked.save(
         update_fields=[

@@ -58,10 +58,10 @@ def _new_miss(ticket: Ticket, clock, *, now: dt.datetime) -> Miss:
 
 def _lateness(ticket: Ticket, deadline: dt.datetime) -> int | None:
     """Known once the clock has stopped; a running clock's lateness is still growing."""
-    if ticket.work_started_at is None:
+    if ticket.responded_at is None:
         return None
     calendar = calendar_of(ticket.promise)
-    return pausing.lateness_seconds(calendar=calendar, deadline=deadline, responded_at=ticket.work_started_at)
+    return pausing.lateness_seconds(calendar=calendar, deadline=deadline, responded_at=ticket.responded_at)
 
 
 def _clock(ticket: Ticket, periods) -> pausing.PausedClock:
@@ -70,7 +70,7 @@ def _clock(ticket: Ticket, periods) -> pausing.PausedClock:
         periods,
         start=ticket.clock_started_at,
         target_seconds=ticket.work_started_target,
-        stopped_at=ticket.work_started_at,
+        stopped_at=ticket.responded_at,
     )
 
 
@@ -88,7 +88,7 @@ def miss_record(*, ticket: Ticket, now: dt.datetime) -> Miss | None:
     """
     if not ticket.miss_pending:
         return None
-    started = ticket.work_started_at
+    started = ticket.responded_at
     if started is not None and started <= ticket.work_started_deadline:
         Ticket.objects.filter(pk=ticket.pk).update(miss_pending=False)
         ticket.miss_pending = False
@@ -192,7 +192,7 @@ def misses_record_due(*, now: dt.datetime | None = None, batch: int = SWEEP_BATC
                     "work_started_target",
                     "clock_started_at",
                     "work_started_deadline",
-                    "work_started_at",
+                    "responded_at",
                     "miss_pending",
                     "promise",
                 )[:batch]
@@ -260,7 +260,7 @@ def at_risk_flag_due(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH
                     at_risk_notified=False,
                     at_risk_at__lte=now,
                     work_started_deadline__gte=now,
-                    work_started_at__isnull=True,
+                    responded_at__isnull=True,
                 ).order_by("at_risk_at", "pk")
             ).only("pk")[:batch]
         )

@@ -80,7 +80,7 @@ def period_reason(period: ExclusionPeriod) -> str:
 
 def clock_apply_pauses(*, ticket: Ticket) -> None:
     """A clock just (re)started: move its deadline and at-risk instant for the periods in force."""
-    if ticket.work_started_at is not None and ticket.work_started_at <= ticket.clock_started_at:
+    if ticket.responded_at is not None and ticket.responded_at <= ticket.clock_started_at:
         return
     periods = periods_for(
         account_ids=[ticket.account_id], since=ticket.clock_started_at, until=ticket.clock_started_at + REACH
@@ -91,7 +91,7 @@ def clock_apply_pauses(*, ticket: Ticket) -> None:
 
 
 def _move_deadline(ticket: Ticket, periods: Sequence[ExclusionPeriod]) -> pausing.PausedClock:
-    stopped = ticket.work_started_at
+    stopped = ticket.responded_at
     clock = paused(
         ticket,
         periods,
@@ -130,7 +130,7 @@ def clocks_rejudge(
     tickets = list(
         Ticket.objects.select_for_update()
         .filter(scope, clock_started_at__lt=end, work_started_deadline__gt=start)
-        .filter(Q(work_started_at__isnull=True) | Q(work_started_at__gt=start))
+        .filter(Q(responded_at__isnull=True) | Q(responded_at__gt=start))
         .order_by("pk")
     )
     misses = list(
@@ -165,7 +165,7 @@ def clocks_rejudge(
 
 def _record_late(ticket, clock, periods, *, now, actor, period) -> int:
     """A clock that stopped within its old extended deadline but after its new one (a cancel)."""
-    responded = ticket.work_started_at
+    responded = ticket.responded_at
     if responded is None or responded <= clock.deadline:
         return 0
     if Miss.objects.filter(ticket=ticket, deadline_version=ticket.deadline_version).exists():
@@ -215,7 +215,7 @@ def miss_judge(
     Only a miss counted, or uncounted because of a period, is the periods' to judge: a miss
     voided, superseded or excluded on review keeps its state (its deadline is still updated).
     """
-    responded = ticket.work_started_at
+    responded = ticket.responded_at
     current = miss.deadline_version == ticket.deadline_version
     clock = paused(
         ticket, periods, start=miss.clock_started_at, target_seconds=miss.target_seconds, stopped_at=responded

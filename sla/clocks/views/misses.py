@@ -64,7 +64,7 @@ def misses(request):
     page = Paginator(rows, MISSES_PER_PAGE).get_page(request.GET.get("page"))
     for miss in page:
         miss.late_text = _duration(max(int(miss.late_by.total_seconds()), 0))
-        miss.ticking = miss.ticket.work_started_at is None
+        miss.ticking = miss.ticket.responded_at is None
     query = request.GET.copy()
     query.pop("page", None)
     return render(
