@@ -134,6 +134,10 @@ class TicketFilterSerializer(serializers.Serializer):
     )
 
 
+class CallSerializer(serializers.Serializer):
+    summary = serializers.CharField(max_length=2000, help_text="What was said on the call to the customer.")
+
+
 class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
