@@ -107,9 +107,12 @@ def test_an_upgrade_starts_a_new_high_clock_and_keeps_the_old_miss(customer, eng
     ticket_upgrade(ticket=ticket, actor=engineer, reason="Checkout down", affected_service="Shop", now=later)
     misses_record_due(now=later + dt.timedelta(minutes=31))
 
-    assert sorted(Miss.objects.filter(ticket=ticket).values_list("deadline", "counted")) == [
-        (T0 + dt.timedelta(hours=6), True),
-        (later + dt.timedelta(minutes=30), True),
+    # Recorded and shown, but one request counts one failure: the first.
+    assert sorted(
+        Miss.objects.filter(ticket=ticket).values_list("deadline", "counted", "excluded_reason")
+    ) == [
+        (T0 + dt.timedelta(hours=6), True, ""),
+        (later + dt.timedelta(minutes=30), False, "superseded"),
     ]
 
 

@@ -281,6 +281,14 @@ def ticket_transition(
     return locked
 
 
+def _check_reclassifiable(ticket: Ticket) -> None:
+    if ticket.status in (S.RESOLVED, S.CLOSED):
+        raise ConflictError(
+            f"This ticket is {ticket.get_status_display().lower()}: its classification is final.",
+            code="ticket_settled",
+        )
+
+
 def _clean_reason(reason) -> str:
     errors: dict[str, list] = {}
     reason = clean_text(reason, field="reason", max_length=2000, errors=errors)
@@ -293,12 +301,15 @@ def _clean_reason(reason) -> str:
 def ticket_downgrade(*, ticket: Ticket, actor: User, reason: str, now: dt.datetime | None = None) -> Ticket:
     """High → General with a reason; the deadline is recounted from creation on the General target.
 
-    The ticket keeps the High deadline on record (`previous_deadline`).
+    The ticket keeps the High deadline on record (`previous_deadline`). Closed with the ticket:
+    a 409 once it is resolved or closed, or (asked of the clocks) once an invoice covers the
+    month of a miss it would void.
     """
     roles.require(access.may_work_tickets(actor), "Only support staff can downgrade a ticket.")
     now = now or timezone.now()
     reason = _clean_reason(reason)
     locked = _locked(ticket.pk)
+    _check_reclassifiable(locked)
     if locked.priority != Priority.HIGH:
         raise field_error("priority", "Only a High priority ticket can be downgraded.", "not_high")
     signals.clock_replacing.send(sender=Ticket, ticket=locked, actor=actor, reason=reason, now=now)

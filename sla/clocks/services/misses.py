@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from helpdesk.accounts.models import User
 from helpdesk.kit.enqueue import enqueue_after_commit
+from helpdesk.kit.errors import ConflictError
 from helpdesk.kit.months import month_of
 from helpdesk.tickets.models import Ticket, TicketEvent
 from helpdesk.tickets.services.events import event_record
@@ -40,8 +41,22 @@ def _skip_locked(queryset):
     return queryset.select_for_update()
 
 
-def _new_miss(ticket: Ticket, clock, *, now: dt.datetime) -> Miss:
+SUPERSEDED = "superseded"
+
+
+def _counting(ticket_ids) -> set[int]:
+    """Tickets that already have a counted miss: one request counts one failure at most."""
+    return set(
+        Miss.objects.filter(ticket_id__in=ticket_ids, counted=True, voided_at__isnull=True).values_list(
+            "ticket_id", flat=True
+        )
+    )
+
+
+def _new_miss(ticket: Ticket, clock, *, now: dt.datetime, superseded: bool = False) -> Miss:
     return Miss(
+        counted=not superseded,
+        excluded_reason=SUPERSEDED if superseded else "",
         ticket=ticket,
         account_id=ticket.account_id,
         deadline_version=ticket.deadline_version,
@@ -104,7 +119,7 @@ def miss_record(*, ticket: Ticket, now: dt.datetime) -> Miss | None:
     earlier = Miss.objects.filter(ticket=ticket, deadline_version=ticket.deadline_version).first()
     if earlier is not None:
         return _revive(earlier, ticket, clock, now=now)
-    miss = _new_miss(ticket, clock, now=now)
+    miss = _new_miss(ticket, clock, now=now, superseded=ticket.pk in _counting([ticket.pk]))
     try:
         with transaction.atomic():
             miss.save()
@@ -136,7 +151,9 @@ def _revive(miss: Miss, ticket: Ticket, clock, *, now: dt.datetime) -> Miss | No
     ticket.miss_pending = False
     if miss.voided or miss.counted or miss.exclusion_period_id is None:
         return None
-    miss.counted, miss.excluded_reason, miss.exclusion_period = True, "", None
+    superseded = ticket.pk in _counting([ticket.pk])
+    miss.counted, miss.exclusion_period = not superseded, None
+    miss.excluded_reason = SUPERSEDED if superseded else ""
     miss.deadline, miss.excused_seconds, miss.recorded_at = clock.deadline, clock.excused_seconds, now
     miss.month = month_of(clock.deadline)
     miss.lateness_seconds = _lateness(ticket, clock.deadline)
@@ -147,12 +164,13 @@ def _revive(miss: Miss, ticket: Ticket, clock, *, now: dt.datetime) -> Miss | No
         actor=None,
         at=now,
         deadline=miss.deadline.isoformat(),
-        counted=True,
-        excluded_reason="",
+        counted=miss.counted,
+        excluded_reason=miss.excluded_reason,
         miss=miss.pk,
     )
     notify_missed(miss)
-    hooks.counted_failures_changed(account_id=miss.account_id, month=miss.month)
+    if miss.counted:
+        hooks.counted_failures_changed(account_id=miss.account_id, month=miss.month)
     return miss
 
 
@@ -209,13 +227,15 @@ def _record_batch(tickets: list[Ticket], *, now: dt.datetime) -> int:
         Miss.objects.filter(ticket__in=[t.pk for t in tickets]).values_list("ticket_id", "deadline_version")
     )
     misses, one_by_one = [], []
+    counting = _counting([t.pk for t in tickets])
     for ticket in tickets:
         clock = _clock(ticket, periods) if periods else None
         moved = clock is not None and clock.deadline != ticket.work_started_deadline
         if moved or (ticket.pk, ticket.deadline_version) in taken:
             one_by_one.append(ticket)
         else:
-            misses.append(_new_miss(ticket, clock or _unpaused(ticket.work_started_deadline), now=now))
+            clock = clock or _unpaused(ticket.work_started_deadline)
+            misses.append(_new_miss(ticket, clock, now=now, superseded=ticket.pk in counting))
     recorded = sum(miss_record(ticket=ticket, now=now) is not None for ticket in one_by_one)
     tickets = [t for t in tickets if t not in one_by_one]
     if not misses:
@@ -276,8 +296,18 @@ def at_risk_flag_due(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH
 
 
 def misses_void(*, ticket: Ticket, actor: User, reason: str, now: dt.datetime) -> list[Miss]:
-    """A downgrade voids the misses of the ticket's earlier clocks ("misclassified")."""
+    """A downgrade voids the misses of the ticket's earlier clocks ("misclassified").
+
+    Refused (409, nothing voided) once an invoice covers the month of a miss it would void.
+    """
     voided = list(Miss.objects.select_for_update().filter(ticket=ticket, voided_at__isnull=True))
+    for miss in voided:
+        if hooks.month_invoiced(account_id=miss.account_id, month=miss.month):
+            raise ConflictError(
+                f"The miss of {miss.month} is on an issued invoice: that month is closed, "
+                "so this ticket can no longer be reclassified.",
+                code="month_invoiced",
+            )
     for miss in voided:
         miss.voided_at = now
         miss.voided_by = actor

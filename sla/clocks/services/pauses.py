@@ -171,7 +171,10 @@ def _record_late(ticket, clock, periods, *, now, actor, period) -> int:
     if Miss.objects.filter(ticket=ticket, deadline_version=ticket.deadline_version).exists():
         return 0
     calendar = calendar_of(ticket.promise)
+    superseded = Miss.objects.filter(ticket=ticket, counted=True, voided_at__isnull=True).exists()
     miss = Miss.objects.create(
+        counted=not superseded,
+        excluded_reason="superseded" if superseded else "",
         ticket=ticket,
         account_id=ticket.account_id,
         deadline_version=ticket.deadline_version,
@@ -192,8 +195,8 @@ def _record_late(ticket, clock, periods, *, now, actor, period) -> int:
         actor=actor,
         at=now,
         deadline=miss.deadline.isoformat(),
-        counted=True,
-        excluded_reason="",
+        counted=miss.counted,
+        excluded_reason=miss.excluded_reason,
         miss=miss.pk,
         period=period.pk,
     )
@@ -235,6 +238,12 @@ def miss_judge(
     miss.month = month_of(clock.deadline)
     miss.lateness_seconds = 0 if excused_by else lateness
     ours = miss.counted or miss.exclusion_period_id is not None
+    if ours and excused_by is None and miss.exclusion_period_id is not None:
+        # Counting again: unless an earlier miss of this request counts already.
+        others = Miss.objects.filter(ticket=ticket, counted=True, voided_at__isnull=True).exclude(pk=miss.pk)
+        if others.exists():
+            miss.counted, miss.excluded_reason, miss.exclusion_period = False, "superseded", None
+            ours = False
     if ours:
         miss.counted = excused_by is None
         miss.excluded_reason = period_reason(excused_by) if excused_by else ""
