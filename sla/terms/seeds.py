@@ -44,6 +44,9 @@ PLANS = [
 ]
 
 
+# Public holidays: set the calendar's holidays_country (and holidays_subdiv) to the codes of the
+# holidays package for the client's jurisdiction (API /api/v1/calendars/{id}/ or the admin);
+# the seed leaves them empty because the contract names no country.
 BUSINESS_CALENDAR = "Business hours: weekdays 09:00–17:00"
 S = Severity
 # Seed 004: working hours only, targets by the affected item's priority and the issue's

@@ -95,7 +95,7 @@ def ticket_create(
     plan = Plan.objects.prefetch_related(
         "response_targets", "response_calendar__hours", "response_calendar__holidays"
     ).get(pk=account.plan_id)
-    snapshot = plan_snapshot(plan)
+    snapshot = plan_snapshot(plan, today=now.date())
     try:
         promise = promise_for(snapshot, priority=priority, severity=severity, start=now)
     except NoTargetError as exc:
