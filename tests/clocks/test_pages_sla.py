@@ -20,9 +20,9 @@ T0 = dt.datetime(2026, 3, 10, 10, 0, tzinfo=dt.UTC)
 H = dt.timedelta(hours=1)
 MIN = dt.timedelta(minutes=1)
 
-# Measured: session, user, the count and the page of misses (4); staff add the accounts of
-# the filter (5). Never one per row.
-MISSES_PAGE_QUERIES = 5
+# Measured: session, user, the count, the page of misses and the exclusion periods that touched
+# them (5); staff add the accounts of the filter (6). Never one per row.
+MISSES_PAGE_QUERIES = 6
 
 pytestmark = pytest.mark.django_db
 
@@ -140,6 +140,14 @@ def test_the_misses_page_costs_the_same_queries_at_5_and_200(client, engineer, c
     assert Miss.objects.count() == 200
 
     assert few == measure() <= MISSES_PAGE_QUERIES
+
+
+def test_a_customer_sees_the_periods_that_touched_their_misses(client, customer, other_customer, misses):
+    mine = logged_in(client, customer).get(reverse("misses")).content.decode()
+
+    assert "Cloud provider failure (AWS)" in mine and "AWS eu-west-1 outage" in mine
+    theirs = logged_in(client, other_customer).get(reverse("misses")).content.decode()
+    assert "AWS eu-west-1 outage" not in theirs
 
 
 # --- exclusion periods ---------------------------------------------------------------------

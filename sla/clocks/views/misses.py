@@ -62,8 +62,10 @@ def misses(request):
     else:
         rows, status = selectors.misses_for(user=user, now=now).none(), 400
     page = Paginator(rows, MISSES_PER_PAGE).get_page(request.GET.get("page"))
+    selectors.periods_touching(page)
     for miss in page:
-        miss.late_text = _duration(max(int(miss.late_by.total_seconds()), 0))
+        late = miss.lateness_seconds if miss.lateness_seconds is not None else miss.late_by.total_seconds()
+        miss.late_text = _duration(max(int(late), 0))
         miss.ticking = miss.ticket.responded_at is None
     query = request.GET.copy()
     query.pop("page", None)
