@@ -91,6 +91,20 @@ def periods_touching(misses) -> None:
         ]
 
 
+def periods_touching_ticket(*, ticket) -> list[ExclusionPeriod]:
+    """Periods (cancelled too) of the ticket's account that overlapped its current clock or a missed one."""
+    spans = [(ticket.clock_started_at, ticket.responded_at or ticket.work_started_deadline)]
+    spans += list(Miss.objects.filter(ticket=ticket).values_list("clock_started_at", "deadline"))
+    overlaps = Q()
+    for start, end in spans:
+        overlaps |= Q(starts_at__lt=end, ends_at__gt=start)
+    return list(
+        ExclusionPeriod.objects.filter(overlaps)
+        .filter(Q(account__isnull=True) | Q(account_id=ticket.account_id))
+        .order_by("starts_at", "id")
+    )
+
+
 def miss_for(*, user: User, pk: int, now: dt.datetime) -> Miss:
     """One miss the user may see, or 404 (another account's miss does not exist for them)."""
     return get_object_or_404(misses_for(user=user, now=now), pk=pk)

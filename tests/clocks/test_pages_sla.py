@@ -150,6 +150,18 @@ def test_a_customer_sees_the_periods_that_touched_their_misses(client, customer,
     assert "AWS eu-west-1 outage" not in theirs
 
 
+def test_the_ticket_page_shows_the_periods_that_paused_its_clock(client, customer, other_customer, misses):
+    page = logged_in(client, customer).get(reverse("ticket_detail", args=[misses["excused"].pk]))
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "Exclusion periods that paused this clock" in html and "AWS eu-west-1 outage" in html
+    untouched = logged_in(client, customer).get(reverse("ticket_detail", args=[misses["counted"].pk]))
+    assert "Exclusion periods that paused this clock" not in untouched.content.decode()
+    other = logged_in(client, other_customer).get(reverse("ticket_detail", args=[misses["excused"].pk]))
+    assert other.status_code == 404
+
+
 # --- exclusion periods ---------------------------------------------------------------------
 
 

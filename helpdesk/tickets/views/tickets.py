@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from helpdesk.kit import roles
 from helpdesk.kit.errors import ConflictError, ValidationError
 from helpdesk.kit.pages import add_service_errors
-from helpdesk.tickets import access, selectors
+from helpdesk.tickets import access, clock_facts, selectors
 from helpdesk.tickets.forms import DowngradeForm, ReplyForm, TicketForm, TransitionForm, UpgradeForm
 from helpdesk.tickets.models import TicketStatus
 from helpdesk.tickets.services.messages import message_create
@@ -139,6 +139,7 @@ def _ticket_page(
             "upgrade_form": upgrade_form
             or UpgradeForm(initial={"affected_service": ticket.affected_service}),
             "open_dialog": open_dialog,
+            "exclusion_periods": clock_facts.periods_touching(ticket=ticket),
         },
         status=status,
     )
