@@ -134,6 +134,11 @@ class TicketFilterSerializer(serializers.Serializer):
     )
 
 
+class ReclassifySerializer(serializers.Serializer):
+    severity = serializers.ChoiceField(choices=Severity.choices)
+    reason = serializers.CharField(max_length=2000, help_text="Why; the customer sees it.")
+
+
 class CallSerializer(serializers.Serializer):
     summary = serializers.CharField(max_length=2000, help_text="What was said on the call to the customer.")
 

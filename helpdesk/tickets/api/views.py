@@ -10,6 +10,7 @@ from helpdesk.tickets import selectors
 from helpdesk.tickets.api import permissions, serializers
 from helpdesk.tickets.models import Message
 from helpdesk.tickets.services.messages import message_create
+from helpdesk.tickets.services.reclassify import ticket_reclassify
 from helpdesk.tickets.services.tickets import (
     ticket_create,
     ticket_downgrade,
@@ -72,6 +73,20 @@ class TicketViewSet(
     def start_work(self, request, pk=None):
         """Work Started; on a work_started plan this stops the clock. Again: the first instant."""
         ticket = ticket_start_work(ticket=self.get_object(), actor=request.user)
+        return self.render(ticket)
+
+    @extend_schema(request=serializers.ReclassifySerializer, responses=serializers.TicketSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        permission_classes=[IsAuthenticated, permissions.MayWorkTickets],
+    )
+    def reclassify(self, request, pk=None):
+        """Set the severity with a reason; the deadline is recounted from creation (409 once settled)."""
+        ticket = self.get_object()
+        ticket = ticket_reclassify(
+            ticket=ticket, actor=request.user, **self.validated(serializers.ReclassifySerializer)
+        )
         return self.render(ticket)
 
     @extend_schema(request=serializers.CallSerializer, responses=serializers.TicketSerializer)
