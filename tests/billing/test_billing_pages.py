@@ -24,7 +24,9 @@ MONTH_PAGE_QUERIES = (
     14  # + account, summary (5), misses with claims, uptime shortfalls with claims, termination, invoice,
     # vouchers; base's account
 )
-CUSTOMER_MISSES_PAGE_QUERIES = 8  # sla's 4 and base's account + the page's claims and claim windows (3)
+# sla's 5 (with the exclusion periods that touched the page's misses) and base's account + the
+# page's claims and claim windows (3)
+CUSTOMER_MISSES_PAGE_QUERIES = 9
 
 
 def client_for(client, user):
