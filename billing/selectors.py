@@ -49,6 +49,11 @@ CLAIM_LIST_RELATED = (
 REVIEW_MARGIN = dt.timedelta(days=1)
 
 
+def month_invoiced(*, account_id: int, month: str) -> bool:
+    """An invoice covers the account's month: what it counted is settled (downgrades are closed)."""
+    return Invoice.objects.filter(account_id=account_id, month=month).exists()
+
+
 def overdue_invoices(*, today: dt.date) -> QuerySet[Invoice]:
     return Invoice.objects.filter(paid_at__isnull=True, due_on__lt=today)
 

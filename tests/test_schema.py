@@ -21,7 +21,8 @@ CONTRACT_PATHS = {
     "/api/v1/misses/": {"get"},
     "/api/v1/misses/{id}/": {"get"},
     "/api/v1/exclusion-periods/": {"get", "post"},
-    "/api/v1/exclusion-periods/{id}/": {"get", "put", "patch", "delete"},
+    "/api/v1/exclusion-periods/{id}/": {"get", "put", "patch"},
+    "/api/v1/exclusion-periods/{id}/cancel/": {"post"},
     "/api/v1/reports/sla/": {"get"},
     "/api/v1/tickets/{id}/transition/": {"post"},
 }

@@ -82,6 +82,12 @@ class Ticket(models.Model):
     work_started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    responded_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the response clock stopped, by the plan's response_event: Start work or the "
+        "first public staff reply (work_started), or only a public reply or logged call (first_reply).",
+    )
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
@@ -144,8 +150,8 @@ class Ticket(models.Model):
 
     def sla_state(self, now) -> str:
         """running, at_risk, met or missed: read from the stored promise, no query."""
-        if self.work_started_at is not None:
-            return "met" if self.work_started_at <= self.work_started_deadline else "missed"
+        if self.responded_at is not None:
+            return "met" if self.responded_at <= self.work_started_deadline else "missed"
         if now > self.work_started_deadline:
             return "missed"
         if now >= self.at_risk_at:

@@ -32,7 +32,7 @@ def queue_tickets(*, user: User, filters: dict | None = None) -> QuerySet[Ticket
         tickets.select_related(*TICKET_LIST_RELATED)
         .annotate(
             started=Case(
-                When(work_started_at__isnull=True, then=Value(False)),
+                When(responded_at__isnull=True, then=Value(False)),
                 default=Value(True),
                 output_field=BooleanField(),
             )

@@ -25,3 +25,8 @@ message_added = Signal()
 
 # A ticket became Resolved: the customer is asked for a rating. Arguments: ticket, now.
 ticket_resolved = Signal()
+
+# A clock was started or recounted and saved (creation, downgrade, upgrade): the clocks move its
+# deadline and at-risk instant later for the exclusion periods that pause it, on the ticket
+# passed (saved in place). Arguments: ticket.
+clock_set = Signal()

@@ -4,12 +4,13 @@ from django.contrib import admin
 
 from helpdesk.kit.admin import EvidenceAdminMixin
 from sla.clocks.models import ExclusionPeriod, Miss
-from sla.clocks.services.exclusions import exclusion_create, exclusion_delete, exclusion_update
+from sla.clocks.services.exclusions import exclusion_create, exclusion_update
 
 
 @admin.register(ExclusionPeriod)
 class ExclusionPeriodAdmin(admin.ModelAdmin):
-    list_display = ["kind", "starts_at", "ends_at", "account", "provider", "created_by"]
+    list_display = ["kind", "starts_at", "ends_at", "account", "provider", "created_by", "cancelled_at"]
+    readonly_fields = ["cancelled_at", "cancelled_by", "cancel_reason", "events"]
     list_filter = ["kind", "provider"]
     search_fields = ["note", "provider", "account__name"]
     date_hierarchy = "starts_at"
@@ -26,12 +27,9 @@ class ExclusionPeriodAdmin(admin.ModelAdmin):
             created = exclusion_create(created_by=request.user, **fields)
             obj.pk = created.pk
 
-    def delete_model(self, request, obj):
-        exclusion_delete(period=obj, actor=request.user)
-
-    def delete_queryset(self, request, queryset):
-        for period in queryset:
-            self.delete_model(request, period)
+    def has_delete_permission(self, request, obj=None):
+        # Periods are records: cancel one (API or the exclusions page) with a reason instead.
+        return False
 
 
 @admin.register(Miss)

@@ -75,3 +75,12 @@ class ExclusionPeriodForm(forms.Form):
         zone = timezone.get_current_timezone_name()
         for name in ("starts_at", "ends_at"):
             self.fields[name].help_text = f"In your time zone, {zone}."
+
+
+class ExclusionCancelForm(forms.Form):
+    reason = forms.CharField(
+        max_length=2000,
+        label="Reason",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Why the period no longer applies; kept on the period and the tickets it touched.",
+    )

@@ -28,3 +28,19 @@ def counted_failures_changed(*, account_id: int, month: str) -> None:
     """Schedule every listener for after the current transaction commits."""
     for listener in _listeners:
         transaction.on_commit(lambda f=listener: f(account_id=account_id, month=month))
+
+
+# --- is a month invoiced? --------------------------------------------------------------------
+
+MonthInvoiced = Callable[..., bool]
+_month_invoiced: list[MonthInvoiced] = []
+
+
+def answer_month_invoiced(answer: MonthInvoiced) -> None:
+    """Billing answers `answer(account_id=..., month=...) -> bool`: has an invoice covered that month?"""
+    _month_invoiced[:] = [answer]
+
+
+def month_invoiced(*, account_id: int, month: str) -> bool:
+    """Whether an invoice covers the account's month (False while no app answers: nothing invoiced)."""
+    return any(answer(account_id=account_id, month=month) for answer in _month_invoiced)

@@ -1,6 +1,7 @@
 """Exclusion periods and misses: the clock's record of promises kept and broken."""
 
 from django.db import models
+from django.db.models import Q
 
 from sla.terms.models import Priority
 
@@ -12,8 +13,21 @@ class ExclusionKind(models.TextChoices):
     CLOUD_PROVIDER = "cloud_provider", "Cloud provider failure"
 
 
+class ExclusionPeriodQuerySet(models.QuerySet):
+    def in_force(self):
+        """Periods not cancelled: the ones that pause clocks and excuse downtime."""
+        return self.filter(cancelled_at__isnull=True)
+
+    def applying_to(self, account_id: int):
+        return self.filter(Q(account__isnull=True) | Q(account_id=account_id))
+
+
 class ExclusionPeriod(models.Model):
-    """A declared period during which missed promises earn no compensation and are not counted."""
+    """A declared period that pauses the response clocks of the accounts it applies to.
+
+    Never deleted: a cancelled period keeps its record and stops counting. `events` is its own
+    history, `[{at, actor, action, detail}]`, appended under the row lock.
+    """
 
     kind = models.CharField(max_length=32, choices=ExclusionKind.choices)
     starts_at = models.DateTimeField()
@@ -31,6 +45,14 @@ class ExclusionPeriod(models.Model):
     note = models.TextField(blank=True, max_length=2000)
     created_by = models.ForeignKey("accounts.User", null=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    cancel_reason = models.TextField(blank=True, max_length=2000)
+    events = models.JSONField(default=list, blank=True)
+
+    objects = ExclusionPeriodQuerySet.as_manager()
 
     class Meta:
         ordering = ["-starts_at"]
@@ -48,6 +70,10 @@ class ExclusionPeriod(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.starts_at:%Y-%m-%d %H:%M}–{self.ends_at:%H:%M}"
 
+    @property
+    def cancelled(self) -> bool:
+        return self.cancelled_at is not None
+
 
 class Miss(models.Model):
     """A broken promise: a Work Started clock that reached its deadline unstopped. One per clock."""
@@ -58,7 +84,15 @@ class Miss(models.Model):
     priority = models.CharField(max_length=20, choices=Priority.choices)
     target_seconds = models.PositiveIntegerField()
     clock_started_at = models.DateTimeField()
-    deadline = models.DateTimeField()
+    deadline = models.DateTimeField(
+        help_text="The deadline extended by the exclusion periods that paused it."
+    )
+    excused_seconds = models.PositiveIntegerField(
+        default=0, help_text="Clock time paused by exclusion periods (wall-clock seconds)."
+    )
+    lateness_seconds = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Working seconds from the extended deadline to the response."
+    )
     recorded_at = models.DateTimeField()
     month = models.CharField(max_length=7, help_text="YYYY-MM of the deadline, support time zone.")
     counted = models.BooleanField(default=True)

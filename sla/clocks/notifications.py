@@ -29,7 +29,7 @@ def notify_missed(miss_ids: list[int]) -> int:
 @shared_task(ignore_result=True)
 def notify_at_risk(ticket_ids: list[int]) -> int:
     tickets = list(
-        Ticket.objects.filter(pk__in=ticket_ids, miss_pending=True, work_started_at__isnull=True)
+        Ticket.objects.filter(pk__in=ticket_ids, miss_pending=True, responded_at__isnull=True)
         .select_related("account")
         .order_by("work_started_deadline")
     )

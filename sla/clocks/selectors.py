@@ -59,10 +59,49 @@ def misses_for(
     return (
         misses.select_related(*MISS_LIST_RELATED)
         .annotate(
-            late_by=Coalesce(F("ticket__work_started_at"), Value(now, output_field=DateTimeField()))
+            late_by=Coalesce(F("ticket__responded_at"), Value(now, output_field=DateTimeField()))
             - F("deadline")
         )
         .order_by("-deadline", "-id")
+    )
+
+
+def periods_touching(misses) -> None:
+    """Give each miss `touching_periods`: the periods (cancelled too) that overlapped its clock. One query."""
+    misses = list(misses)
+    for miss in misses:
+        miss.touching_periods = []
+    if not misses:
+        return
+    periods = list(
+        ExclusionPeriod.objects.filter(
+            starts_at__lt=max(m.deadline for m in misses),
+            ends_at__gt=min(m.clock_started_at for m in misses),
+        )
+        .filter(Q(account__isnull=True) | Q(account_id__in={m.account_id for m in misses}))
+        .order_by("starts_at", "id")
+    )
+    for miss in misses:
+        miss.touching_periods = [
+            p
+            for p in periods
+            if p.account_id in (None, miss.account_id)
+            and p.starts_at < miss.deadline
+            and p.ends_at > miss.clock_started_at
+        ]
+
+
+def periods_touching_ticket(*, ticket) -> list[ExclusionPeriod]:
+    """Periods (cancelled too) of the ticket's account that overlapped its current clock or a missed one."""
+    spans = [(ticket.clock_started_at, ticket.responded_at or ticket.work_started_deadline)]
+    spans += list(Miss.objects.filter(ticket=ticket).values_list("clock_started_at", "deadline"))
+    overlaps = Q()
+    for start, end in spans:
+        overlaps |= Q(starts_at__lt=end, ends_at__gt=start)
+    return list(
+        ExclusionPeriod.objects.filter(overlaps)
+        .filter(Q(account__isnull=True) | Q(account_id=ticket.account_id))
+        .order_by("starts_at", "id")
     )
 
 
@@ -86,7 +125,7 @@ def exclusion_periods_for(*, user: User) -> QuerySet[ExclusionPeriod]:
     if not access.may_manage_exclusions(user):
         return ExclusionPeriod.objects.none()
     return (
-        ExclusionPeriod.objects.select_related("account", "created_by")
+        ExclusionPeriod.objects.select_related("account", "created_by", "cancelled_by")
         .annotate(misses_excluded=Count("misses", filter=Q(misses__voided_at__isnull=True), distinct=True))
         .order_by("-starts_at", "-id")
     )
@@ -145,7 +184,8 @@ def sla_report(*, month: str, accounts_qs: QuerySet[Account]) -> list[SlaReportR
     """Per account, the tickets whose current Work Started deadline falls in `month`.
 
     - met: Work Started at or before the deadline.
-    - missed: the current clock has a miss row (counted or not) or work started late.
+    - missed: work started late, or the current clock has a miss row (counted or not) and was
+      not met: a response within the deadline extended by exclusion periods is met.
       A clock that is still running (or overdue and not yet swept) is neither.
     - counted_misses: Miss rows of the month (month of the deadline) still counted.
     - median / p90 of seconds from submission to Work Started, by nearest rank.
@@ -161,15 +201,16 @@ def sla_report(*, month: str, accounts_qs: QuerySet[Account]) -> list[SlaReportR
     current_clock_missed = Exists(
         Miss.objects.filter(ticket=OuterRef("pk"), deadline_version=OuterRef("deadline_version"))
     )
-    late = Q(work_started_at__gt=F("work_started_deadline"))
+    late = Q(responded_at__gt=F("work_started_deadline"))
+    in_time = Q(responded_at__lte=F("work_started_deadline"))
     # Ratings count in the month they were given (CSAT: the share of good ones).
     rated = TicketRating.objects.filter(account=OuterRef("pk"), created_at__gte=start, created_at__lt=end)
     accounts = (
         accounts_qs.order_by("name", "id")
         .annotate(
             due_tickets=_counted(due),
-            met=_counted(due.filter(work_started_at__lte=F("work_started_deadline"))),
-            missed=_counted(due.filter(current_clock_missed | late)),
+            met=_counted(due.filter(in_time)),
+            missed=_counted(due.filter((current_clock_missed & ~in_time) | late)),
             counted_misses=_counted(Miss.objects.filter(account=OuterRef("pk"), month=month, counted=True)),
             ratings=_counted(rated),
             good_ratings=_counted(rated.filter(rating=Rating.GOOD)),

@@ -9,6 +9,9 @@ from django.db import models
 from sla import calendars
 
 MAX_TARGET_SECONDS = 366 * 24 * 3600
+# A clock's target is at most a year, and exclusion periods may push it further: public holidays
+# are resolved for the year a clock starts in and the next three.
+SNAPSHOT_YEARS = 3
 
 
 class Priority(models.TextChoices):
@@ -31,6 +34,17 @@ class Calendar(models.Model):
 
     name = models.CharField(max_length=100, unique=True)
     timezone = models.CharField(max_length=64, default="UTC")
+    # --- public holidays (issue 11): the `holidays` package's codes, joined to the explicit dates
+    holidays_country = models.CharField(
+        max_length=3,
+        blank=True,
+        help_text='Public holidays of this country, e.g. "US" (the holidays package).',
+    )
+    holidays_subdiv = models.CharField(
+        max_length=10,
+        blank=True,
+        help_text='And of this subdivision of it, e.g. "NY"; empty: the country\'s.',
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -39,8 +53,20 @@ class Calendar(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def snapshot(self) -> dict:
-        """A JSON-safe copy, stored on tickets so later edits never move their deadlines."""
+    def public_holiday_dates(self, years) -> list[dt.date]:
+        if not self.holidays_country:
+            return []
+        return sorted(calendars.public_holidays(self.holidays_country, self.holidays_subdiv or None, years))
+
+    def snapshot(self, *, today: dt.date | None = None) -> dict:
+        """A JSON-safe copy, stored on tickets so later edits never move their deadlines.
+
+        Public holidays are resolved to dates here, for every year a clock started today can
+        reach (this year and the next SNAPSHOT_YEARS), and joined to the explicit dates.
+        """
+        today = today or dt.date.today()
+        explicit = {h.date for h in self.holidays.all()}
+        public = self.public_holiday_dates(range(today.year, today.year + SNAPSHOT_YEARS + 1))
         return {
             "name": self.name,
             "timezone": self.timezone,
@@ -48,7 +74,9 @@ class Calendar(models.Model):
                 {"weekday": h.weekday, "start": h.start.strftime("%H:%M"), "end": h.end.strftime("%H:%M")}
                 for h in self.hours.all()
             ],
-            "holidays": [h.date.isoformat() for h in self.holidays.all()],
+            "holidays": sorted(d.isoformat() for d in explicit | set(public)),
+            "holidays_country": self.holidays_country,
+            "holidays_subdiv": self.holidays_subdiv,
         }
 
 
@@ -113,6 +141,13 @@ def working_calendar_from_snapshot(snapshot: dict | None):
     )
 
 
+class ResponseEvent(models.TextChoices):
+    """What stops a response clock (a plan term)."""
+
+    WORK_STARTED = "work_started", "Start work or the first public staff reply"
+    FIRST_REPLY = "first_reply", "Only a public staff reply or a logged phone call to the customer"
+
+
 class Plan(models.Model):
     """A support plan: Work Started targets, live-chat rules, compensation and termination terms."""
 
@@ -160,6 +195,13 @@ class Plan(models.Model):
     )
     at_risk_percent = models.PositiveSmallIntegerField(
         default=80, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+    # --- clock terms (issue 11)
+    response_event = models.CharField(
+        max_length=20,
+        choices=ResponseEvent.choices,
+        default=ResponseEvent.WORK_STARTED,
+        help_text="What stops the response clock.",
     )
     version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(auto_now=True)

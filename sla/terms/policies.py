@@ -21,19 +21,23 @@ class Promise:
     snapshot: dict
 
 
-def plan_snapshot(plan: Plan) -> dict:
-    """Everything about the plan a ticket needs to keep its promise after the plan changes."""
+def plan_snapshot(plan: Plan, *, today: dt.date | None = None) -> dict:
+    """Everything about the plan a ticket needs to keep its promise after the plan changes.
+
+    The calendar carries its public holidays as dates for the years a clock started `today` reaches.
+    """
     calendar = plan.response_calendar
     return {
         "plan": plan.code,
         "plan_version": plan.version,
         "uses_severity": plan.uses_severity,
         "at_risk_percent": plan.at_risk_percent,
+        "response_event": plan.response_event,
         "targets": {
             (f"{t.priority}:{t.severity}" if t.severity else t.priority): t.seconds
             for t in plan.response_targets.all()
         },
-        "calendar": calendar.snapshot() if calendar else None,
+        "calendar": calendar.snapshot(today=today) if calendar else None,
     }
 
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 
-from sla.terms.models import Calendar, OpeningHours, Plan, Priority, ResponseTarget, Severity
+from sla.terms.models import Calendar, OpeningHours, Plan, Priority, ResponseEvent, ResponseTarget, Severity
 
 H = 3600
 M = 60
@@ -44,6 +44,9 @@ PLANS = [
 ]
 
 
+# Public holidays: set the calendar's holidays_country (and holidays_subdiv) to the codes of the
+# holidays package for the client's jurisdiction (API /api/v1/calendars/{id}/ or the admin);
+# the seed leaves them empty because the contract names no country.
 BUSINESS_CALENDAR = "Business hours: weekdays 09:00–17:00"
 S = Severity
 # Seed 004: working hours only, targets by the affected item's priority and the issue's
@@ -109,6 +112,8 @@ def seed_plans() -> list[tuple[str, bool]]:
             "response_calendar": business_hours,
             "uses_severity": True,
             "monthly_cap_percent": BUSINESS_POLICY["monthly_cap_percent"],
+            # Seed 004: the host has responded only once it has replied to the client.
+            "response_event": ResponseEvent.FIRST_REPLY,
         },
     )
     if created:

@@ -286,7 +286,8 @@ def _exclusions(
     for item_id, account_id, a, b in windows:
         (by_item[item_id] if item_id else by_account[account_id]).append((a, b))
     periods = (
-        ExclusionPeriod.objects.filter(starts_at__lt=end, ends_at__gt=start)
+        ExclusionPeriod.objects.in_force()
+        .filter(starts_at__lt=end, ends_at__gt=start)
         .annotate(a=EpochMinute("starts_at"), b=EpochMinute("ends_at"))
         .values_list("account_id", "a", "b")
     )

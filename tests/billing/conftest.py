@@ -6,9 +6,11 @@ import pytest
 import time_machine
 
 from billing.services.claims import claim_open
+from helpdesk.tickets.services.tickets import ticket_start_work
 from sla.clocks.models import Miss
+from sla.clocks.services.exclusions import exclusion_create
 from sla.clocks.services.misses import misses_record_due
-from tests.factories import make_ticket
+from tests.factories import EngineerFactory, make_ticket
 
 # March 2026 in the (default UTC) support time zone; the claim window runs to the end of April.
 T0 = dt.datetime(2026, 3, 10, 10, 0, tzinfo=dt.UTC)
@@ -24,6 +26,19 @@ def record_misses(customer, count: int, *, start: dt.datetime = T0, step: dt.tim
     ]
     misses_record_due(now=start + count * step + 13 * H)  # past every plan's High target
     return list(Miss.objects.filter(ticket__in=tickets).order_by("deadline", "id"))
+
+
+def excused_miss(customer, admin, *, start: dt.datetime = T0, kind: str = "force_majeure", **period) -> Miss:
+    """A High ticket answered 10 minutes late, then a period declared over its clock: an excused miss.
+
+    The period runs from the clock's start past the response, so the paused deadline was met.
+    """
+    ticket = make_ticket(customer=customer, priority="high", now=start)
+    answered = start + dt.timedelta(seconds=ticket.work_started_target) + 10 * MIN
+    ticket_start_work(ticket=ticket, actor=EngineerFactory(), now=answered)
+    period.setdefault("note", "Declared afterwards, with the provider's report")
+    exclusion_create(created_by=admin, kind=kind, starts_at=start, ends_at=answered + MIN, **period)
+    return Miss.objects.get(ticket=ticket)
 
 
 @pytest.fixture(autouse=True)

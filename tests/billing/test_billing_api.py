@@ -11,8 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from billing.models import Claim, Invoice, Voucher
 from billing.services.claims import claim_approve, claim_open
 from billing.services.invoices import month_close
-from sla.clocks.services.exclusions import exclusion_create
-from tests.billing.conftest import NOW, T0, record_misses, user_for
+from tests.billing.conftest import NOW, T0, excused_miss, record_misses, user_for
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -197,14 +196,7 @@ def test_bad_claims_are_400_naming_the_field_and_write_nothing(api, customer, mi
 
 
 def test_an_excluded_miss_or_a_closed_window_is_400_on_miss_and_a_duplicate_409(api, customer, billing_admin):
-    exclusion_create(
-        created_by=billing_admin,
-        kind="cloud_provider",
-        provider="AWS",
-        starts_at=T0,
-        ends_at=T0 + dt.timedelta(minutes=5),
-    )
-    excluded = record_misses(customer, 1)[0]
+    excluded = excused_miss(customer, billing_admin, kind="cloud_provider", provider="AWS")
     late = record_misses(customer, 1, start=T0 + dt.timedelta(hours=1))[0]
     client = api(customer)
 

@@ -15,7 +15,7 @@ from helpdesk.tickets.services.tickets import ticket_downgrade
 from sla.clocks.models import Miss
 from sla.clocks.services.exclusions import exclusion_create
 from sla.uptime import providers
-from tests.billing.conftest import MIN, NOW, T0, H, record_misses
+from tests.billing.conftest import MIN, NOW, T0, H, excused_miss, record_misses
 from tests.factories import AccountFactory, CustomerFactory, plan
 
 pytestmark = pytest.mark.django_db
@@ -50,18 +50,12 @@ def test_staff_do_not_open_claims(engineer, billing_admin, miss):
 
 
 def test_an_excluded_miss_is_refused_naming_the_miss(customer, billing_admin, frozen):
-    exclusion_create(
-        created_by=billing_admin,
-        kind="scheduled_maintenance",
-        starts_at=T0,
-        ends_at=T0 + dt.timedelta(hours=1),
-    )
-    excluded = record_misses(customer, 1)[0]
+    excluded = excused_miss(customer, billing_admin, kind="emergency_maintenance")
     assert not excluded.counted
 
     with pytest.raises(ValidationError) as error:
         claim_open(miss=excluded, created_by=customer, now=NOW)
-    assert "Scheduled maintenance" in error.value.message_dict["miss"][0]
+    assert "Emergency maintenance" in error.value.message_dict["miss"][0]
     assert not Claim.objects.exists()
 
 
@@ -208,7 +202,10 @@ def test_a_miss_excluded_after_its_claim_cannot_be_approved_and_denial_is_propos
 ):
     from billing.selectors import claims_for, proposed_reason
 
-    exclusion_create(created_by=billing_admin, kind="force_majeure", starts_at=T0 - MIN, ends_at=T0 + MIN)
+    # Force majeure that is still going on: the unanswered request's clock stands still.
+    exclusion_create(
+        created_by=billing_admin, kind="force_majeure", starts_at=T0 - MIN, ends_at=NOW + MIN, note="Flood"
+    )
 
     with pytest.raises(ConflictError) as error:
         claim_approve(claim=claim, actor=billing_admin, now=NOW)

@@ -9,10 +9,11 @@ from billing.models import AccountMonth, Claim, Invoice, InvoiceLine, Voucher
 from billing.services.claims import claim_approve, claim_open
 from billing.services.invoices import month_close
 from helpdesk.kit.errors import ConflictError, ValidationError
+from helpdesk.tickets.services.tickets import ticket_start_work
 from sla.clocks.models import Miss
 from sla.clocks.services.exclusions import exclusion_create
 from tests.billing.conftest import MIN, NOW, H, record_misses
-from tests.factories import AccountFactory, BillingAdminFactory, CustomerFactory, plan
+from tests.factories import AccountFactory, BillingAdminFactory, CustomerFactory, EngineerFactory, plan
 
 pytestmark = pytest.mark.django_db(transaction=True)
 APRIL_1 = NOW.replace(month=4, day=1, hour=0, minute=5)
@@ -86,6 +87,8 @@ def test_a_claim_and_an_exclusion_at_once_leave_a_consistent_count(attempt):
     misses = record_misses(customer, 6, step=H)  # an hour apart; a real commit: the listener flags the month
     assert AccountMonth.objects.get(account=customer.account, month="2026-03").termination_eligible
     target = misses[2]
+    # Answered a minute late; the period below pauses this clock (and no other) for two minutes.
+    ticket_start_work(ticket=target.ticket, actor=EngineerFactory(), now=target.deadline + MIN)
 
     results, errors = race(
         lambda: claim_open(miss=target, created_by=customer, now=NOW),
@@ -93,7 +96,8 @@ def test_a_claim_and_an_exclusion_at_once_leave_a_consistent_count(attempt):
             created_by=admin,
             kind="force_majeure",
             starts_at=target.clock_started_at - MIN,
-            ends_at=target.clock_started_at + MIN,
+            ends_at=target.clock_started_at + 2 * MIN,
+            note="Flood",
         ),
     )
 

@@ -11,9 +11,10 @@ from billing.services.invoices import month_close
 from billing.services.months import termination_sweep
 from billing.services.terminations import termination_confirm, termination_decline, termination_request
 from helpdesk.kit.errors import ConflictError
-from helpdesk.tickets.services.tickets import ticket_downgrade
-from sla.clocks.services.exclusions import exclusion_create, exclusion_delete
+from helpdesk.tickets.services.tickets import ticket_downgrade, ticket_start_work
+from sla.clocks.services.exclusions import exclusion_cancel, exclusion_create
 from tests.billing.conftest import MIN, NOW, T0, H, record_misses
+from tests.factories import EngineerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -59,18 +60,25 @@ def test_an_exclusion_that_drops_the_count_to_five_clears_the_flag_with_an_event
     misses = hooked(record_misses, customer, 6)
     assert flagged(customer.account)
 
+    # Work started on the first 10 s after its deadline; then a 30-second repair over its clock
+    # (and no other) is declared: the paused deadline was met, so that miss no longer counts.
+    first = misses[0]
+    ticket_start_work(
+        ticket=first.ticket, actor=EngineerFactory(), now=first.deadline + dt.timedelta(seconds=10)
+    )
     period = hooked(
         exclusion_create,
         created_by=billing_admin,
         kind="emergency_maintenance",
-        starts_at=misses[0].clock_started_at - MIN,
-        ends_at=misses[0].clock_started_at + dt.timedelta(seconds=30),
+        note="Emergency repair of the ticketing host",
+        starts_at=first.clock_started_at - MIN,
+        ends_at=first.clock_started_at + dt.timedelta(seconds=30),
     )
     assert not flagged(customer.account)
     cleared = BillingEvent.objects.get(code="termination_cleared")
     assert cleared.data == {"counted_misses": 5, "threshold": 5}
 
-    hooked(exclusion_delete, period=period, actor=billing_admin)  # the miss counts again
+    hooked(exclusion_cancel, period=period, actor=billing_admin, reason="No repair took place")
     assert flagged(customer.account)
     assert BillingEvent.objects.filter(code="termination_eligible").count() == 2
 

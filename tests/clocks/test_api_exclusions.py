@@ -1,9 +1,10 @@
-"""/api/v1/exclusion-periods/: billing admins declare periods; misses they overlap stop counting."""
+"""/api/v1/exclusion-periods/: billing admins declare and cancel periods; the clocks they overlap pause."""
 
 import datetime as dt
 
 import pytest
 
+from helpdesk.tickets.services.tickets import ticket_start_work
 from sla.clocks.models import ExclusionPeriod, Miss
 from sla.clocks.services.exclusions import exclusion_create
 from sla.clocks.services.misses import misses_record_due
@@ -30,11 +31,11 @@ def _user(request, role):
 
 def _payload(**overrides) -> dict:
     payload = {
-        "kind": "scheduled_maintenance",
+        "kind": "force_majeure",
         "starts_at": "2026-03-10T09:00:00Z",
         "ends_at": "2026-03-10T11:00:00+00:00",
         "provider": "",
-        "note": "Database upgrade, announced on 1 March.",
+        "note": "Flood in the data centre, declared afterwards.",
     }
     payload.update(overrides)
     return {key: value for key, value in payload.items() if value is not ...}
@@ -85,13 +86,14 @@ def test_refused_writes_change_nothing(request, api, period, role, status):
         client.put(f"{URL}{period.pk}/", _payload(), format="json"),
         client.patch(f"{URL}{period.pk}/", {"note": "changed"}, format="json"),
         client.delete(f"{URL}{period.pk}/"),
+        client.post(f"{URL}{period.pk}/cancel/", {"reason": "Declared by mistake"}, format="json"),
     ]
 
-    assert [r.status_code for r in responses] == [status] * 4
+    assert [r.status_code for r in responses] == [status] * 5
     assert _snapshot() == before
 
 
-def test_billing_admin_creates_reads_updates_and_deletes(api, billing_admin, account):
+def test_billing_admin_creates_reads_updates_and_cancels(api, billing_admin, account):
     client = api(billing_admin)
 
     created = client.post(
@@ -125,9 +127,22 @@ def test_billing_admin_creates_reads_updates_and_deletes(api, billing_admin, acc
     assert put.status_code == 200, put.json()
     assert put.json()["kind"] == "force_majeure" and put.json()["provider"] == ""
 
-    assert client.delete(url).status_code == 204
-    assert client.get(url).status_code == 404
-    assert not ExclusionPeriod.objects.exists()
+    assert client.delete(url).status_code == 405
+    cancelled = client.post(f"{url}cancel/", {"reason": "Not a real outage"}, format="json")
+    assert cancelled.status_code == 200, cancelled.json()
+    body = cancelled.json()
+    assert body["cancelled_at"] and body["cancel_reason"] == "Not a real outage"
+    assert body["cancelled_by"] == billing_admin.username
+    assert [e["action"] for e in body["events"]] == ["created", "changed", "changed", "cancelled"]
+    assert {e["actor"] for e in body["events"]} == {billing_admin.username}
+    assert body["events"][1]["detail"]["note"][1] == "Root cause: a power cut."
+    assert client.get(url).json() == body
+    assert ExclusionPeriod.objects.count() == 1
+
+    again = client.post(f"{url}cancel/", {"reason": "Twice"}, format="json")
+    assert again.status_code == 409
+    assert client.patch(url, {"note": "after"}, format="json").status_code == 409
+    assert client.get(url).json() == body
 
 
 def test_an_unknown_period_is_a_404(api, billing_admin):
@@ -135,7 +150,7 @@ def test_an_unknown_period_is_a_404(api, billing_admin):
 
     assert client.get(f"{URL}999999/").status_code == 404
     assert client.patch(f"{URL}999999/", {"note": "x"}, format="json").status_code == 404
-    assert client.delete(f"{URL}999999/").status_code == 404
+    assert client.post(f"{URL}999999/cancel/", {"reason": "x"}, format="json").status_code == 404
 
 
 # --- bad input ----------------------------------------------------------------------------
@@ -211,11 +226,14 @@ def _miss_row(client, miss: Miss) -> dict:
     return client.get(f"{MISSES}{miss.pk}/").json()
 
 
-def test_a_period_over_a_recorded_miss_uncounts_it_and_deleting_it_counts_it_again(
-    api, billing_admin, customer, other_customer
+def test_a_period_over_a_recorded_miss_uncounts_it_and_cancelling_it_counts_it_again(
+    api, billing_admin, engineer, customer, other_customer
 ):
+    # Both started work late: 30 minutes after their 30-minute deadlines.
     ticket = make_ticket(customer=customer, priority="high", now=T0)
     elsewhere = make_ticket(customer=other_customer, priority="high", now=T0 + 5 * H)
+    ticket_start_work(ticket=ticket, actor=engineer, now=T0 + H)
+    ticket_start_work(ticket=elsewhere, actor=engineer, now=T0 + 6 * H)
     misses_record_due(now=T0 + 6 * H)
     miss, other = Miss.objects.get(ticket=ticket), Miss.objects.get(ticket=elsewhere)
     admin, viewer = api(billing_admin), api(customer)
@@ -235,18 +253,25 @@ def test_a_period_over_a_recorded_miss_uncounts_it_and_deleting_it_counts_it_aga
     assert created.status_code == 201
     assert created.json()["misses_excluded"] == 1
     row = _miss_row(viewer, miss)
-    assert row["counted"] is False and row["excluded_reason"] == "Cloud provider failure (AWS)"
+    period_id = created.json()["id"]
+    assert row["counted"] is False
+    assert row["excluded_reason"] == f"Cloud provider failure (AWS) #{period_id}"
+    # The clock stood still from 10:15 until work started at 11:00: 45 minutes excused.
+    assert row["deadline"] == "2026-03-10T11:15:00Z" and row["excused_seconds"] == 45 * 60
+    assert [p["id"] for p in row["exclusion_periods"]] == [period_id]
+    assert row["exclusion_periods"][0]["note"] == _payload()["note"]
     assert _miss_row(admin, other)["counted"] is True
 
     moved = admin.patch(
         f"{URL}{created.json()['id']}/",
-        {"starts_at": "2026-03-10T15:00:00Z", "ends_at": "2026-03-10T15:30:00Z"},
+        {"starts_at": "2026-03-10T15:00:00Z", "ends_at": "2026-03-10T16:00:00Z"},
         format="json",
     )
     assert moved.json()["misses_excluded"] == 1
     assert _miss_row(viewer, miss)["counted"] is True
     assert _miss_row(admin, other)["counted"] is False
 
-    assert admin.delete(f"{URL}{created.json()['id']}/").status_code == 204
+    cancel = admin.post(f"{URL}{created.json()['id']}/cancel/", {"reason": "Wrong region"}, format="json")
+    assert cancel.status_code == 200
     assert _miss_row(viewer, miss)["counted"] is True and _miss_row(viewer, miss)["excluded_reason"] is None
     assert _miss_row(admin, other)["counted"] is True

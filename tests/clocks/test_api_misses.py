@@ -29,8 +29,9 @@ CONTRACT_FIELDS = {
     "excluded_reason",
 }
 
-# Measured: the page count and the page of misses (ticket, account and voider joined) = 2.
-LIST_QUERIES = 2
+# Measured: the page count, the page of misses (ticket, account and voider joined) and the
+# exclusion periods that touched the page's misses = 3.
+LIST_QUERIES = 3
 
 pytestmark = pytest.mark.django_db
 
@@ -171,10 +172,12 @@ def test_the_customer_sees_a_voided_miss_with_who_and_why(api, customer, enginee
 
 
 @pytest.fixture
-def spread(customer, other_customer, billing_admin):
+def spread(customer, other_customer, engineer, billing_admin):
     """Misses in March and April on the customer's account (one not counted), one on the other's."""
     march = make_ticket(customer=customer, priority="high", now=T0)
     excused = make_ticket(customer=customer, priority="high", now=T0 + 2 * H)
+    # Started 15 minutes late, inside maintenance declared afterwards: excused.
+    ticket_start_work(ticket=excused, actor=engineer, now=T0 + 2 * H + 45 * MIN)
     april = make_ticket(customer=customer, priority="high", now=T0 + dt.timedelta(days=31))
     theirs = make_ticket(customer=other_customer, priority="high", now=T0)
     exclusion_create(
@@ -182,6 +185,7 @@ def spread(customer, other_customer, billing_admin):
         kind="emergency_maintenance",
         starts_at=T0 + 2 * H,
         ends_at=T0 + 3 * H,
+        note="Database failover",
     )
     misses_record_due(now=T0 + dt.timedelta(days=40))
     return {"march": march.pk, "excused": excused.pk, "april": april.pk, "theirs": theirs.pk}
@@ -213,7 +217,11 @@ def test_the_excluded_reason_is_shown(api, customer, spread):
     rows = {row["ticket"]: row for row in api(customer).get(URL).json()["results"]}
 
     assert rows[spread["excused"]]["counted"] is False
-    assert rows[spread["excused"]]["excluded_reason"] == "Emergency maintenance"
+    (period,) = rows[spread["excused"]]["exclusion_periods"]
+    assert rows[spread["excused"]]["excluded_reason"] == f"Emergency maintenance #{period['id']}"
+    assert rows[spread["excused"]]["exclusion_period"] == period["id"]
+    assert period["kind"] == "emergency_maintenance" and period["note"] == "Database failover"
+    assert all(row["exclusion_periods"] == [] for pk, row in rows.items() if pk != spread["excused"])
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ The worker and beat run as separate processes on the test database, through the 
 the suite runs with (Redis in CI, the filesystem transport in the embedded default).
 """
 
+import datetime as dt
 import os
 import shutil
 import socket
@@ -178,3 +179,36 @@ def test_tickets_saved_while_redis_is_down_are_missed_once_it_is_back(tmp_path):
         processes.stop()
         redis.terminate()
         redis.wait(timeout=10)
+
+
+def test_a_period_inside_a_running_60_second_clock_pushes_the_miss_out_by_exactly_its_overlap(processes):
+    from sla.clocks.services.exclusions import exclusion_create
+    from tests.factories import BillingAdminFactory
+
+    processes.start_worker(purge=True)
+    processes.start_beat()
+    paused, control = _customers(60, 60)
+    ticket = make_ticket(customer=paused)
+    unpaused = make_ticket(customer=control)
+    start = ticket.created_at
+    exclusion_create(
+        created_by=BillingAdminFactory(),
+        kind="scheduled_maintenance",
+        account=paused.account,
+        starts_at=start + dt.timedelta(seconds=10),
+        ends_at=start + dt.timedelta(seconds=25),
+        note="Fifteen seconds of agreed maintenance",
+    )
+
+    _wait_for_misses(1, timeout=90)
+    assert list(Miss.objects.values_list("ticket_id", flat=True)) == [unpaused.pk]
+    time.sleep(max(0.0, (start + dt.timedelta(seconds=73) - timezone.now()).total_seconds()))
+    assert not Miss.objects.filter(ticket=ticket).exists(), "missed before its paused deadline"
+    _wait_for_misses(2, timeout=30)
+
+    miss = Miss.objects.get(ticket=ticket)
+    assert miss.deadline - start == dt.timedelta(seconds=75)
+    assert miss.excused_seconds == 15 and miss.counted
+    assert dt.timedelta(0) < miss.recorded_at - miss.deadline < dt.timedelta(seconds=2), processes.logs()
+    control_miss = Miss.objects.get(ticket=unpaused)
+    assert control_miss.deadline - unpaused.created_at == dt.timedelta(seconds=60)

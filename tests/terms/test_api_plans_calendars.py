@@ -106,6 +106,8 @@ def test_calendar_detail_is_for_staff(request, api, office, role, status):
             "timezone": "Europe/Berlin",
             "hours": [{"weekday": d, "start": "09:00", "end": "17:00"} for d in range(5)],
             "holidays": ["2026-12-25"],
+            "holidays_country": "",
+            "holidays_subdiv": "",
         }
 
 

@@ -286,9 +286,9 @@ def test_sla_state_reads_the_stored_promise(customer):
     assert ticket.sla_state(ticket.at_risk_at) == "at_risk"
     assert ticket.sla_state(deadline) == "at_risk"
     assert ticket.sla_state(deadline + dt.timedelta(microseconds=1)) == "missed"
-    ticket.work_started_at = deadline
+    ticket.responded_at = deadline
     assert ticket.sla_state(deadline + dt.timedelta(days=1)) == "met"
-    ticket.work_started_at = deadline + dt.timedelta(milliseconds=400)
+    ticket.responded_at = deadline + dt.timedelta(milliseconds=400)
     assert ticket.sla_state(deadline) == "missed"
 
 

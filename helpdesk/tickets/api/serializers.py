@@ -59,6 +59,7 @@ class TicketSerializer(serializers.ModelSerializer):
             "at_risk_at",
             "work_started_at",
             "follow_up_of",
+            "responded_at",
             "sla_state",
             "previous_deadline",
             "downgraded_from",
@@ -132,6 +133,15 @@ class TicketFilterSerializer(serializers.Serializer):
     account = serializers.IntegerField(
         min_value=1, max_value=2**63 - 1, required=False, help_text="Account id (staff)."
     )
+
+
+class ReclassifySerializer(serializers.Serializer):
+    severity = serializers.ChoiceField(choices=Severity.choices)
+    reason = serializers.CharField(max_length=2000, help_text="Why; the customer sees it.")
+
+
+class CallSerializer(serializers.Serializer):
+    summary = serializers.CharField(max_length=2000, help_text="What was said on the call to the customer.")
 
 
 class ReasonSerializer(serializers.Serializer):

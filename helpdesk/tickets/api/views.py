@@ -13,9 +13,11 @@ from helpdesk.tickets.api import permissions, serializers
 from helpdesk.tickets.models import Message, TicketRating
 from helpdesk.tickets.services.messages import message_create
 from helpdesk.tickets.services.ratings import ticket_rate
+from helpdesk.tickets.services.reclassify import ticket_reclassify
 from helpdesk.tickets.services.tickets import (
     ticket_create,
     ticket_downgrade,
+    ticket_log_call,
     ticket_start_work,
     ticket_transition,
     ticket_upgrade,
@@ -72,8 +74,37 @@ class TicketViewSet(
         permission_classes=[IsAuthenticated, permissions.MayWorkTickets],
     )
     def start_work(self, request, pk=None):
-        """Work Started: stops the clock. Calling it again returns the first instant."""
+        """Work Started; on a work_started plan this stops the clock. Again: the first instant."""
         ticket = ticket_start_work(ticket=self.get_object(), actor=request.user)
+        return self.render(ticket)
+
+    @extend_schema(request=serializers.ReclassifySerializer, responses=serializers.TicketSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        permission_classes=[IsAuthenticated, permissions.MayWorkTickets],
+    )
+    def reclassify(self, request, pk=None):
+        """Set the severity with a reason; the deadline is recounted from creation (409 once settled)."""
+        ticket = self.get_object()
+        ticket = ticket_reclassify(
+            ticket=ticket, actor=request.user, **self.validated(serializers.ReclassifySerializer)
+        )
+        return self.render(ticket)
+
+    @extend_schema(request=serializers.CallSerializer, responses=serializers.TicketSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="log-call",
+        permission_classes=[IsAuthenticated, permissions.MayWorkTickets],
+    )
+    def log_call(self, request, pk=None):
+        """A phone call staff made to the customer: it answers them, so the clock stops (any plan)."""
+        ticket = self.get_object()
+        ticket = ticket_log_call(
+            ticket=ticket, actor=request.user, **self.validated(serializers.CallSerializer)
+        )
         return self.render(ticket)
 
     @extend_schema(request=serializers.ReasonSerializer, responses=serializers.TicketSerializer)

@@ -13,7 +13,7 @@ from helpdesk.tickets import access, signals
 from helpdesk.tickets.models import Message, Ticket, TicketStatus
 from helpdesk.tickets.services.attachments import attachments_discard, attachments_store, validate_files
 from helpdesk.tickets.services.events import event_record
-from helpdesk.tickets.services.tickets import ticket_create, ticket_start_work
+from helpdesk.tickets.services.tickets import ticket_create, ticket_respond, ticket_start_work
 
 
 @transaction.atomic
@@ -26,7 +26,8 @@ def message_create(
     files=(),
     now: dt.datetime | None = None,
 ) -> Message:
-    """Add a reply. The first public staff reply is Work Started; a customer reply wakes a waiting ticket."""
+    """Add a reply. The first public staff reply starts work and answers the customer (the clock
+    stops); an internal note does neither. A customer reply wakes a waiting ticket."""
     if not access.may_reply(author, ticket):
         raise roles.Denied("You may not reply on this ticket.")
     if not public and not access.may_post_internal(author):
@@ -60,8 +61,11 @@ def _after_message(*, ticket: Ticket, author: User, message: Message, public: bo
         public=public,
     )
     staff = roles.is_staff(author)
-    if staff and public and ticket.work_started_at is None:
-        ticket = ticket_start_work(ticket=ticket, actor=author, now=now)
+    if staff and public:
+        if ticket.work_started_at is None:
+            ticket = ticket_start_work(ticket=ticket, actor=author, now=now)
+        if ticket.responded_at is None:
+            ticket = ticket_respond(ticket=ticket, actor=author, how="reply", now=now)
     elif not staff and ticket.status in (TicketStatus.WAITING_ON_CUSTOMER, TicketStatus.RESOLVED):
         # A reply on a Resolved ticket reopens it: back in the queue, and the auto-close no longer
         # applies. The Work Started promise was about the first response: it stays as it was.

@@ -14,7 +14,7 @@ from helpdesk.tickets import access, notifications, signals
 from helpdesk.tickets.models import Ticket, TicketStatus
 from helpdesk.tickets.services.attachments import attachments_store, validate_files
 from helpdesk.tickets.services.events import event_record
-from sla.terms.models import Plan, Priority, Severity
+from sla.terms.models import Plan, Priority, ResponseEvent, Severity
 from sla.terms.policies import NoTargetError, plan_snapshot, promise_for
 
 S = TicketStatus
@@ -95,7 +95,7 @@ def ticket_create(
     plan = Plan.objects.prefetch_related(
         "response_targets", "response_calendar__hours", "response_calendar__holidays"
     ).get(pk=account.plan_id)
-    snapshot = plan_snapshot(plan)
+    snapshot = plan_snapshot(plan, today=now.date())
     try:
         promise = promise_for(snapshot, priority=priority, severity=severity, start=now)
     except NoTargetError as exc:
@@ -118,6 +118,8 @@ def ticket_create(
         work_started_deadline=promise.deadline,
         at_risk_at=promise.at_risk_at,
     )
+    # Exclusion periods already declared may pause the new clock: the clocks move its deadline.
+    signals.clock_set.send(sender=Ticket, ticket=ticket)
     attachments_store(ticket=ticket, uploaded_by=created_by, files=files)
     event_record(
         ticket=ticket,
@@ -129,16 +131,22 @@ def ticket_create(
         plan=plan.code,
         plan_version=plan.version,
         target_seconds=promise.target_seconds,
-        deadline=promise.deadline.isoformat(),
+        deadline=ticket.work_started_deadline.isoformat(),
     )
     enqueue_after_commit(notifications.notify_ticket_received, ticket.pk)
     return ticket
 
 
+def _stops_at_start_work(ticket: Ticket) -> bool:
+    return ticket.promise.get("response_event", ResponseEvent.WORK_STARTED) == ResponseEvent.WORK_STARTED
+
+
 @transaction.atomic
 def ticket_start_work(*, ticket: Ticket, actor: User, now: dt.datetime | None = None) -> Ticket:
-    """Stop the Work Started clock. Once only: a second call returns the first instant.
+    """Work Started, once only: a second call returns the first instant.
 
+    On a plan whose `response_event` is work_started this also stops the response clock; on a
+    first_reply plan the clock runs on until the customer is answered (`ticket_respond`).
     The instant is read after the row lock is held, so a sweep that recorded the miss first
     and this start can never disagree (never both "met" and a miss).
     """
@@ -148,15 +156,14 @@ def ticket_start_work(*, ticket: Ticket, actor: User, now: dt.datetime | None = 
     if locked.work_started_at is not None:
         return locked
     _check_transition(locked, S.WORK_STARTED)
-    # Late: a miss that is due, and that the sweep has not recorded yet, is recorded first.
-    signals.clock_stopping.send(sender=Ticket, ticket=locked, now=now)
+    stops = _stops_at_start_work(locked) and locked.responded_at is None
+    if stops:
+        # Late: a miss that is due, and that the sweep has not recorded yet, is recorded first.
+        signals.clock_stopping.send(sender=Ticket, ticket=locked, now=now)
     # The conditional update makes "started once" hold even where row locks do not exist.
+    clock = {"responded_at": now, "miss_pending": False} if stops else {}
     updated = Ticket.objects.filter(pk=locked.pk, work_started_at__isnull=True).update(
-        work_started_at=now,
-        work_started_by=actor,
-        status=S.WORK_STARTED,
-        updated_at=now,
-        miss_pending=False,
+        work_started_at=now, work_started_by=actor, status=S.WORK_STARTED, updated_at=now, **clock
     )
     locked.refresh_from_db()
     if updated:
@@ -166,10 +173,62 @@ def ticket_start_work(*, ticket: Ticket, actor: User, now: dt.datetime | None = 
             actor=actor,
             at=now,
             deadline=locked.work_started_deadline.isoformat(),
-            met=now <= locked.work_started_deadline,
+            **({"met": now <= locked.work_started_deadline} if stops else {"clock": "running"}),
         )
         enqueue_after_commit(notifications.notify_work_started, locked.pk)
     return locked
+
+
+RESPONSE_HOW = ("reply", "phone")
+
+
+@transaction.atomic
+def ticket_respond(*, ticket: Ticket, actor: User, how: str, now: dt.datetime | None = None) -> Ticket:
+    """The customer was answered (a public staff reply, or a phone call staff logged): the clock stops.
+
+    Once only; on any plan. A reply on a new ticket also starts work (the caller does that first).
+    """
+    roles.require(access.may_work_tickets(actor), "Only support staff respond to the customer.")
+    if how not in RESPONSE_HOW:
+        raise field_error("how", f"Choose one of: {', '.join(RESPONSE_HOW)}.")
+    locked = _locked(ticket.pk)
+    now = now or timezone.now()
+    if locked.responded_at is not None:
+        return locked
+    signals.clock_stopping.send(sender=Ticket, ticket=locked, now=now)
+    updated = Ticket.objects.filter(pk=locked.pk, responded_at__isnull=True).update(
+        responded_at=now, miss_pending=False, updated_at=now
+    )
+    locked.refresh_from_db()
+    if updated:
+        event_record(
+            ticket=locked,
+            code="responded",
+            actor=actor,
+            at=now,
+            how=how,
+            deadline=locked.work_started_deadline.isoformat(),
+            met=now <= locked.work_started_deadline,
+        )
+    return locked
+
+
+@transaction.atomic
+def ticket_log_call(*, ticket: Ticket, actor: User, summary: str, now: dt.datetime | None = None) -> Ticket:
+    """Staff log a phone call they made to the customer about this ticket: it is a response."""
+    roles.require(access.may_work_tickets(actor), "Only support staff log phone calls.")
+    errors: dict[str, list] = {}
+    summary = clean_text(summary, field="summary", max_length=2000, errors=errors)
+    if errors:
+        raise ValidationError(errors)
+    locked = _locked(ticket.pk)
+    now = now or timezone.now()
+    if locked.status == S.CLOSED:
+        raise ConflictError("This ticket is closed.", code="ticket_closed")
+    event_record(ticket=locked, code="call_logged", actor=actor, at=now, summary=summary)
+    if locked.work_started_at is None:
+        locked = ticket_start_work(ticket=locked, actor=actor, now=now)
+    return ticket_respond(ticket=locked, actor=actor, how="phone", now=now)
 
 
 @transaction.atomic
@@ -224,6 +283,14 @@ def ticket_transition(
     return locked
 
 
+def _check_reclassifiable(ticket: Ticket) -> None:
+    if ticket.status in (S.RESOLVED, S.CLOSED):
+        raise ConflictError(
+            f"This ticket is {ticket.get_status_display().lower()}: its classification is final.",
+            code="ticket_settled",
+        )
+
+
 def _clean_reason(reason) -> str:
     errors: dict[str, list] = {}
     reason = clean_text(reason, field="reason", max_length=2000, errors=errors)
@@ -236,12 +303,15 @@ def _clean_reason(reason) -> str:
 def ticket_downgrade(*, ticket: Ticket, actor: User, reason: str, now: dt.datetime | None = None) -> Ticket:
     """High → General with a reason; the deadline is recounted from creation on the General target.
 
-    The ticket keeps the High deadline on record (`previous_deadline`).
+    The ticket keeps the High deadline on record (`previous_deadline`). Closed with the ticket:
+    a 409 once it is resolved or closed, or (asked of the clocks) once an invoice covers the
+    month of a miss it would void.
     """
     roles.require(access.may_work_tickets(actor), "Only support staff can downgrade a ticket.")
     now = now or timezone.now()
     reason = _clean_reason(reason)
     locked = _locked(ticket.pk)
+    _check_reclassifiable(locked)
     if locked.priority != Priority.HIGH:
         raise field_error("priority", "Only a High priority ticket can be downgraded.", "not_high")
     signals.clock_replacing.send(sender=Ticket, ticket=locked, actor=actor, reason=reason, now=now)
@@ -276,6 +346,7 @@ def ticket_downgrade(*, ticket: Ticket, actor: User, reason: str, now: dt.dateti
             "updated_at",
         ]
     )
+    signals.clock_set.send(sender=Ticket, ticket=locked)
     # The General clock may be over already: met, or missed (then that is the miss).
     signals.clock_recounted.send(sender=Ticket, ticket=locked, now=now)
     event_record(
@@ -286,7 +357,7 @@ def ticket_downgrade(*, ticket: Ticket, actor: User, reason: str, now: dt.dateti
         reason=reason,
         **{"from": Priority.HIGH, "to": Priority.GENERAL},
         previous_deadline=old_deadline.isoformat(),
-        deadline=promise.deadline.isoformat(),
+        deadline=locked.work_started_deadline.isoformat(),
     )
     enqueue_after_commit(notifications.notify_downgraded, locked.pk)
     return locked
@@ -336,7 +407,7 @@ def ticket_upgrade(
     locked.at_risk_at = promise.at_risk_at
     locked.clock_started_at = now
     locked.deadline_version += 1
-    locked.miss_pending = locked.work_started_at is None
+    locked.miss_pending = locked.responded_at is None
     locked.at_risk_notified = False
     locked.save(
         update_fields=[
@@ -356,6 +427,7 @@ def ticket_upgrade(
             "updated_at",
         ]
     )
+    signals.clock_set.send(sender=Ticket, ticket=locked)
     event_record(
         ticket=locked,
         code="upgraded",
@@ -364,7 +436,7 @@ def ticket_upgrade(
         reason=reason,
         **{"from": Priority.GENERAL, "to": Priority.HIGH},
         previous_deadline=old_deadline.isoformat(),
-        deadline=promise.deadline.isoformat(),
+        deadline=locked.work_started_deadline.isoformat(),
     )
     return locked
 

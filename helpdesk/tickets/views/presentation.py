@@ -89,7 +89,7 @@ def with_sla(tickets, now: dt.datetime) -> list:
     for ticket in rows:
         ticket.sla = ticket.sla_state(now)
         ticket.sla_label = SLA_LABELS[ticket.sla]
-        ticket.ticking = ticket.work_started_at is None
+        ticket.ticking = ticket.responded_at is None
         windows = working_windows(ticket, now) if ticket.ticking else None
         if windows is None:
             ticket.countdown = countdown_text(ticket.work_started_deadline, now)

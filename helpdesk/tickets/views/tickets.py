@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from helpdesk.kit import roles
 from helpdesk.kit.errors import ConflictError, ValidationError
 from helpdesk.kit.pages import add_service_errors
-from helpdesk.tickets import access, selectors
+from helpdesk.tickets import access, clock_facts, selectors
 from helpdesk.tickets.forms import DowngradeForm, ReplyForm, TicketForm, TransitionForm, UpgradeForm
 from helpdesk.tickets.models import TicketStatus
 from helpdesk.tickets.services.messages import message_create, ticket_follow_up
@@ -142,6 +142,7 @@ def _ticket_page(
             or UpgradeForm(initial={"affected_service": ticket.affected_service}),
             "open_dialog": open_dialog,
             **rating_context(user, ticket),
+            "exclusion_periods": clock_facts.periods_touching(ticket=ticket),
         },
         status=status,
     )

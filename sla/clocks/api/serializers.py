@@ -11,6 +11,15 @@ from sla.clocks.models import ExclusionKind, ExclusionPeriod, Miss
 # --- misses ----------------------------------------------------------------------------------
 
 
+class TouchingPeriodSerializer(serializers.ModelSerializer):
+    """An exclusion period as the customer whose clock it paused sees it."""
+
+    class Meta:
+        model = ExclusionPeriod
+        fields = ["id", "kind", "starts_at", "ends_at", "provider", "note", "cancelled_at"]
+        read_only_fields = fields
+
+
 class MissSerializer(serializers.ModelSerializer):
     ticket = serializers.IntegerField(source="ticket_id", read_only=True)
     account = serializers.IntegerField(source="account_id", read_only=True)
@@ -18,7 +27,20 @@ class MissSerializer(serializers.ModelSerializer):
         read_only=True, help_text="Why the miss is not counted; null when it is counted."
     )
     lateness_seconds = serializers.SerializerMethodField(
-        help_text="Seconds from the deadline to Work Started, or to now while work has not started."
+        help_text="Working seconds from the deadline (extended by exclusion periods) to the response; "
+        "while no response has come, wall-clock seconds so far."
+    )
+    excused_seconds = serializers.IntegerField(
+        read_only=True, help_text="Clock time paused by exclusion periods, seconds."
+    )
+    exclusion_period = serializers.IntegerField(
+        source="exclusion_period_id", read_only=True, allow_null=True, help_text="The period that excuses it."
+    )
+    exclusion_periods = TouchingPeriodSerializer(
+        source="touching_periods",
+        many=True,
+        read_only=True,
+        help_text="Exclusion periods (cancelled ones too) that overlapped this miss's clock.",
     )
     voided = serializers.BooleanField(read_only=True, help_text="Voided by a downgrade (misclassified).")
     voided_by = serializers.SerializerMethodField(help_text="Who voided it (display name), or null.")
@@ -38,6 +60,9 @@ class MissSerializer(serializers.ModelSerializer):
             "counted",
             "excluded_reason",
             "lateness_seconds",
+            "excused_seconds",
+            "exclusion_period",
+            "exclusion_periods",
             "voided",
             "voided_at",
             "voided_by",
@@ -47,7 +72,9 @@ class MissSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.INT)
     def get_lateness_seconds(self, miss: Miss) -> int:
-        return int(miss.late_by.total_seconds())
+        if miss.lateness_seconds is not None:
+            return miss.lateness_seconds
+        return max(0, int(miss.late_by.total_seconds()))
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_voided_by(self, miss: Miss) -> str | None:
@@ -80,6 +107,13 @@ class ExclusionPeriodSerializer(serializers.ModelSerializer):
     misses_excluded = serializers.IntegerField(
         read_only=True, help_text="How many (unvoided) misses this period excludes."
     )
+    cancelled_by = serializers.SerializerMethodField(help_text="Who cancelled it (username), or null.")
+    cancel_reason = BlankAsNullCharField(read_only=True)
+    events = serializers.ListField(
+        child=serializers.DictField(),
+        read_only=True,
+        help_text="The period's history: [{at, actor, action: created|changed|cancelled, detail}].",
+    )
 
     class Meta:
         model = ExclusionPeriod
@@ -94,8 +128,20 @@ class ExclusionPeriodSerializer(serializers.ModelSerializer):
             "account",
             "misses_excluded",
             "created_at",
+            "cancelled_at",
+            "cancelled_by",
+            "cancel_reason",
+            "events",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_cancelled_by(self, period: ExclusionPeriod) -> str | None:
+        return period.cancelled_by.get_username() if period.cancelled_by_id else None
+
+
+class ExclusionCancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, help_text="Why the period no longer applies.")
 
 
 class ExclusionPeriodInputSerializer(serializers.Serializer):

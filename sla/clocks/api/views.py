@@ -3,8 +3,8 @@
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.response import Response
 
 from helpdesk.accounts import access as accounts_access
 from helpdesk.accounts.models import Account
@@ -13,6 +13,7 @@ from helpdesk.kit.months import month_of
 from sla.clocks import selectors
 from sla.clocks.api.permissions import MayManageExclusions, MayReadSlaReport
 from sla.clocks.api.serializers import (
+    ExclusionCancelSerializer,
     ExclusionPeriodInputSerializer,
     ExclusionPeriodSerializer,
     MissFilterSerializer,
@@ -20,7 +21,7 @@ from sla.clocks.api.serializers import (
     SlaReportFilterSerializer,
     SlaReportRowSerializer,
 )
-from sla.clocks.services.exclusions import exclusion_create, exclusion_delete, exclusion_update
+from sla.clocks.services.exclusions import exclusion_cancel, exclusion_create, exclusion_update
 
 
 @extend_schema_view(list=extend_schema(parameters=[MissFilterSerializer]))
@@ -37,6 +38,16 @@ class MissViewSet(PledgeAPIMixin, viewsets.ReadOnlyModelViewSet):
         filters = MissFilterSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
         return selectors.misses_for(user=self.request.user, now=now, **filters.validated_data)
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        selectors.periods_touching(page if page is not None else [])
+        return page
+
+    def get_object(self):
+        miss = super().get_object()
+        selectors.periods_touching([miss])
+        return miss
 
     def get_serializer_context(self):
         if not hasattr(self, "_context"):
@@ -73,9 +84,15 @@ class ExclusionPeriodViewSet(
     def partial_update(self, request, pk=None):
         return self.update(request, pk)
 
-    def destroy(self, request, pk=None):
-        exclusion_delete(period=self.get_object(), actor=request.user)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    @extend_schema(request=ExclusionCancelSerializer, responses=ExclusionPeriodSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """End a period's effect with a reason: it stays on record; what it touched is re-judged."""
+        period = self.get_object()
+        period = exclusion_cancel(
+            period=period, actor=request.user, **self.validated(ExclusionCancelSerializer)
+        )
+        return self.render(period)
 
 
 @extend_schema(parameters=[SlaReportFilterSerializer])

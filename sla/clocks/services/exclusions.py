@@ -1,4 +1,10 @@
-"""Exclusion periods: declaring, changing or removing one judges the misses it touches again."""
+"""Exclusion periods: declaring, changing or cancelling one pauses the clocks it overlaps and re-judges.
+
+Periods are records: never deleted, each change an event on the period (`events`) and, for
+every miss it changes, on that miss's ticket. Scheduled maintenance is agreed in advance, so it
+is created (and changed) only before it starts; the other kinds may be declared afterwards,
+with a note saying why.
+"""
 
 import datetime as dt
 
@@ -6,16 +12,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from helpdesk.accounts.models import Account, User
-from helpdesk.kit.errors import ValidationError
+from helpdesk.kit.errors import ConflictError, ValidationError
 from helpdesk.kit.validation import clean_text
 from sla.clocks.models import ExclusionKind, ExclusionPeriod
-from sla.clocks.services.misses import misses_reevaluate
+from sla.clocks.services.pauses import clocks_rejudge
 
 EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 LONGEST = dt.timedelta(days=366)
 
 
-def _validate(*, kind, starts_at, ends_at, provider, provider_sla_url, note, account) -> dict:
+def _validate(*, kind, starts_at, ends_at, provider, provider_sla_url, note, account, now) -> dict:
     errors: dict[str, list] = {}
     if kind not in ExclusionKind.values:
         errors.setdefault("kind", []).append(f"Choose one of: {', '.join(ExclusionKind.values)}.")
@@ -39,6 +45,13 @@ def _validate(*, kind, starts_at, ends_at, provider, provider_sla_url, note, acc
             errors.setdefault("ends_at", []).append("Must be after the start.")
         elif ends_at - starts_at > LONGEST:
             errors.setdefault("ends_at", []).append("A period may last at most 366 days.")
+    if not errors and kind == ExclusionKind.SCHEDULED_MAINTENANCE and starts_at <= now:
+        errors.setdefault("starts_at", []).append(
+            "Scheduled maintenance is agreed before it starts: give a start in the future, "
+            "or declare emergency maintenance with a note."
+        )
+    if not errors and starts_at <= now and not note:
+        errors.setdefault("note", []).append("A period declared after it began needs a note saying why.")
     if errors:
         raise ValidationError(errors)
     return {
@@ -52,6 +65,34 @@ def _validate(*, kind, starts_at, ends_at, provider, provider_sla_url, note, acc
     }
 
 
+def _actor_name(user: User | None) -> str | None:
+    return user.get_username() if user is not None else None
+
+
+def _event(
+    period: ExclusionPeriod, *, at: dt.datetime, actor: User | None, action: str, detail: dict
+) -> None:
+    period.events = [
+        *period.events,
+        {"at": at.isoformat(), "actor": _actor_name(actor), "action": action, "detail": detail},
+    ]
+
+
+def _scope(*accounts: Account | None) -> set[int] | None:
+    """The accounts whose clocks a period may pause (None: every account)."""
+    if any(account is None for account in accounts):
+        return None
+    return {account.pk for account in accounts}
+
+
+def _shown(value):
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, Account):
+        return value.pk
+    return value
+
+
 @transaction.atomic
 def exclusion_create(
     *,
@@ -63,7 +104,10 @@ def exclusion_create(
     provider_sla_url: str = "",
     note: str = "",
     account: Account | None = None,
+    now: dt.datetime | None = None,
 ) -> ExclusionPeriod:
+    """Declare a period; the clocks it overlaps move their deadlines and misses are judged again."""
+    now = now or timezone.now()
     fields = _validate(
         kind=kind,
         starts_at=starts_at,
@@ -72,16 +116,43 @@ def exclusion_create(
         provider_sla_url=provider_sla_url,
         note=note,
         account=account,
+        now=now,
     )
-    period = ExclusionPeriod.objects.create(created_by=created_by, **fields)
-    misses_reevaluate(start=period.starts_at, end=period.ends_at, actor=created_by)
+    period = ExclusionPeriod(created_by=created_by, **fields)
+    _event(
+        period,
+        at=now,
+        actor=created_by,
+        action="created",
+        detail={name: _shown(value) for name, value in fields.items() if value not in ("", None)},
+    )
+    period.save()
+    clocks_rejudge(
+        start=period.starts_at,
+        end=period.ends_at,
+        account_ids=_scope(account),
+        actor=created_by,
+        period=period,
+        now=now,
+    )
     return period
 
 
 @transaction.atomic
-def exclusion_update(*, period: ExclusionPeriod, actor: User, **changes) -> ExclusionPeriod:
-    period = ExclusionPeriod.objects.select_for_update().get(pk=period.pk)
-    old_start, old_end = period.starts_at, period.ends_at
+def exclusion_update(
+    *, period: ExclusionPeriod, actor: User, now: dt.datetime | None = None, **changes
+) -> ExclusionPeriod:
+    """Change a period in force; scheduled maintenance only before it starts. Re-judges both spans."""
+    now = now or timezone.now()
+    period = ExclusionPeriod.objects.select_for_update().select_related("account").get(pk=period.pk)
+    if period.cancelled:
+        raise ConflictError("This period is cancelled: declare a new one instead.", code="cancelled")
+    if period.kind == ExclusionKind.SCHEDULED_MAINTENANCE and period.starts_at <= now:
+        raise ConflictError(
+            "This scheduled maintenance has begun: it can no longer be changed. "
+            "Declare emergency maintenance for any overrun.",
+            code="begun",
+        )
     current = {
         "kind": period.kind,
         "starts_at": period.starts_at,
@@ -91,16 +162,51 @@ def exclusion_update(*, period: ExclusionPeriod, actor: User, **changes) -> Excl
         "note": period.note,
         "account": period.account,
     }
-    fields = _validate(**{**current, **changes})
+    fields = _validate(**{**current, **changes}, now=now)
+    diff = {
+        name: [_shown(current[name]), _shown(value)]
+        for name, value in fields.items()
+        if current[name] != value
+    }
+    if not diff:
+        return period
     for name, value in fields.items():
         setattr(period, name, value)
+    _event(period, at=now, actor=actor, action="changed", detail=diff)
     period.save()
-    misses_reevaluate(start=min(old_start, period.starts_at), end=max(old_end, period.ends_at), actor=actor)
+    clocks_rejudge(
+        start=min(current["starts_at"], period.starts_at),
+        end=max(current["ends_at"], period.ends_at),
+        account_ids=_scope(current["account"], period.account),
+        actor=actor,
+        period=period,
+        now=now,
+    )
     return period
 
 
 @transaction.atomic
-def exclusion_delete(*, period: ExclusionPeriod, actor: User) -> None:
-    start, end = period.starts_at, period.ends_at
-    ExclusionPeriod.objects.filter(pk=period.pk).delete()
-    misses_reevaluate(start=start, end=end, actor=actor)
+def exclusion_cancel(
+    *, period: ExclusionPeriod, actor: User, reason: str, now: dt.datetime | None = None
+) -> ExclusionPeriod:
+    """End a period's effect, with a reason; the record and its history stay. Re-judges its span."""
+    now = now or timezone.now()
+    errors: dict[str, list] = {}
+    reason = clean_text(reason, field="reason", max_length=2000, errors=errors)
+    if errors:
+        raise ValidationError(errors)
+    period = ExclusionPeriod.objects.select_for_update().select_related("account").get(pk=period.pk)
+    if period.cancelled:
+        raise ConflictError("This period is cancelled already.", code="already_cancelled")
+    period.cancelled_at, period.cancelled_by, period.cancel_reason = now, actor, reason
+    _event(period, at=now, actor=actor, action="cancelled", detail={"reason": reason})
+    period.save(update_fields=["cancelled_at", "cancelled_by", "cancel_reason", "events"])
+    clocks_rejudge(
+        start=period.starts_at,
+        end=period.ends_at,
+        account_ids=_scope(period.account),
+        actor=actor,
+        period=period,
+        now=now,
+    )
+    return period

@@ -9,20 +9,29 @@ import datetime as dt
 import logging
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from helpdesk.accounts.models import User
 from helpdesk.kit.enqueue import enqueue_after_commit
+from helpdesk.kit.errors import ConflictError
 from helpdesk.kit.months import month_of
 from helpdesk.tickets.models import Ticket, TicketEvent
 from helpdesk.tickets.services.events import event_record
+from sla import pausing
 from sla.clocks import hooks, notifications
-from sla.clocks.models import ExclusionPeriod, Miss
+from sla.clocks.models import Miss
+from sla.clocks.services import pauses
+from sla.terms.policies import calendar_of
 
 log = logging.getLogger(__name__)
 
 SWEEP_BATCH = 500
+
+
+def _unpaused(deadline: dt.datetime) -> pausing.PausedClock:
+    return pausing.PausedClock(
+        deadline=deadline, excused=dt.timedelta(0), paused_working=dt.timedelta(0), counted=()
+    )
 
 
 def _skip_locked(queryset):
@@ -32,36 +41,59 @@ def _skip_locked(queryset):
     return queryset.select_for_update()
 
 
-def _exclusion_for(ticket: Ticket, start: dt.datetime, end: dt.datetime) -> ExclusionPeriod | None:
-    """The first declared period overlapping the clock [start, end] of this ticket's account."""
-    return (
-        ExclusionPeriod.objects.filter(starts_at__lt=end, ends_at__gt=start)
-        .filter(Q(account__isnull=True) | Q(account_id=ticket.account_id))
-        .order_by("starts_at", "id")
-        .first()
+SUPERSEDED = "superseded"
+
+
+def _counting(ticket_ids) -> set[int]:
+    """Tickets that already have a counted miss: one request counts one failure at most."""
+    return set(
+        Miss.objects.filter(ticket_id__in=ticket_ids, counted=True, voided_at__isnull=True).values_list(
+            "ticket_id", flat=True
+        )
     )
 
 
-def _new_miss(ticket: Ticket, *, now: dt.datetime, period: ExclusionPeriod | None = None) -> Miss:
+def _new_miss(ticket: Ticket, clock, *, now: dt.datetime, superseded: bool = False) -> Miss:
     return Miss(
+        counted=not superseded,
+        excluded_reason=SUPERSEDED if superseded else "",
         ticket=ticket,
         account_id=ticket.account_id,
         deadline_version=ticket.deadline_version,
         priority=ticket.priority,
         target_seconds=ticket.work_started_target,
         clock_started_at=ticket.clock_started_at,
-        deadline=ticket.work_started_deadline,
+        deadline=clock.deadline,
+        excused_seconds=clock.excused_seconds,
+        lateness_seconds=_lateness(ticket, clock.deadline),
         recorded_at=now,
-        month=month_of(ticket.work_started_deadline),
-        counted=period is None,
-        excluded_reason=_period_reason(period) if period else "",
-        exclusion_period=period,
+        month=month_of(clock.deadline),
     )
 
 
-def _period_reason(period: ExclusionPeriod) -> str:
-    label = period.get_kind_display()
-    return f"{label} ({period.provider})" if period.provider else label
+def _lateness(ticket: Ticket, deadline: dt.datetime) -> int | None:
+    """Known once the clock has stopped; a running clock's lateness is still growing."""
+    if ticket.responded_at is None:
+        return None
+    calendar = calendar_of(ticket.promise)
+    return pausing.lateness_seconds(calendar=calendar, deadline=deadline, responded_at=ticket.responded_at)
+
+
+def _clock(ticket: Ticket, periods) -> pausing.PausedClock:
+    return pauses.paused(
+        ticket,
+        periods,
+        start=ticket.clock_started_at,
+        target_seconds=ticket.work_started_target,
+        stopped_at=ticket.responded_at,
+    )
+
+
+def _periods_before(tickets: list[Ticket], now: dt.datetime):
+    """Only periods that began before now can move a deadline that is already behind us."""
+    return pauses.periods_for(
+        account_ids={t.account_id for t in tickets}, since=min(t.clock_started_at for t in tickets), until=now
+    )
 
 
 def miss_record(*, ticket: Ticket, now: dt.datetime) -> Miss | None:
@@ -71,15 +103,23 @@ def miss_record(*, ticket: Ticket, now: dt.datetime) -> Miss | None:
     """
     if not ticket.miss_pending:
         return None
-    started = ticket.work_started_at
+    started = ticket.responded_at
     if started is not None and started <= ticket.work_started_deadline:
         Ticket.objects.filter(pk=ticket.pk).update(miss_pending=False)
         ticket.miss_pending = False
         return None
     if started is None and now <= ticket.work_started_deadline:
         return None
-    period = _exclusion_for(ticket, ticket.clock_started_at, ticket.work_started_deadline)
-    miss = _new_miss(ticket, now=now, period=period)
+    clock = _clock(ticket, _periods_before([ticket], now))
+    if clock.deadline != ticket.work_started_deadline:
+        # A period changed under this clock since its deadline was stored: keep the stored one true.
+        Ticket.objects.filter(pk=ticket.pk).update(work_started_deadline=clock.deadline)
+        ticket.work_started_deadline = clock.deadline
+        return miss_record(ticket=ticket, now=now)
+    earlier = Miss.objects.filter(ticket=ticket, deadline_version=ticket.deadline_version).first()
+    if earlier is not None:
+        return _revive(earlier, ticket, clock, now=now)
+    miss = _new_miss(ticket, clock, now=now, superseded=ticket.pk in _counting([ticket.pk]))
     try:
         with transaction.atomic():
             miss.save()
@@ -103,6 +143,47 @@ def miss_record(*, ticket: Ticket, now: dt.datetime) -> Miss | None:
         if miss.counted:
             hooks.counted_failures_changed(account_id=miss.account_id, month=miss.month)
     return miss
+
+
+def _revive(miss: Miss, ticket: Ticket, clock, *, now: dt.datetime) -> Miss | None:
+    """The clock's miss was excused by a period while it still ran; its extended deadline passed now."""
+    Ticket.objects.filter(pk=ticket.pk).update(miss_pending=False)
+    ticket.miss_pending = False
+    if miss.voided or miss.counted or miss.exclusion_period_id is None:
+        return None
+    superseded = ticket.pk in _counting([ticket.pk])
+    miss.counted, miss.exclusion_period = not superseded, None
+    miss.excluded_reason = SUPERSEDED if superseded else ""
+    miss.deadline, miss.excused_seconds, miss.recorded_at = clock.deadline, clock.excused_seconds, now
+    miss.month = month_of(clock.deadline)
+    miss.lateness_seconds = _lateness(ticket, clock.deadline)
+    miss.save()
+    event_record(
+        ticket=ticket,
+        code="missed",
+        actor=None,
+        at=now,
+        deadline=miss.deadline.isoformat(),
+        counted=miss.counted,
+        excluded_reason=miss.excluded_reason,
+        miss=miss.pk,
+    )
+    notify_missed(miss)
+    if miss.counted:
+        hooks.counted_failures_changed(account_id=miss.account_id, month=miss.month)
+    return miss
+
+
+def miss_responded(*, ticket: Ticket, now: dt.datetime) -> None:
+    """The clock stopped at `now`: a miss of it learns how late the response was."""
+    calendar = calendar_of(ticket.promise)
+    for miss in Miss.objects.filter(
+        ticket=ticket, deadline_version=ticket.deadline_version, lateness_seconds__isnull=True
+    ):
+        miss.lateness_seconds = pausing.lateness_seconds(
+            calendar=calendar, deadline=miss.deadline, responded_at=now
+        )
+        miss.save(update_fields=["lateness_seconds"])
 
 
 def notify_missed(*misses: Miss) -> None:
@@ -129,8 +210,9 @@ def misses_record_due(*, now: dt.datetime | None = None, batch: int = SWEEP_BATC
                     "work_started_target",
                     "clock_started_at",
                     "work_started_deadline",
-                    "work_started_at",
+                    "responded_at",
                     "miss_pending",
+                    "promise",
                 )[:batch]
             )
             if claimed:
@@ -140,31 +222,30 @@ def misses_record_due(*, now: dt.datetime | None = None, batch: int = SWEEP_BATC
 
 
 def _record_batch(tickets: list[Ticket], *, now: dt.datetime) -> int:
-    periods = list(
-        ExclusionPeriod.objects.filter(
-            starts_at__lt=max(t.work_started_deadline for t in tickets),
-            ends_at__gt=min(t.clock_started_at for t in tickets),
-        ).order_by("starts_at", "id")
+    periods = _periods_before(tickets, now)
+    taken = set(
+        Miss.objects.filter(ticket__in=[t.pk for t in tickets]).values_list("ticket_id", "deadline_version")
     )
-    misses = []
+    misses, one_by_one = [], []
+    counting = _counting([t.pk for t in tickets])
     for ticket in tickets:
-        period = next(
-            (
-                p
-                for p in periods
-                if p.starts_at < ticket.work_started_deadline
-                and p.ends_at > ticket.clock_started_at
-                and p.account_id in (None, ticket.account_id)
-            ),
-            None,
-        )
-        misses.append(_new_miss(ticket, now=now, period=period))
+        clock = _clock(ticket, periods) if periods else None
+        moved = clock is not None and clock.deadline != ticket.work_started_deadline
+        if moved or (ticket.pk, ticket.deadline_version) in taken:
+            one_by_one.append(ticket)
+        else:
+            clock = clock or _unpaused(ticket.work_started_deadline)
+            misses.append(_new_miss(ticket, clock, now=now, superseded=ticket.pk in counting))
+    recorded = sum(miss_record(ticket=ticket, now=now) is not None for ticket in one_by_one)
+    tickets = [t for t in tickets if t not in one_by_one]
+    if not misses:
+        return recorded
     try:
         with transaction.atomic():
             Miss.objects.bulk_create(misses)
     except IntegrityError:
         # Some clock already has its miss (a state only a bug could leave): go one by one.
-        return sum(miss_record(ticket=ticket, now=now) is not None for ticket in tickets)
+        return recorded + sum(miss_record(ticket=ticket, now=now) is not None for ticket in tickets)
     Ticket.objects.filter(pk__in=[t.pk for t in tickets]).update(miss_pending=False)
     TicketEvent.objects.bulk_create(
         TicketEvent(
@@ -184,7 +265,7 @@ def _record_batch(tickets: list[Ticket], *, now: dt.datetime) -> int:
     notify_missed(*misses)
     for account_id, month in sorted({(m.account_id, m.month) for m in misses if m.counted}):
         hooks.counted_failures_changed(account_id=account_id, month=month)
-    return len(misses)
+    return recorded + len(misses)
 
 
 def at_risk_flag_due(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH) -> list[int]:
@@ -199,7 +280,7 @@ def at_risk_flag_due(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH
                     at_risk_notified=False,
                     at_risk_at__lte=now,
                     work_started_deadline__gte=now,
-                    work_started_at__isnull=True,
+                    responded_at__isnull=True,
                 ).order_by("at_risk_at", "pk")
             ).only("pk")[:batch]
         )
@@ -215,8 +296,18 @@ def at_risk_flag_due(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH
 
 
 def misses_void(*, ticket: Ticket, actor: User, reason: str, now: dt.datetime) -> list[Miss]:
-    """A downgrade voids the misses of the ticket's earlier clocks ("misclassified")."""
+    """A downgrade voids the misses of the ticket's earlier clocks ("misclassified").
+
+    Refused (409, nothing voided) once an invoice covers the month of a miss it would void.
+    """
     voided = list(Miss.objects.select_for_update().filter(ticket=ticket, voided_at__isnull=True))
+    for miss in voided:
+        if hooks.month_invoiced(account_id=miss.account_id, month=miss.month):
+            raise ConflictError(
+                f"The miss of {miss.month} is on an issued invoice: that month is closed, "
+                "so this ticket can no longer be reclassified.",
+                code="month_invoiced",
+            )
     for miss in voided:
         miss.voided_at = now
         miss.voided_by = actor
@@ -237,39 +328,3 @@ def misses_void(*, ticket: Ticket, actor: User, reason: str, now: dt.datetime) -
         if was_counted:
             hooks.counted_failures_changed(account_id=miss.account_id, month=miss.month)
     return voided
-
-
-@transaction.atomic
-def misses_reevaluate(*, start: dt.datetime, end: dt.datetime, actor: User | None = None) -> int:
-    """Judge again every unvoided miss whose clock overlaps [start, end] (a period came or went)."""
-    changed = 0
-    misses = (
-        Miss.objects.select_for_update()
-        .filter(voided_at__isnull=True, clock_started_at__lt=end, deadline__gt=start)
-        .select_related("ticket")
-        .order_by("pk")
-    )
-    now = timezone.now()
-    for miss in misses:
-        period = _exclusion_for(miss.ticket, miss.clock_started_at, miss.deadline)
-        counted = period is None
-        reason = "" if counted else _period_reason(period)
-        if (miss.counted, miss.excluded_reason, miss.exclusion_period_id) == (
-            counted,
-            reason,
-            period.pk if period else None,
-        ):
-            continue
-        miss.counted, miss.excluded_reason, miss.exclusion_period = counted, reason, period
-        miss.save(update_fields=["counted", "excluded_reason", "exclusion_period"])
-        event_record(
-            ticket=miss.ticket,
-            code="miss_counted" if counted else "miss_excluded",
-            actor=actor,
-            at=now,
-            miss=miss.pk,
-            reason=reason,
-        )
-        hooks.counted_failures_changed(account_id=miss.account_id, month=miss.month)
-        changed += 1
-    return changed

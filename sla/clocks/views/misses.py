@@ -16,12 +16,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from helpdesk.accounts import access as accounts_access
 from helpdesk.kit import roles
-from helpdesk.kit.errors import ValidationError
+from helpdesk.kit.errors import ConflictError, ValidationError
 from helpdesk.kit.months import month_of
 from helpdesk.kit.pages import add_service_errors, duration_text
 from sla.clocks import access, selectors
-from sla.clocks.forms import ExclusionPeriodForm, MissFilterForm, ReportMonthForm
-from sla.clocks.services.exclusions import exclusion_create, exclusion_delete
+from sla.clocks.forms import ExclusionCancelForm, ExclusionPeriodForm, MissFilterForm, ReportMonthForm
+from sla.clocks.services.exclusions import exclusion_cancel, exclusion_create
 
 MISSES_PER_PAGE = 50
 CSV_COLUMNS = [
@@ -65,9 +65,11 @@ def misses(request):
     else:
         rows, status = selectors.misses_for(user=user, now=now).none(), 400
     page = Paginator(rows, MISSES_PER_PAGE).get_page(request.GET.get("page"))
+    selectors.periods_touching(page)
     for miss in page:
-        miss.late_text = _duration(max(int(miss.late_by.total_seconds()), 0))
-        miss.ticking = miss.ticket.work_started_at is None
+        late = miss.lateness_seconds if miss.lateness_seconds is not None else miss.late_by.total_seconds()
+        miss.late_text = _duration(max(int(late), 0))
+        miss.ticking = miss.ticket.responded_at is None
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -109,7 +111,8 @@ def exclusions(request):
             else:
                 messages.success(
                     request,
-                    f"{period.get_kind_display()} recorded. Misses whose clock overlaps it no longer count.",
+                    f"{period.get_kind_display()} recorded. The clocks it overlaps are paused for as long "
+                    "as it lasts, and their misses judged again.",
                 )
                 return redirect("exclusions")
         status = 400
@@ -128,15 +131,29 @@ def exclusions(request):
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def exclusion_delete_view(request, pk):
+def exclusion_cancel_view(request, pk):
     user = request.user
     _require_exclusion_manager(user)
     period = selectors.exclusion_period_for(user=user, pk=pk)
+    status = 200
     if request.method == "POST":
-        exclusion_delete(period=period, actor=user)
-        messages.success(request, f"{period.get_kind_display()} deleted. The misses it excluded count again.")
-        return redirect("exclusions")
-    return render(request, "clocks/exclusion_delete.html", {"period": period})
+        form = ExclusionCancelForm(request.POST)
+        if form.is_valid():
+            try:
+                exclusion_cancel(period=period, actor=user, reason=form.cleaned_data["reason"])
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            except ConflictError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(
+                    request, f"{period.get_kind_display()} cancelled. The clocks it paused are judged again."
+                )
+                return redirect("exclusions")
+        status = 400
+    else:
+        form = ExclusionCancelForm()
+    return render(request, "clocks/exclusion_cancel.html", {"period": period, "form": form}, status=status)
 
 
 # --- the monthly SLA report --------------------------------------------------------------------

@@ -30,7 +30,7 @@ class CalendarSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Calendar
-        fields = ["id", "name", "timezone", "hours", "holidays"]
+        fields = ["id", "name", "timezone", "hours", "holidays", "holidays_country", "holidays_subdiv"]
         read_only_fields = fields
 
 
@@ -48,6 +48,15 @@ class CalendarInputSerializer(serializers.Serializer):
         default=list,
         max_length=MAX_HOLIDAYS,
         help_text="YYYY-MM-DD, years 2000–2100",
+    )
+    holidays_country = serializers.CharField(
+        max_length=3,
+        allow_blank=True,
+        default="",
+        help_text='Public holidays of this country join the dates, e.g. "US" (holidays package codes).',
+    )
+    holidays_subdiv = serializers.CharField(
+        max_length=10, allow_blank=True, default="", help_text='A subdivision of the country, e.g. "NY".'
     )
 
 

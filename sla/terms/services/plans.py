@@ -169,6 +169,39 @@ def _clean_holidays(holidays, errors: dict) -> list[dt.date]:
     return days
 
 
+def _clean_holiday_codes(country, subdiv, errors: dict) -> tuple[str, str]:
+    """The holidays package's codes, spelt as it spells them; a subdivision needs its country."""
+    country = country if isinstance(country, str) else None
+    subdiv = subdiv if isinstance(subdiv, str) else None
+    if country is None:
+        _add(errors, "holidays_country", "Give a country code as text, or an empty string for none.")
+    if subdiv is None:
+        _add(errors, "holidays_subdiv", "Give a subdivision code as text, or an empty string for none.")
+    if country is None or subdiv is None:
+        return "", ""
+    country, subdiv = country.strip(), subdiv.strip()
+    if subdiv and not country:
+        _add(errors, "holidays_subdiv", "A subdivision needs its country (holidays_country).")
+        return "", ""
+    if not country:
+        return "", ""
+    try:
+        calendars.check_holiday_codes(country, None)
+    except ValueError:
+        _add(
+            errors,
+            "holidays_country",
+            f"Unknown country code {country[:10]!r}: use the holidays package's codes.",
+        )
+        return "", ""
+    if subdiv:
+        try:
+            calendars.check_holiday_codes(country, subdiv)
+        except ValueError:
+            _add(errors, "holidays_subdiv", f"Unknown subdivision {subdiv[:10]!r} of {country}.")
+    return country, subdiv
+
+
 def _check_working_calendar(tz: str, shifts, days, errors: dict) -> None:
     """Let the calendar arithmetic itself confirm it can use what was given."""
     try:
@@ -211,13 +244,16 @@ def calendar_create(
     timezone: str = "UTC",
     hours: Iterable[Mapping] = (),
     holidays: Iterable[dt.date] = (),
+    holidays_country: str = "",
+    holidays_subdiv: str = "",
 ) -> Calendar:
-    """A business calendar; no hours at all means 24x7."""
+    """A business calendar; no hours at all means 24x7. Public holidays of a country join its dates."""
     errors: dict[str, list] = {}
     name = _clean_name(name, field="name", max_length=100, errors=errors)
     tz = _clean_timezone(timezone, errors)
     shifts = _clean_hours(hours, errors)
     days = _clean_holidays(holidays, errors)
+    country, subdiv = _clean_holiday_codes(holidays_country, holidays_subdiv, errors)
     if "name" not in errors and _calendar_name_taken(name):
         _add(errors, "name", "A calendar with this name already exists.")
     if not errors:
@@ -225,7 +261,7 @@ def calendar_create(
     if errors:
         raise ValidationError(errors)
 
-    calendar = Calendar(name=name, timezone=tz)
+    calendar = Calendar(name=name, timezone=tz, holidays_country=country, holidays_subdiv=subdiv)
     _save_calendar(calendar)
     OpeningHours.objects.bulk_create(
         OpeningHours(calendar=calendar, weekday=w, start=s, end=e) for w, s, e in shifts
@@ -242,6 +278,8 @@ def calendar_update(
     timezone: str = UNSET,
     hours: Iterable[Mapping] = UNSET,
     holidays: Iterable[dt.date] = UNSET,
+    holidays_country: str = UNSET,
+    holidays_subdiv: str = UNSET,
 ) -> Calendar:
     """Change what was given; hours and holidays are replaced as a whole.
 
@@ -257,6 +295,13 @@ def calendar_update(
         timezone = _clean_timezone(timezone, errors)
     shifts = _clean_hours(hours, errors) if hours is not UNSET else None
     days = _clean_holidays(holidays, errors) if holidays is not UNSET else None
+    codes = None
+    if holidays_country is not UNSET or holidays_subdiv is not UNSET:
+        codes = _clean_holiday_codes(
+            locked.holidays_country if holidays_country is UNSET else holidays_country,
+            locked.holidays_subdiv if holidays_subdiv is UNSET else holidays_subdiv,
+            errors,
+        )
     if not errors:
         _check_working_calendar(
             locked.timezone if timezone is UNSET else timezone,
@@ -274,6 +319,9 @@ def calendar_update(
     if timezone is not UNSET:
         locked.timezone = timezone
         fields.append("timezone")
+    if codes is not None:
+        locked.holidays_country, locked.holidays_subdiv = codes
+        fields += ["holidays_country", "holidays_subdiv"]
     _save_calendar(locked, update_fields=fields)
     if shifts is not None:
         locked.hours.all().delete()

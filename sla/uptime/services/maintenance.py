@@ -121,7 +121,7 @@ def maintenance_cancel(
         raise ConflictError("This window is already cancelled.", code="already_cancelled")
     if window.kind != MaintenanceKind.SCHEDULED:
         raise ConflictError(
-            "An emergency window is an exclusion period: delete that period instead.", code="emergency"
+            "An emergency window is an exclusion period: cancel that period instead.", code="emergency"
         )
     if window.starts_at <= now:
         raise ConflictError("This window has begun: it can no longer be cancelled.", code="begun")
