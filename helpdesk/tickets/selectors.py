@@ -1,13 +1,23 @@
 """Reads: querysets tuned for each screen, every one scoped through access.py."""
 
-from django.db.models import BooleanField, Case, Prefetch, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Count, Prefetch, Q, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
 
 from helpdesk.accounts import access as accounts_access
 from helpdesk.accounts.models import User
 from helpdesk.kit import roles
-from helpdesk.tickets import access, origins
-from helpdesk.tickets.models import OPEN_STATUSES, Attachment, Message, Ticket, TicketEvent
+from helpdesk.kit.keyset import Segment
+from helpdesk.tickets import access, origins, search
+from helpdesk.tickets.models import (
+    OPEN_STATUSES,
+    Attachment,
+    Message,
+    SavedView,
+    Tag,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+)
 from sla.terms.models import Plan
 
 TICKET_LIST_RELATED = ("account", "account__plan", "created_by", "work_started_by")
@@ -112,3 +122,121 @@ def customer_account(*, user: User):
         .prefetch_related("plan__response_targets"),
         pk=user.account_id,
     )
+
+
+# --- the workspace (issue 14): views, filters, keyset orders, counters --------------------
+
+VIEWS = {
+    "open": "Open",
+    "mine": "Mine",
+    "unassigned": "Unassigned",
+    "at_risk": "At risk",
+    "overdue": "Overdue",
+    "waiting": "Waiting on customer",
+    "resolved": "Resolved",
+    "closed": "Closed",
+    "all": "All",
+}
+QUEUE_KEYS = ("work_started_deadline", "id")
+NEWEST_KEYS = ("-created_at", "-id")
+SEARCH_KEYS = ("-rank", "-id")
+
+
+def _overdue(now) -> Q:
+    return Q(work_started_at__isnull=True, work_started_deadline__lt=now)
+
+
+def _in_view(tickets: QuerySet[Ticket], view: str, *, user: User, now) -> QuerySet[Ticket]:
+    opened = tickets.filter(status__in=OPEN_STATUSES)
+    return {
+        "open": lambda: opened,
+        "mine": lambda: opened.filter(assignee=user),
+        "unassigned": lambda: opened.filter(assignee__isnull=True),
+        "at_risk": lambda: opened.in_sla_state("at_risk", now),
+        "overdue": lambda: opened.filter(_overdue(now)),
+        "waiting": lambda: tickets.filter(status=TicketStatus.WAITING_ON_CUSTOMER),
+        "resolved": lambda: tickets.filter(status=TicketStatus.RESOLVED),
+        "closed": lambda: tickets.filter(status=TicketStatus.CLOSED),
+        "all": lambda: tickets,
+    }[view]()
+
+
+def workspace_tickets(*, user: User, filters: dict, now) -> QuerySet[Ticket]:
+    """The tickets a view and its (validated) filters select, unordered; `q` annotates `rank`.
+
+    filters: view, status ("open" or a status), priority, plan (code), account (id), sla_state,
+    assignee (a user id, "me" or "none"), tag (name), q (search words).
+    """
+    tickets = access.tickets_visible_to(user)
+    if filters.get("view"):
+        tickets = _in_view(tickets, filters["view"], user=user, now=now)
+    status = filters.get("status")
+    if status == "open":
+        tickets = tickets.filter(status__in=OPEN_STATUSES)
+    elif status:
+        tickets = tickets.filter(status=status)
+    for name, field in (("priority", "priority"), ("plan", "plan__code"), ("account", "account_id")):
+        if filters.get(name):
+            tickets = tickets.filter(**{field: filters[name]})
+    if filters.get("sla_state"):
+        tickets = tickets.in_sla_state(filters["sla_state"], now)
+    assignee = filters.get("assignee")
+    if assignee == "me":
+        tickets = tickets.filter(assignee=user)
+    elif assignee == "none":
+        tickets = tickets.filter(assignee__isnull=True)
+    elif assignee:
+        tickets = tickets.filter(assignee_id=assignee)
+    if filters.get("tag"):
+        tags = Tag.objects.filter(name=filters["tag"])
+        if not roles.is_staff(user):
+            tags = tags.filter(internal=False)
+        tickets = tickets.filter(tags__in=tags)
+    if filters.get("q"):
+        tickets = search.search(tickets, filters["q"], staff=roles.is_staff(user))
+    return tickets
+
+
+def ordered_segments(tickets: QuerySet[Ticket], *, ordering: str, searching: bool = False) -> list[Segment]:
+    """The keyset segments of a listing: `deadline` is the queue's order (unstarted first,
+    soonest deadline first), `newest` the portal's; a search is ranked."""
+    if searching:
+        return [Segment(tickets, SEARCH_KEYS)]
+    if ordering == "deadline":
+        return [
+            Segment(tickets.filter(work_started_at__isnull=True), QUEUE_KEYS),
+            Segment(tickets.filter(work_started_at__isnull=False), QUEUE_KEYS),
+        ]
+    return [Segment(tickets, NEWEST_KEYS)]
+
+
+def ticket_counters(*, user: User, now) -> dict:
+    """The queue's header figures over every open ticket the user may see, in one query."""
+    opened = access.tickets_visible_to(user).filter(status__in=OPEN_STATUSES)
+    return opened.aggregate(
+        open=Count("pk"),
+        waiting=Count("pk", filter=Q(status=TicketStatus.WAITING_ON_CUSTOMER)),
+        unstarted=Count("pk", filter=Q(work_started_at__isnull=True)),
+        at_risk=Count(
+            "pk",
+            filter=Q(work_started_at__isnull=True, at_risk_at__lte=now, work_started_deadline__gte=now),
+        ),
+        overdue=Count("pk", filter=_overdue(now)),
+        unassigned=Count("pk", filter=Q(assignee__isnull=True)),
+        mine=Count("pk", filter=Q(assignee=user)),
+    )
+
+
+def saved_views(*, user: User) -> QuerySet[SavedView]:
+    return SavedView.objects.filter(owner=user)
+
+
+def tag_choices(*, user: User) -> QuerySet[Tag]:
+    tags = Tag.objects.all()
+    return tags if roles.is_staff(user) else tags.filter(internal=False)
+
+
+def engineer_choices() -> QuerySet[User]:
+    return User.objects.filter(
+        role__in=[roles.Role.ENGINEER, roles.Role.BILLING_ADMIN], is_active=True
+    ).order_by("username")

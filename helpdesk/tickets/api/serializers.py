@@ -10,6 +10,8 @@ from helpdesk.kit import roles
 from helpdesk.kit.api import BlankAsNullCharField, BlankAsNullChoiceField
 from helpdesk.tickets import origins
 from helpdesk.tickets.models import Attachment, Message, Ticket, TicketStatus
+from helpdesk.tickets.search import MAX_QUERY
+from helpdesk.tickets.selectors import VIEWS
 from helpdesk.tickets.services.attachments import MAX_FILES_PER_MESSAGE
 from sla.terms.models import Priority, Severity
 
@@ -65,8 +67,16 @@ class TicketSerializer(serializers.ModelSerializer):
             "resolved_at",
             "closed_at",
             "chat",
+            "assignee",
         ]
         read_only_fields = fields
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None and not roles.is_staff(request.user):
+            # Who works a ticket is the support team's business.
+            self.fields.pop("assignee")
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_plan_code(self, ticket: Ticket) -> str:
@@ -130,6 +140,38 @@ class TicketFilterSerializer(serializers.Serializer):
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
     account = serializers.IntegerField(
         min_value=1, max_value=2**63 - 1, required=False, help_text="Account id (staff)."
+    )
+    # --- workspace (issue 14)
+    view = serializers.ChoiceField(choices=list(VIEWS.items()), required=False)
+    sla_state = serializers.ChoiceField(choices=SLA_STATES, required=False)
+    assignee = serializers.RegexField(
+        r"^(me|none|[1-9][0-9]{0,17})$",
+        max_length=18,
+        required=False,
+        help_text='A user id, "me" or "none" (unassigned).',
+        error_messages={"invalid": 'Give a user id, "me" or "none".'},
+    )
+    tag = serializers.SlugField(max_length=50, required=False)
+    q = serializers.CharField(max_length=MAX_QUERY, required=False, help_text="Search words.")
+    ordering = serializers.ChoiceField(
+        choices=[("newest", "Newest first"), ("deadline", "Unstarted first, soonest deadline first")],
+        required=False,
+        help_text="Ignored when searching: results are ranked.",
+    )
+    cursor = serializers.CharField(max_length=500, required=False, help_text="From `next`/`previous`.")
+
+    def validate(self, attrs):
+        unknown = sorted(set(self.initial_data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError({name: ["Not a filter of this list."] for name in unknown})
+        return attrs
+
+
+class AssignSerializer(serializers.Serializer):
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True),
+        allow_null=True,
+        help_text="A support staff member's user id; null unassigns.",
     )
 
 

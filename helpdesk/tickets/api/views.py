@@ -1,12 +1,17 @@
 """API: tickets, their actions and messages."""
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 
+from helpdesk.kit import keyset
 from helpdesk.kit.api import PledgeAPIMixin
-from helpdesk.tickets import selectors
+from helpdesk.tickets import origins, selectors
 from helpdesk.tickets.api import permissions, serializers
 from helpdesk.tickets.models import Message
 from helpdesk.tickets.services.messages import message_create
@@ -17,6 +22,7 @@ from helpdesk.tickets.services.tickets import (
     ticket_transition,
     ticket_upgrade,
 )
+from helpdesk.tickets.services.workspace import ticket_assign
 
 # --- tickets ----------------------------------------------------------------------------
 
@@ -35,20 +41,42 @@ class TicketViewSet(
     serializer_class = serializers.TicketSerializer
     permission_classes = [IsAuthenticated]
 
+    page_size = 50
+
     def get_queryset(self):
-        if self.action != "list":
-            return selectors.account_tickets(user=self.request.user, with_chat=True)
-        filters = serializers.TicketFilterSerializer(data=self.request.query_params)
+        return selectors.account_tickets(user=self.request.user, with_chat=True)
+
+    def list(self, request):
+        """Keyset pages: `next`/`previous` carry a cursor, so every depth costs the same."""
+        filters = serializers.TicketFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        wanted = filters.validated_data
-        tickets = selectors.account_tickets(
-            user=self.request.user, status=wanted.get("status", ""), with_chat=True
+        wanted = dict(filters.validated_data)
+        cursor = wanted.pop("cursor", None)
+        now = timezone.now()
+        tickets = selectors.workspace_tickets(user=request.user, filters=wanted, now=now)
+        segments = selectors.ordered_segments(
+            origins.with_origin(tickets, user=request.user).select_related(*selectors.TICKET_LIST_RELATED),
+            ordering=wanted.get("ordering", "newest"),
+            searching=bool(wanted.get("q")),
         )
-        if "priority" in wanted:
-            tickets = tickets.filter(priority=wanted["priority"])
-        if "account" in wanted:
-            tickets = tickets.filter(account_id=wanted["account"])
-        return tickets
+        try:
+            page = keyset.paginate(segments, cursor=cursor, size=self.page_size)
+        except keyset.BadCursor as error:
+            raise ValidationError({"cursor": [str(error)]}) from error
+
+        def link(position):
+            if position is None:
+                return None
+            return replace_query_param(request.build_absolute_uri(), "cursor", position)
+
+        return Response(
+            {
+                "count": tickets.count(),
+                "next": link(page.next_cursor),
+                "previous": link(page.previous_cursor),
+                "results": self.get_serializer(page.rows, many=True).data,
+            }
+        )
 
     def get_object(self):
         ticket = selectors.ticket_for(user=self.request.user, pk=self.kwargs["pk"])
@@ -99,6 +127,19 @@ class TicketViewSet(
         ticket = ticket_upgrade(
             ticket=ticket, actor=request.user, **self.validated(serializers.UpgradeSerializer)
         )
+        return self.render(ticket)
+
+    @extend_schema(request=serializers.AssignSerializer, responses=serializers.TicketSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        permission_classes=[IsAuthenticated, permissions.MayWorkTickets],
+    )
+    def assign(self, request, pk=None):
+        """Give the ticket to a staff member, or take it from them (`null`); an event records it."""
+        ticket = self.get_object()
+        data = self.validated(serializers.AssignSerializer)
+        ticket = ticket_assign(ticket=ticket, actor=request.user, assignee=data["assignee"])
         return self.render(ticket)
 
     @extend_schema(request=serializers.TransitionSerializer, responses=serializers.TicketSerializer)

@@ -1,0 +1,73 @@
+"""Workspace writes: who owns a ticket, and an engineer's saved queue views."""
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from helpdesk.accounts.models import User
+from helpdesk.kit import roles
+from helpdesk.kit.errors import field_error
+from helpdesk.kit.validation import clean_text
+from helpdesk.tickets import access
+from helpdesk.tickets.models import SavedView, Ticket
+from helpdesk.tickets.services.events import event_record
+
+MAX_SAVED_VIEWS = 30
+
+
+@transaction.atomic
+def ticket_assign(
+    *, ticket: Ticket, actor: User, assignee: User | None, now: dt.datetime | None = None
+) -> Ticket:
+    """Give the ticket to `assignee` (None unassigns); an event says from whom to whom.
+
+    Assigning to the current owner changes nothing and writes no event.
+    """
+    roles.require(access.may_work_tickets(actor), "Only support staff can assign tickets.")
+    if assignee is not None and not (assignee.is_active and roles.is_staff(assignee)):
+        raise field_error("assignee", "Tickets can only be assigned to active support staff.")
+    locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if locked.assignee_id == (assignee.pk if assignee else None):
+        return locked
+    now = now or timezone.now()
+    previous = locked.assignee_id
+    locked.assignee = assignee
+    locked.save(update_fields=["assignee", "updated_at"])
+    code = "unassigned" if assignee is None else ("assigned" if previous is None else "reassigned")
+    event_record(
+        ticket=locked,
+        code=code,
+        actor=actor,
+        at=now,
+        assignee=assignee.pk if assignee else None,
+        previous_assignee=previous,
+    )
+    return locked
+
+
+@transaction.atomic
+def saved_view_create(*, owner: User, name: str, query: dict) -> SavedView:
+    """Remember a queue view under a name (replacing one of the same name)."""
+    roles.require(access.may_work_tickets(owner), "Only support staff have a queue.")
+    errors: dict = {}
+    name = clean_text(name, field="name", max_length=60, errors=errors)
+    if errors:
+        raise ValidationError(errors)
+    existing = SavedView.objects.select_for_update().filter(owner=owner)
+    if existing.count() >= MAX_SAVED_VIEWS and not existing.filter(name=name).exists():
+        raise field_error("name", f"Keep at most {MAX_SAVED_VIEWS} saved views; delete one first.")
+    try:
+        with transaction.atomic():
+            view, _ = SavedView.objects.update_or_create(owner=owner, name=name, defaults={"query": query})
+    except IntegrityError as error:  # a concurrent save of the same name
+        raise field_error("name", "A view with this name was just saved; try again.") from error
+    return view
+
+
+@transaction.atomic
+def saved_view_delete(*, owner: User, view: SavedView) -> None:
+    if view.owner_id != owner.pk:
+        raise roles.Denied("This view is someone else's.")
+    view.delete()
