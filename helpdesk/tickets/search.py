@@ -54,7 +54,7 @@ def search(tickets: QuerySet[Ticket], query: str, *, staff: bool) -> QuerySet[Ti
     """
     found = words(query)
     if not found:
-        return tickets.none()
+        return tickets.none().annotate(rank=Value(0.0, output_field=FloatField()))
     messages = Message.objects.all() if staff else Message.objects.filter(public=True)
     if connection.vendor == "postgresql":
         terms = SearchQuery(" ".join(found), config=CONFIG, search_type="plain")
