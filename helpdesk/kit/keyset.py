@@ -55,7 +55,13 @@ def decode(cursor: str, segments: list[Segment]) -> tuple[int, list, bool]:
 
 
 def _beyond(keys: tuple[str, ...], values: list, backwards: bool) -> Q:
-    """Rows after the position in the keys' order (before it when going backwards)."""
+    """Rows after the position in the keys' order (before it when going backwards).
+
+    The leading key's range comes first as a plain conjunct, so both PostgreSQL and SQLite
+    turn the condition into one index range scan rather than a scan of every row.
+    """
+    first = keys[0].lstrip("-")
+    leading = "gte" if (not keys[0].startswith("-")) != backwards else "lte"
     condition = Q(pk__in=[])
     for depth, key in enumerate(keys):
         name = key.lstrip("-")
@@ -63,7 +69,7 @@ def _beyond(keys: tuple[str, ...], values: list, backwards: bool) -> Q:
         lookup = "gt" if ascending != backwards else "lt"
         same = Q(**{keys[i].lstrip("-"): values[i] for i in range(depth)})
         condition |= same & Q(**{f"{name}__{lookup}": values[depth]})
-    return condition
+    return Q(**{f"{first}__{leading}": values[0]}) & condition
 
 
 def _flipped(keys: tuple[str, ...]) -> list[str]:

@@ -3,6 +3,7 @@
 from helpdesk.settings.env import BASE_DIR, DATA_DIR, DEBUG, REDIS_URL, env
 
 __all__ = [
+    "QUEUE_COUNTERS_SECONDS",
     "BASE_DIR",
     "DATA_DIR",
     "DEBUG",
@@ -147,3 +148,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- workspace (issue 14): how long the queue's header counters are reused (the page polls them).
+QUEUE_COUNTERS_SECONDS = env.int("QUEUE_COUNTERS_SECONDS", default=5)

@@ -1,5 +1,7 @@
 """Reads: querysets tuned for each screen, every one scoped through access.py."""
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import BooleanField, Case, Count, Prefetch, Q, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
 
@@ -210,8 +212,25 @@ def ordered_segments(tickets: QuerySet[Ticket], *, ordering: str, searching: boo
     return [Segment(tickets, NEWEST_KEYS)]
 
 
-def ticket_counters(*, user: User, now) -> dict:
-    """The queue's header figures over every open ticket the user may see, in one query."""
+def ticket_counters(*, user: User, now, fresh: bool = False) -> dict:
+    """The queue's header figures over every open ticket the user may see, in one query.
+
+    The aggregate reads every open ticket, so each user's figures are kept for
+    QUEUE_COUNTERS_SECONDS (a few seconds: the page polls them) unless `fresh`.
+    """
+    seconds = settings.QUEUE_COUNTERS_SECONDS
+    key = f"tickets:counters:{user.pk}"
+    if seconds and not fresh:
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+    counters = _counters(user=user, now=now)
+    if seconds:
+        cache.set(key, counters, seconds)
+    return counters
+
+
+def _counters(*, user: User, now) -> dict:
     opened = access.tickets_visible_to(user).filter(status__in=OPEN_STATUSES)
     return opened.aggregate(
         open=Count("pk"),

@@ -319,7 +319,7 @@ def test_queue_query_count_does_not_grow_with_rows(
     with django_assert_max_num_queries(QUEUE_MAX_QUERIES):
         response = client.get(reverse("queue"))
 
-    assert len(ticket_ids(response.content.decode())) == min(rows, 50)  # a keyset page of 50
+    assert len(ticket_ids(response.content.decode())) == min(rows, 25)  # a keyset page of 25
 
 
 def test_queue_and_portal_run_the_same_queries_at_5_and_500_rows(

@@ -11,9 +11,9 @@ from django.views.decorators.http import require_GET
 from helpdesk.kit import keyset, roles
 from helpdesk.tickets import access, search, selectors
 from helpdesk.tickets.forms import DowngradeForm, PortalFilterForm, QueueFilterForm, SavedViewForm
-from helpdesk.tickets.views.presentation import with_sla
+from helpdesk.tickets.views.presentation import queue_rows_html, select_html, with_sla
 
-QUEUE_PAGE_SIZE = 50
+QUEUE_PAGE_SIZE = 25
 PORTAL_PAGE_SIZE = 25
 
 
@@ -76,7 +76,7 @@ def queue(request):
         filters = form.filters if form.is_bound else {}
         tickets = selectors.workspace_tickets(
             user=user, filters={"view": "all" if filters.get("status") else "open", **filters}, now=now
-        ).select_related(*selectors.TICKET_LIST_RELATED, "plan", "assignee")
+        ).select_related("account", "plan", "assignee")
         segments = selectors.ordered_segments(
             tickets, ordering=filters.get("ordering") or "deadline", searching=bool(filters.get("q"))
         )
@@ -98,6 +98,20 @@ def queue(request):
         "tickets/queue.html",
         {
             "tickets": rows,
+            "rows_html": queue_rows_html(rows, user_id=user.pk),
+            "filter_selects": [
+                (form[name], select_html(form[name]))
+                for name in (
+                    "status",
+                    "priority",
+                    "sla_state",
+                    "assignee",
+                    "tag",
+                    "plan",
+                    "account",
+                    "ordering",
+                )
+            ],
             "summary": selectors.ticket_counters(user=user, now=now),
             "filter_form": form,
             "filtered": form.is_bound
