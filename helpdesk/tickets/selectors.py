@@ -2,7 +2,8 @@
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import BooleanField, Case, Count, Prefetch, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Count, Max, Prefetch, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from helpdesk.accounts import access as accounts_access
@@ -243,6 +244,7 @@ def _counters(*, user: User, now) -> dict:
         overdue=Count("pk", filter=_overdue(now)),
         unassigned=Count("pk", filter=Q(assignee__isnull=True)),
         mine=Count("pk", filter=Q(assignee=user)),
+        newest=Coalesce(Max("pk"), 0),
     )
 
 

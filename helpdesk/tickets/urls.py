@@ -15,6 +15,7 @@ urlpatterns = [
     path("tickets/<int:pk>/downgrade/", tickets.ticket_downgrade_view, name="ticket_downgrade"),
     path("tickets/<int:pk>/upgrade/", tickets.ticket_upgrade_view, name="ticket_upgrade"),
     path("tickets/<int:pk>/assign/", workspace.ticket_assign_view, name="ticket_assign"),
+    path("queue/counters/", pages.queue_counters, name="queue_counters"),
     path("queue/bulk/", workspace.queue_bulk_view, name="queue_bulk"),
     path("queue/views/", workspace.saved_view_create_view, name="saved_view_create"),
     path("queue/views/<int:pk>/delete/", workspace.saved_view_delete_view, name="saved_view_delete"),

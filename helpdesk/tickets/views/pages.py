@@ -4,6 +4,7 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -57,6 +58,11 @@ def portal(request):
     )
 
 
+def _default_view(filters: dict) -> str:
+    """Open tickets, unless a status or a search asks for tickets in every state."""
+    return "all" if filters.get("status") or filters.get("q") else "open"
+
+
 @require_GET
 @login_required
 def queue(request):
@@ -68,14 +74,14 @@ def queue(request):
         request.GET or None,
         engineers=selectors.engineer_choices(),
         tags=selectors.tag_choices(user=user),
-        views=[(key, label) for key, label in selectors.VIEWS.items() if key != "open"],
+        views=list(selectors.VIEWS.items()),
         **choices,
     )
     page, status, filters = keyset.Page([], None, None), 200, {}
     if not form.is_bound or form.is_valid():
         filters = form.filters if form.is_bound else {}
         tickets = selectors.workspace_tickets(
-            user=user, filters={"view": "all" if filters.get("status") else "open", **filters}, now=now
+            user=user, filters={"view": _default_view(filters), **filters}, now=now
         ).select_related("account", "plan", "assignee")
         segments = selectors.ordered_segments(
             tickets, ordering=filters.get("ordering") or "deadline", searching=bool(filters.get("q"))
@@ -92,7 +98,7 @@ def queue(request):
             ticket.subject_html = search.highlight(ticket.subject, filters["q"])
             ticket.snippet_html = search.highlight(ticket.description, filters["q"], length=140)
     query = {name: value for name, value in request.GET.items() if name != "cursor" and value}
-    view = filters.get("view") or "open"
+    view = filters.get("view") or _default_view(filters)
     return render(
         request,
         "tickets/queue.html",
@@ -136,3 +142,18 @@ def queue(request):
 def choices_for_assign(form) -> list:
     """(id, name) of the staff a row can be handed to, from the choices the filter form already holds."""
     return [(value, label) for value, label in form.fields["assignee"].choices if value.isdigit()]
+
+
+@require_GET
+@login_required
+def queue_counters(request):
+    """The header figures and the newest open ticket, polled by the queue page to stay live."""
+    if not access.may_work_tickets(request.user):
+        raise PermissionDenied("The queue is for support staff.")
+    now = timezone.now()
+    return JsonResponse(
+        {
+            **selectors.ticket_counters(user=request.user, now=now, fresh=True),
+            "at": now.isoformat(),
+        }
+    )
