@@ -137,7 +137,8 @@ class Ticket(models.Model):
                 condition=Q(work_started_at__isnull=False),
             ),
             models.Index(fields=["-created_at", "-id"], name="ticket_newest"),
-            models.Index(fields=["assignee", "status"], name="ticket_assignee_status"),
+            models.Index(fields=["assignee", "work_started_deadline", "id"], name="ticket_assignee_queue"),
+            models.Index(fields=["priority", "work_started_deadline", "id"], name="ticket_priority_queue"),
             models.Index(fields=["status", "work_started_deadline", "id"], name="ticket_status_queue"),
         ]
         constraints = [

@@ -26,7 +26,25 @@ sys.path.insert(0, str(ROOT))
 from tests.benchmarks.scratch import scratch_database  # noqa: E402
 
 BENCH_DIR = ROOT / "var" / "bench" / "workspace"
-scratch_database("pledge_bench_workspace", BENCH_DIR)
+NAME = "pledge_bench_workspace"
+REUSE = "--reuse" in sys.argv  # measure again on the data the last run built
+
+
+def _reuse_database() -> None:
+    import os
+
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith("postgres"):
+        os.environ["DATABASE_URL"] = f"{url.rpartition('/')[0]}/{NAME}"
+    else:
+        os.environ["DATABASE_URL"] = f"sqlite:///{BENCH_DIR / 'bench.sqlite3'}"
+    os.environ["PLEDGE_DATA_DIR"] = str(BENCH_DIR)
+    os.environ["CELERY_QUEUE"] = NAME.replace("_", "-")
+    os.environ["EMAIL_URL"] = "dummymail://"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
+
+
+_reuse_database() if REUSE else scratch_database(NAME, BENCH_DIR)
 
 import django  # noqa: E402
 
@@ -253,11 +271,18 @@ def main() -> int:
     parser.add_argument("--accounts", type=int, default=300)
     parser.add_argument("--messages-each", type=int, default=3)
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--reuse", action="store_true", help="Skip building: use the last run's data.")
     args = parser.parse_args()
 
     call_command("migrate", verbosity=0)
     began = time.perf_counter()
-    cast = build(args.tickets, args.accounts, args.messages_each)
+    if args.reuse:
+        cast = {
+            "engineer": User.objects.filter(role=Role.ENGINEER).order_by("id").first(),
+            "customer": User.objects.filter(role=Role.CUSTOMER).order_by("id").first(),
+        }
+    else:
+        cast = build(args.tickets, args.accounts, args.messages_each)
     print(
         f"{connection.vendor}: {Ticket.objects.count():,} tickets, {Account.objects.count()} accounts, "
         f"{Message.objects.count():,} messages built in {time.perf_counter() - began:.0f} s"
@@ -267,7 +292,7 @@ def main() -> int:
     staff.force_login(engineer)
     portal_client.force_login(customer)
     api_staff.force_authenticate(engineer)
-    deep_rows = min(99_950, args.tickets - 100)
+    deep_rows = min(99_950, Ticket.objects.count() - 100)
     deep_queue = deep_cursor(engineer, {"view": "all"}, "deadline", deep_rows)
     deep_api = deep_cursor(engineer, {}, "newest", deep_rows)
     deep_api_deadline = deep_cursor(engineer, {}, "deadline", deep_rows)
