@@ -282,3 +282,18 @@ class SavedView(models.Model):
     @property
     def query_string(self) -> str:
         return urlencode(self.query)
+
+
+class CannedReply(models.Model):
+    """A reply staff keep for reuse; {customer_name}, {ticket_number} and {deadline} are filled in."""
+
+    title = models.CharField(max_length=100, unique=True)
+    body = models.TextField(max_length=5000)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title

@@ -14,6 +14,7 @@ from helpdesk.tickets import access, origins, search
 from helpdesk.tickets.models import (
     OPEN_STATUSES,
     Attachment,
+    CannedReply,
     Message,
     SavedView,
     Tag,
@@ -261,3 +262,8 @@ def engineer_choices() -> QuerySet[User]:
     return User.objects.filter(
         role__in=[roles.Role.ENGINEER, roles.Role.BILLING_ADMIN], is_active=True
     ).order_by("username")
+
+
+def canned_replies(*, user: User) -> QuerySet[CannedReply]:
+    """Staff's canned replies; customers never see them."""
+    return CannedReply.objects.all() if roles.is_staff(user) else CannedReply.objects.none()

@@ -105,7 +105,22 @@
     });
   }
 
+  function cannedReplies() {
+    document.querySelectorAll("[data-canned-insert]").forEach(function (select) {
+      select.addEventListener("change", function () {
+        var option = select.options[select.selectedIndex];
+        var box = select.form.querySelector("textarea[name=body]");
+        if (!option.value || !box) return;
+        var start = box.selectionStart || box.value.length;
+        box.value = box.value.slice(0, start) + option.dataset.body + box.value.slice(box.selectionEnd || start);
+        box.focus();
+        select.selectedIndex = 0;
+      });
+    });
+  }
+
   function init() {
+    cannedReplies();
     pollCounters();
     keyboard();
     selectAll();

@@ -9,7 +9,7 @@ from helpdesk.accounts.models import Account, User
 from helpdesk.kit import roles
 from helpdesk.kit.api import BlankAsNullCharField, BlankAsNullChoiceField
 from helpdesk.tickets import origins
-from helpdesk.tickets.models import Attachment, Message, Ticket, TicketStatus
+from helpdesk.tickets.models import Attachment, CannedReply, Message, Ticket, TicketStatus
 from helpdesk.tickets.search import MAX_QUERY
 from helpdesk.tickets.selectors import VIEWS
 from helpdesk.tickets.services.attachments import MAX_FILES_PER_MESSAGE
@@ -240,3 +240,26 @@ class MessageCreateSerializer(serializers.Serializer):
         max_length=MAX_FILES_PER_MESSAGE,
         help_text="Files (multipart/form-data).",
     )
+
+
+# --- canned replies (issue 14) ----------------------------------------------------------------
+
+
+class CannedReplySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CannedReply
+        fields = ["id", "title", "body", "updated_at"]
+        read_only_fields = fields
+
+
+class CannedReplyInputSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=100)
+    body = serializers.CharField(
+        max_length=5000, help_text="Placeholders: {customer_name}, {ticket_number}, {deadline}."
+    )
+
+
+class CannedReplyFilledSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    body = serializers.CharField(help_text="Filled in for the ticket.")

@@ -4,14 +4,14 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
-from helpdesk.kit import keyset
-from helpdesk.kit.api import PledgeAPIMixin
-from helpdesk.tickets import origins, selectors
+from helpdesk.kit import keyset, roles
+from helpdesk.kit.api import PledgeAPIMixin, _AdminEditableViewSet, _ReadWrite
+from helpdesk.tickets import canned, origins, selectors
 from helpdesk.tickets.api import permissions, serializers
 from helpdesk.tickets.models import Message
 from helpdesk.tickets.services.messages import message_create
@@ -22,7 +22,7 @@ from helpdesk.tickets.services.tickets import (
     ticket_transition,
     ticket_upgrade,
 )
-from helpdesk.tickets.services.workspace import ticket_assign
+from helpdesk.tickets.services.workspace import canned_reply_save, ticket_assign
 
 # --- tickets ----------------------------------------------------------------------------
 
@@ -190,3 +190,57 @@ class TicketMessagesView(PledgeAPIMixin, mixins.ListModelMixin, generics.Generic
             files=data["attachments"],
         )
         return self.render(message, status_code=status.HTTP_201_CREATED)
+
+
+# --- canned replies (issue 14) ----------------------------------------------------------------
+
+
+class MayKeepCannedReplies(_ReadWrite):
+    def may_read(self, user) -> bool:
+        return roles.is_staff(user)
+
+    def may_write(self, user) -> bool:
+        return roles.is_staff(user)
+
+
+class CannedReplyViewSet(_AdminEditableViewSet):
+    """Replies staff keep for reuse; customers never see them (403)."""
+
+    serializer_class = serializers.CannedReplySerializer
+    permission_classes = [MayKeepCannedReplies]
+    input_serializer_class = serializers.CannedReplyInputSerializer
+    update_keyword = "reply"
+
+    def get_queryset(self):
+        return selectors.canned_replies(user=self.request.user)
+
+    def create(self, request):
+        reply = canned_reply_save(
+            actor=request.user, **self.validated(serializers.CannedReplyInputSerializer)
+        )
+        return self.render(reply, status_code=status.HTTP_201_CREATED)
+
+    def update(self, request, pk=None):
+        partial = request.method == "PATCH"
+        reply = self.get_object()
+        data = {"title": reply.title, "body": reply.body}
+        data.update(self.validated(serializers.CannedReplyInputSerializer, partial=partial))
+        return self.render(canned_reply_save(actor=request.user, reply=reply, **data))
+
+
+@extend_schema(responses=serializers.CannedReplyFilledSerializer(many=True))
+class TicketCannedRepliesView(PledgeAPIMixin, generics.GenericAPIView):
+    """Every canned reply filled in for one ticket, ready for the reply box (staff)."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = serializers.CannedReplyFilledSerializer
+
+    def get(self, request, pk):
+        ticket = selectors.ticket_for(user=request.user, pk=pk)
+        if not roles.is_staff(request.user):
+            raise PermissionDenied("Only support staff use canned replies.")
+        rows = [
+            {"id": reply.pk, "title": reply.title, "body": canned.fill(reply.body, ticket)}
+            for reply in selectors.canned_replies(user=request.user)
+        ]
+        return Response(rows)

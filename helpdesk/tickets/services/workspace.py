@@ -10,8 +10,8 @@ from helpdesk.accounts.models import User
 from helpdesk.kit import roles
 from helpdesk.kit.errors import field_error
 from helpdesk.kit.validation import clean_text
-from helpdesk.tickets import access
-from helpdesk.tickets.models import SavedView, Ticket
+from helpdesk.tickets import access, canned
+from helpdesk.tickets.models import CannedReply, SavedView, Ticket
 from helpdesk.tickets.services.events import event_record
 
 MAX_SAVED_VIEWS = 30
@@ -71,3 +71,28 @@ def saved_view_delete(*, owner: User, view: SavedView) -> None:
     if view.owner_id != owner.pk:
         raise roles.Denied("This view is someone else's.")
     view.delete()
+
+
+@transaction.atomic
+def canned_reply_save(*, actor: User, title: str, body: str, reply: CannedReply | None = None) -> CannedReply:
+    """Create or change a canned reply (staff only); an unknown {placeholder} is refused."""
+    roles.require(access.may_work_tickets(actor), "Only support staff keep canned replies.")
+    errors: dict = {}
+    title = clean_text(title, field="title", max_length=100, errors=errors)
+    body = clean_text(body, field="body", max_length=5000, errors=errors)
+    unknown = canned.unknown_placeholders(body)
+    if unknown:
+        errors.setdefault("body", []).append(
+            f"Unknown placeholder(s): {', '.join(unknown)}. Use {', '.join(canned.PLACEHOLDERS)}."
+        )
+    clash = CannedReply.objects.filter(title=title).exclude(pk=reply.pk if reply else None)
+    if title and clash.exists():
+        errors.setdefault("title", []).append("A canned reply has this title already.")
+    if errors:
+        raise ValidationError(errors)
+    if reply is None:
+        return CannedReply.objects.create(title=title, body=body, created_by=actor)
+    reply = CannedReply.objects.select_for_update().get(pk=reply.pk)
+    reply.title, reply.body = title, body
+    reply.save(update_fields=["title", "body", "updated_at"])
+    return reply
