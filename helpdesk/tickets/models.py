@@ -107,6 +107,12 @@ class Ticket(models.Model):
         help_text="The engineer who owns the ticket; empty when unassigned.",
     )
     tags = models.ManyToManyField("tickets.Tag", blank=True, related_name="tickets")
+    channel = models.CharField(
+        max_length=10,
+        choices=[("web", "Web"), ("email", "E-mail"), ("phone", "Phone"), ("chat", "Chat")],
+        default="web",
+        help_text="How the request reached us.",
+    )
 
     objects = TicketQuerySet.as_manager()
 

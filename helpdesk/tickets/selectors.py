@@ -93,7 +93,8 @@ def ticket_attachments(*, user: User, ticket: Ticket) -> QuerySet[Attachment]:
 def ticket_events(*, user: User, ticket: Ticket) -> QuerySet[TicketEvent]:
     events = ticket.events.select_related("actor").order_by("at", "id")
     if not roles.is_staff(user):
-        events = events.exclude(code="note_added")
+        # Internal notes and who works the ticket are the support team's business.
+        events = events.exclude(code__in=["note_added", "assigned", "reassigned", "unassigned"])
     return events
 
 

@@ -246,3 +246,72 @@ def test_assign_to_no_staff_member_is_400(request, api, engineer, ticket, assign
 
 def test_assign_needs_an_assignee_key(api, engineer, ticket):
     assert api(engineer).post(f"{URL}{ticket.pk}/assign/", {}, format="json").status_code == 400
+
+
+# --- staff open tickets for customers -------------------------------------------------------
+
+
+@pytest.mark.parametrize("channel", ["phone", "email", "web", "chat"])
+def test_staff_open_a_ticket_for_a_customer_who_phoned(api, engineer, customer, channel):
+    response = api(engineer).post(
+        URL,
+        {
+            "account": customer.account_id,
+            "requester": customer.pk,
+            "channel": channel,
+            "subject": "Caller says the VPN is down",
+            "description": "Phoned at 10:02.",
+        },
+        format="json",
+    )
+
+    assert response.status_code == 201, response.json()
+    ticket = Ticket.objects.get(pk=response.json()["id"])
+    assert (ticket.created_by, ticket.channel, ticket.account_id) == (customer, channel, customer.account_id)
+    assert ticket.plan_id == customer.account.plan_id
+    assert TicketEvent.objects.filter(ticket=ticket, code="opened_by_staff", actor=engineer).exists()
+    # The customer sees it as theirs, without who works it
+    mine = api(customer).get(f"{URL}{ticket.pk}/").json()
+    assert mine["channel"] == channel and "assignee" not in mine
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"requester": "other_customer"}, "requester"),
+        ({"requester": "engineer"}, "requester"),
+        ({"requester": 10**12}, "requester"),
+        ({"channel": "pigeon"}, "channel"),
+    ],
+)
+def test_opening_for_a_customer_refuses_a_wrong_requester_or_channel(
+    request, api, engineer, customer, change, field
+):
+    payload = {
+        "account": customer.account_id,
+        "requester": customer.pk,
+        "channel": "phone",
+        "subject": "Call",
+        "description": "Call",
+    }
+    value = change.get("requester")
+    if isinstance(value, str):
+        change = {"requester": request.getfixturevalue(value).pk}
+    payload.update(change)
+
+    response = api(engineer).post(URL, payload, format="json")
+
+    assert response.status_code == 400 and field in response.json()
+    assert not Ticket.objects.exists()
+
+
+def test_customers_cannot_choose_a_channel_or_requester(api, customer, other_customer):
+    response = api(customer).post(
+        URL,
+        {"subject": "Hi", "description": "Hi", "requester": other_customer.pk, "channel": "phone"},
+        format="json",
+    )
+
+    assert response.status_code == 201
+    ticket = Ticket.objects.get(pk=response.json()["id"])
+    assert (ticket.created_by, ticket.channel) == (customer, "web")

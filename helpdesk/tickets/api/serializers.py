@@ -68,6 +68,7 @@ class TicketSerializer(serializers.ModelSerializer):
             "closed_at",
             "chat",
             "assignee",
+            "channel",
         ]
         read_only_fields = fields
 
@@ -115,11 +116,27 @@ class TicketCreateSerializer(serializers.Serializer):
         default=False, help_text="High priority: the customer confirms the service is down."
     )
     affected_service = serializers.CharField(max_length=200, allow_blank=True, default="")
+    # --- workspace (issue 14): staff open tickets for customers
+    requester = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.none(),
+        required=False,
+        help_text="Staff: the customer of `account` the ticket is for (they get the replies).",
+    )
+    channel = serializers.ChoiceField(
+        choices=["web", "email", "phone", "chat"],
+        required=False,
+        help_text="Staff: how the request reached us (with `requester`).",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         user = self.context.get("request") and self.context["request"].user
         if user is not None:
+            if roles.is_customer(user):
+                self.fields.pop("requester")
+                self.fields.pop("channel")
+            else:
+                self.fields["requester"].queryset = User.objects.filter(account__isnull=False)
             if roles.is_customer(user):
                 self.fields.pop("account")
             else:

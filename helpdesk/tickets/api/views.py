@@ -22,7 +22,7 @@ from helpdesk.tickets.services.tickets import (
     ticket_transition,
     ticket_upgrade,
 )
-from helpdesk.tickets.services.workspace import canned_reply_save, ticket_assign
+from helpdesk.tickets.services.workspace import canned_reply_save, ticket_assign, ticket_open_for_customer
 
 # --- tickets ----------------------------------------------------------------------------
 
@@ -86,7 +86,17 @@ class TicketViewSet(
     def create(self, request):
         data = self.validated(serializers.TicketCreateSerializer)
         account = data.pop("account", None) or request.user.account
-        ticket = ticket_create(account=account, created_by=request.user, **data)
+        requester, channel = data.pop("requester", None), data.pop("channel", None)
+        if requester is not None or channel is not None:
+            ticket = ticket_open_for_customer(
+                actor=request.user,
+                account=account,
+                requester=requester or request.user,
+                channel=channel or "web",
+                **data,
+            )
+        else:
+            ticket = ticket_create(account=account, created_by=request.user, **data)
         return self.render(ticket, status_code=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=serializers.TicketSerializer)

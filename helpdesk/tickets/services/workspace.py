@@ -13,8 +13,10 @@ from helpdesk.kit.validation import clean_text
 from helpdesk.tickets import access, canned
 from helpdesk.tickets.models import CannedReply, SavedView, Ticket
 from helpdesk.tickets.services.events import event_record
+from helpdesk.tickets.services.tickets import ticket_create
 
 MAX_SAVED_VIEWS = 30
+CHANNELS = ("web", "email", "phone", "chat")
 
 
 @transaction.atomic
@@ -96,3 +98,23 @@ def canned_reply_save(*, actor: User, title: str, body: str, reply: CannedReply 
     reply.title, reply.body = title, body
     reply.save(update_fields=["title", "body", "updated_at"])
     return reply
+
+
+@transaction.atomic
+def ticket_open_for_customer(
+    *, actor: User, account, requester: User, channel: str, now: dt.datetime | None = None, **fields
+) -> Ticket:
+    """Staff open a ticket on a customer's behalf (a call, an e-mail): the requester is the customer,
+    the promise follows the account's plan as usual, and an event names who typed it in."""
+    roles.require(access.may_work_tickets(actor), "Only support staff open tickets for customers.")
+    if requester.account_id != account.pk or not roles.is_customer(requester) or not requester.is_active:
+        raise field_error("requester", "Choose an active customer of this account.")
+    if channel not in CHANNELS:
+        raise field_error("channel", f"Choose one of: {', '.join(CHANNELS)}.")
+    ticket = ticket_create(account=account, created_by=requester, now=now, **fields)
+    ticket.channel = channel
+    ticket.save(update_fields=["channel", "updated_at"])
+    event_record(
+        ticket=ticket, code="opened_by_staff", actor=actor, at=now or timezone.now(), channel=channel
+    )
+    return ticket

@@ -27,6 +27,10 @@ EVENT_LABELS = {
     "customer_replied": "Customer replied; work resumed",
     "resumed": "Work resumed",
     "missed": "Work Started deadline missed",
+    "assigned": "Assigned",
+    "reassigned": "Reassigned",
+    "unassigned": "Unassigned",
+    "opened_by_staff": "Opened by support for the customer",
 }
 
 
