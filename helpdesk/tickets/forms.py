@@ -162,13 +162,14 @@ class QueueFilterForm(forms.Form):
     )
 
     def __init__(self, *args, plans=(), accounts=(), engineers=(), tags=(), views=(), **kwargs):
+        """Choices come as (value, label) pairs (see selectors.queue_form_choices)."""
         super().__init__(*args, **kwargs)
-        self.fields["plan"].choices = [("", "Any plan")] + [(p.code, p.name) for p in plans]
-        self.fields["account"].choices = [("", "Any account")] + [(a.pk, a.name) for a in accounts]
+        self.fields["plan"].choices = [("", "Any plan"), *plans]
+        self.fields["account"].choices = [("", "Any account"), *accounts]
         self.fields["assignee"].choices = [("", "Anyone"), ("me", "Me"), ("none", "Unassigned")] + [
-            (str(u.pk), u.display_name) for u in engineers
+            (str(pk), name) for pk, name in engineers
         ]
-        self.fields["tag"].choices = [("", "Any tag")] + [(t.name, t.name) for t in tags]
+        self.fields["tag"].choices = [("", "Any tag"), *tags]
         self.fields["view"].choices = [("", "Open")] + list(views)
 
     @property

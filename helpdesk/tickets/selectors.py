@@ -110,15 +110,6 @@ def queue_page_tickets(*, user: User, filters: dict | None = None) -> QuerySet[T
     return queue_tickets(user=user, filters=filters).select_related("plan")
 
 
-def queue_filter_choices(*, user: User) -> dict:
-    """The options of the queue's filter selects: plans and the accounts the user may see."""
-
-    return {
-        "plans": list(Plan.objects.order_by("name").only("id", "code", "name")),
-        "accounts": list(accounts_access.accounts_visible_to(user).order_by("name").only("id", "name")),
-    }
-
-
 def customer_account(*, user: User):
     """The customer's own account with its plan and the plan's Work Started targets, or 404."""
     return get_object_or_404(
@@ -268,3 +259,24 @@ def engineer_choices() -> QuerySet[User]:
 def canned_replies(*, user: User) -> QuerySet[CannedReply]:
     """Staff's canned replies; customers never see them."""
     return CannedReply.objects.all() if roles.is_staff(user) else CannedReply.objects.none()
+
+
+FILTER_CHOICES_SECONDS = 30
+
+
+def queue_form_choices(*, user: User) -> dict:
+    """Everything the queue's filter selects offer, as (value, label) pairs: plans, accounts, staff
+    and tags. Kept for half a minute per user, since every page turn and poll shows the same lists."""
+    key = f"tickets:queue-choices:{user.pk}"
+    choices = cache.get(key)
+    if choices is None:
+        choices = {
+            "plans": list(Plan.objects.order_by("name").values_list("code", "name")),
+            "accounts": list(
+                accounts_access.accounts_visible_to(user).order_by("name").values_list("pk", "name")
+            ),
+            "engineers": [(user.pk, user.display_name) for user in engineer_choices()],
+            "tags": list(tag_choices(user=user).values_list("name", "name")),
+        }
+        cache.set(key, choices, FILTER_CHOICES_SECONDS)
+    return choices

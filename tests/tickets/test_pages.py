@@ -14,7 +14,8 @@ from tests.factories import PASSWORD, AccountFactory, CustomerFactory, make_tick
 
 pytestmark = pytest.mark.django_db
 
-# Measured: queue = session, user, plans, accounts, engineers and tags for the filter selects,
+# Measured: queue = session, user, plans, accounts, engineers and tags for the filter selects
+# (then kept 30 s in the cache),
 # the counters (one aggregate), saved views, the tickets (one query per keyset segment the page
 # touches: unstarted, then started; at most 2) = 10; portal = session, user, the tickets, the
 # account named in the top bar (4). Never one per row.

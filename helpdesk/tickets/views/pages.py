@@ -69,13 +69,8 @@ def queue(request):
     if not access.may_work_tickets(request.user):
         raise PermissionDenied("The queue is for support staff.")
     user, now = request.user, timezone.now()
-    choices = selectors.queue_filter_choices(user=user)
     form = QueueFilterForm(
-        request.GET or None,
-        engineers=selectors.engineer_choices(),
-        tags=selectors.tag_choices(user=user),
-        views=list(selectors.VIEWS.items()),
-        **choices,
+        request.GET or None, views=list(selectors.VIEWS.items()), **selectors.queue_form_choices(user=user)
     )
     page, status, filters = keyset.Page([], None, None), 200, {}
     if not form.is_bound or form.is_valid():

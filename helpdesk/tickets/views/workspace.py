@@ -54,10 +54,8 @@ def saved_view_create_view(request):
     raw = request.POST.get("query", "")
     filters = QueueFilterForm(
         QueryDict(raw[:2000]),
-        engineers=selectors.engineer_choices(),
-        tags=selectors.tag_choices(user=request.user),
-        views=[(key, label) for key, label in selectors.VIEWS.items()],
-        **selectors.queue_filter_choices(user=request.user),
+        views=list(selectors.VIEWS.items()),
+        **selectors.queue_form_choices(user=request.user),
     )
     if len(raw) > 2000 or not form.is_valid() or not filters.is_valid():
         return HttpResponseBadRequest("Name the view, and save filters the queue accepts.")
