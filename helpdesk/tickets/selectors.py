@@ -94,7 +94,9 @@ def ticket_events(*, user: User, ticket: Ticket) -> QuerySet[TicketEvent]:
     events = ticket.events.select_related("actor").order_by("at", "id")
     if not roles.is_staff(user):
         # Internal notes and who works the ticket are the support team's business.
-        events = events.exclude(code__in=["note_added", "assigned", "reassigned", "unassigned"])
+        events = events.exclude(
+            code__in=["note_added", "assigned", "reassigned", "unassigned", "tags_changed"]
+        )
     return events
 
 

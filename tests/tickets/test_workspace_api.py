@@ -315,3 +315,38 @@ def test_customers_cannot_choose_a_channel_or_requester(api, customer, other_cus
     assert response.status_code == 201
     ticket = Ticket.objects.get(pk=response.json()["id"])
     assert (ticket.created_by, ticket.channel) == (customer, "web")
+
+
+# --- tags -------------------------------------------------------------------------------------
+
+
+def test_staff_tag_tickets_and_the_list_filters_by_tag(api, engineer, ticket):
+    Tag.objects.create(name="vip")
+    Tag.objects.create(name="billing")
+    client = api(engineer)
+
+    response = client.post(f"{URL}{ticket.pk}/tags/", {"tags": ["vip", "billing"]}, format="json")
+
+    assert response.status_code == 200 and response.json() == {"tags": ["billing", "vip"]}
+    assert [row["id"] for row in client.get(URL, {"tag": "vip"}).json()["results"]] == [ticket.pk]
+    assert TicketEvent.objects.filter(ticket=ticket, code="tags_changed").count() == 1
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [{"tags": ["nope"]}, {"tags": "vip"}, {"tags": ["<b>"]}, {"tags": [f"t{n}" for n in range(11)]}, {}],
+)
+def test_bad_tags_are_400(api, engineer, ticket, payload):
+    Tag.objects.create(name="vip")
+
+    assert api(engineer).post(f"{URL}{ticket.pk}/tags/", payload, format="json").status_code == 400
+    assert not ticket.tags.exists()
+
+
+@pytest.mark.parametrize("role, status", [("anonymous", 401), ("customer", 403), ("other_customer", 404)])
+def test_tagging_is_for_staff(request, api, ticket, role, status):
+    Tag.objects.create(name="vip")
+
+    response = api(_user(request, role)).post(f"{URL}{ticket.pk}/tags/", {"tags": ["vip"]}, format="json")
+
+    assert response.status_code == status and not ticket.tags.exists()

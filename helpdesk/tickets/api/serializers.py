@@ -192,6 +192,12 @@ class AssignSerializer(serializers.Serializer):
     )
 
 
+class TagsSerializer(serializers.Serializer):
+    tags = serializers.ListField(
+        child=serializers.SlugField(max_length=50), max_length=10, allow_empty=True, help_text="Tag names."
+    )
+
+
 class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 

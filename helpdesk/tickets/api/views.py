@@ -22,7 +22,12 @@ from helpdesk.tickets.services.tickets import (
     ticket_transition,
     ticket_upgrade,
 )
-from helpdesk.tickets.services.workspace import canned_reply_save, ticket_assign, ticket_open_for_customer
+from helpdesk.tickets.services.workspace import (
+    canned_reply_save,
+    ticket_assign,
+    ticket_open_for_customer,
+    ticket_set_tags,
+)
 
 # --- tickets ----------------------------------------------------------------------------
 
@@ -151,6 +156,20 @@ class TicketViewSet(
         data = self.validated(serializers.AssignSerializer)
         ticket = ticket_assign(ticket=ticket, actor=request.user, assignee=data["assignee"])
         return self.render(ticket)
+
+    @extend_schema(request=serializers.TagsSerializer, responses=serializers.TagsSerializer)
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        permission_classes=[IsAuthenticated, permissions.MayWorkTickets],
+    )
+    def tags(self, request, pk=None):
+        """The ticket's tags (GET), or replace them with existing tags (POST); an event records it."""
+        ticket = self.get_object()
+        if request.method == "POST":
+            names = self.validated(serializers.TagsSerializer)["tags"]
+            ticket = ticket_set_tags(ticket=ticket, actor=request.user, names=names)
+        return Response({"tags": sorted(ticket.tags.values_list("name", flat=True))})
 
     @extend_schema(request=serializers.TransitionSerializer, responses=serializers.TicketSerializer)
     @action(detail=True, methods=["post"])

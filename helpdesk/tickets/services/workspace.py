@@ -11,7 +11,7 @@ from helpdesk.kit import roles
 from helpdesk.kit.errors import field_error
 from helpdesk.kit.validation import clean_text
 from helpdesk.tickets import access, canned
-from helpdesk.tickets.models import CannedReply, SavedView, Ticket
+from helpdesk.tickets.models import CannedReply, SavedView, Tag, Ticket
 from helpdesk.tickets.services.events import event_record
 from helpdesk.tickets.services.tickets import ticket_create
 
@@ -118,3 +118,30 @@ def ticket_open_for_customer(
         ticket=ticket, code="opened_by_staff", actor=actor, at=now or timezone.now(), channel=channel
     )
     return ticket
+
+
+MAX_TAGS = 10
+
+
+@transaction.atomic
+def ticket_set_tags(
+    *, ticket: Ticket, actor: User, names: list[str], now: dt.datetime | None = None
+) -> Ticket:
+    """Replace the ticket's tags with existing ones named in `names` (staff keep the tag list)."""
+    roles.require(access.may_work_tickets(actor), "Only support staff tag tickets.")
+    wanted = sorted(set(names))
+    if len(wanted) > MAX_TAGS:
+        raise field_error("tags", f"At most {MAX_TAGS} tags on a ticket.")
+    tags = list(Tag.objects.filter(name__in=wanted))
+    missing = sorted(set(wanted) - {tag.name for tag in tags})
+    if missing:
+        raise field_error("tags", f"No such tag: {', '.join(missing)}.")
+    locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    before = sorted(locked.tags.values_list("name", flat=True))
+    if before == wanted:
+        return locked
+    locked.tags.set(tags)
+    event_record(
+        ticket=locked, code="tags_changed", actor=actor, at=now or timezone.now(), tags=wanted, before=before
+    )
+    return locked

@@ -31,6 +31,7 @@ EVENT_LABELS = {
     "reassigned": "Reassigned",
     "unassigned": "Unassigned",
     "opened_by_staff": "Opened by support for the customer",
+    "tags_changed": "Tags changed",
 }
 
 
