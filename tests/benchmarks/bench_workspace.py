@@ -320,9 +320,13 @@ def main() -> int:
         ("SLA report API (50 accounts)", api_staff, "/api/v1/reports/sla/", 3.0),
         ("search API q=kerberos (subjects)", api_staff, "/api/v1/tickets/?q=kerberos", None),
         ("search API q=segfault (messages)", api_staff, "/api/v1/tickets/?q=segfault", None),
-        ("search API q=printer outage (most rows)", api_staff, "/api/v1/tickets/?q=printer+outage", None),
         ("queue search q=kerberos", staff, "/queue/?q=kerberos", None),
     ]
+    if connection.vendor == "postgresql":
+        # Words in most tickets: ranks tens of thousands of matches (on SQLite it reads every row).
+        pages.append(
+            ("search API q=printer outage (most rows)", api_staff, "/api/v1/tickets/?q=printer+outage", None)
+        )
     failures = []
     with override_settings(
         ROOT_URLCONF="bench_workspace_urls", ALLOWED_HOSTS=["testserver"], SECURE_SSL_REDIRECT=False
