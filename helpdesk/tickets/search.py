@@ -3,7 +3,8 @@
 PostgreSQL: full-text search (english) on a stored, weighted vector (migration 0007) and on
 messages (migration 0003), both GIN-indexed, ranked by ts_rank with the subject above the
 description. SQLite, the fallback for development: every word must appear (case-insensitively)
-in the subject, description, a message or the requester's name; newest first. Both highlight the words found, in Python, on the page's rows only.
+in the subject, description, a message or the requester's name; newest first. Both highlight
+the words found, in Python, on the page's rows only.
 """
 
 import re
