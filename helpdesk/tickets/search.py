@@ -12,7 +12,7 @@ import re
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector, SearchVectorField
 from django.db import connection
 from django.db.models import F, FloatField, Q, QuerySet, Value
-from django.db.models.expressions import RawSQL
+from django.db.models.expressions import Expression
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -24,9 +24,22 @@ MAX_WORDS = 8
 CONFIG = "english"
 
 
+class StoredTicketVector(Expression):
+    """The stored, weighted vector (subject A, description B) migration 0007 adds on PostgreSQL.
+
+    Named through the query's own alias for the tickets table, so it stays right inside a
+    subquery (where Django renames the table U0) instead of pointing at the outer query's row.
+    """
+
+    output_field = SearchVectorField()
+
+    def as_sql(self, compiler, connection):
+        alias = compiler.query.get_initial_alias()
+        return f"{compiler.quote_name_unless_alias(alias)}.search_vector", []
+
+
 def ticket_vector():
-    """The stored, weighted vector (subject A, description B) migration 0007 adds on PostgreSQL."""
-    return RawSQL('"tickets_ticket"."search_vector"', [], output_field=SearchVectorField())
+    return StoredTicketVector()
 
 
 def message_vector():
