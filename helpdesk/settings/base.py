@@ -5,6 +5,7 @@ from csp.constants import NONE, SELF
 from helpdesk.settings.env import BASE_DIR, DATA_DIR, DEBUG, REDIS_URL, env
 
 __all__ = [
+    "QUEUE_COUNTERS_SECONDS",
     "BASE_DIR",
     "DATA_DIR",
     "DEBUG",
@@ -194,3 +195,6 @@ CONTENT_SECURITY_POLICY = {
 
 # /metrics (helpdesk.metrics): loopback only, or a scraper sending this bearer token.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
+# --- workspace (issue 14): how long the queue's header counters are reused (the page polls them).
+QUEUE_COUNTERS_SECONDS = env.int("QUEUE_COUNTERS_SECONDS", default=5)

@@ -2,7 +2,7 @@
 
 from django import forms
 
-from helpdesk.tickets.models import OPEN_STATUSES, TicketStatus
+from helpdesk.tickets.models import TicketStatus
 from sla.terms.models import Priority, Severity
 
 
@@ -132,23 +132,60 @@ class UpgradeForm(forms.Form):
 
 
 class QueueFilterForm(forms.Form):
+    q = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Subject, text, replies, requester"}),
+    )
     plan = forms.ChoiceField(required=False)
     priority = forms.ChoiceField(required=False, choices=[("", "Any priority")] + Priority.choices)
     status = forms.ChoiceField(
         required=False,
-        choices=[("", "Any status")] + [(s.value, s.label) for s in OPEN_STATUSES],
+        choices=[("", "Any status")] + [(s.value, s.label) for s in TicketStatus],
     )
     account = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    # --- workspace (issue 14)
+    sla_state = forms.ChoiceField(
+        required=False,
+        label="SLA",
+        choices=[("", "Any SLA state"), ("running", "Running"), ("at_risk", "At risk"), ("met", "Met")]
+        + [("missed", "Missed")],
+    )
+    assignee = forms.ChoiceField(required=False)
+    tag = forms.ChoiceField(required=False)
+    view = forms.ChoiceField(required=False, widget=forms.HiddenInput)
+    ordering = forms.ChoiceField(
+        required=False,
+        label="Sort",
+        choices=[("", "Deadline (unstarted first)"), ("newest", "Newest first")],
+    )
 
-    def __init__(self, *args, plans=(), accounts=(), **kwargs):
+    def __init__(self, *args, plans=(), accounts=(), engineers=(), tags=(), views=(), **kwargs):
+        """Choices come as (value, label) pairs (see selectors.queue_form_choices)."""
         super().__init__(*args, **kwargs)
-        self.fields["plan"].choices = [("", "Any plan")] + [(p.code, p.name) for p in plans]
-        self.fields["account"].choices = [("", "Any account")] + [(a.pk, a.name) for a in accounts]
+        self.fields["plan"].choices = [("", "Any plan"), *plans]
+        self.fields["account"].choices = [("", "Any account"), *accounts]
+        self.fields["assignee"].choices = [("", "Anyone"), ("me", "Me"), ("none", "Unassigned")] + [
+            (str(pk), name) for pk, name in engineers
+        ]
+        self.fields["tag"].choices = [("", "Any tag"), *tags]
+        self.fields["view"].choices = [("", "Open")] + list(views)
 
     @property
     def filters(self) -> dict:
         """The valid, non-empty filters (call after is_valid())."""
         return {name: value for name, value in self.cleaned_data.items() if value}
+
+
+class SavedViewForm(forms.Form):
+    name = forms.CharField(max_length=60, strip=True)
+
+
+class AssignForm(forms.Form):
+    """Who gets the ticket: "me", a staff user id, or empty to unassign."""
+
+    assignee = forms.RegexField(regex=r"^(me|[1-9][0-9]{0,17})?$", required=False, max_length=18)
 
 
 class PortalFilterForm(forms.Form):

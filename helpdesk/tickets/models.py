@@ -1,6 +1,7 @@
 """Tickets and everything said or done on them."""
 
 import uuid
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import models
@@ -39,6 +40,21 @@ class TicketQuerySet(models.QuerySet):
     def overdue(self, now):
         """Clocks past their deadline with no miss recorded yet: what the sweep records."""
         return self.filter(miss_pending=True, work_started_deadline__lt=now)
+
+    # --- workspace (issue 14)
+    def in_sla_state(self, state: str, now):
+        """The rows whose `Ticket.sla_state(now)` is `state`, as a filter the database runs."""
+        unstarted = Q(work_started_at__isnull=True)
+        started = Q(work_started_at__isnull=False)
+        return self.filter(
+            {
+                "running": unstarted & Q(at_risk_at__gt=now, work_started_deadline__gte=now),
+                "at_risk": unstarted & Q(at_risk_at__lte=now, work_started_deadline__gte=now),
+                "met": started & Q(work_started_at__lte=models.F("work_started_deadline")),
+                "missed": (unstarted & Q(work_started_deadline__lt=now))
+                | (started & Q(work_started_at__gt=models.F("work_started_deadline"))),
+            }[state]
+        )
 
 
 class Ticket(models.Model):
@@ -106,6 +122,23 @@ class Ticket(models.Model):
         help_text="Addresses copied on public replies (from the mail that opened it).",
     )
 
+    # --- workspace (issue 14)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_tickets",
+        help_text="The engineer who owns the ticket; empty when unassigned.",
+    )
+    tags = models.ManyToManyField("tickets.Tag", blank=True, related_name="tickets")
+    channel = models.CharField(
+        max_length=10,
+        choices=[("web", "Web"), ("email", "E-mail"), ("phone", "Phone"), ("chat", "Chat")],
+        default="web",
+        help_text="How the request reached us.",
+    )
+
     objects = TicketQuerySet.as_manager()
 
     class Meta:
@@ -126,6 +159,28 @@ class Ticket(models.Model):
                 name="ticket_pending_at_risk",
                 condition=Q(miss_pending=True, at_risk_notified=False),
             ),
+            # --- workspace (issue 14): the queue's keyset order, one index per segment
+            models.Index(
+                fields=["work_started_deadline", "id"],
+                name="ticket_queue_unstarted",
+                condition=Q(work_started_at__isnull=True),
+            ),
+            models.Index(
+                fields=["work_started_deadline", "id"],
+                name="ticket_queue_started",
+                condition=Q(work_started_at__isnull=False),
+            ),
+            models.Index(fields=["-created_at", "-id"], name="ticket_newest"),
+            # A view's filter leads, one index per segment, so an empty segment costs nothing.
+            *[
+                models.Index(
+                    fields=[column, "work_started_deadline", "id"],
+                    name=f"ticket_{column}_{segment}",
+                    condition=Q(work_started_at__isnull=segment == "unstarted"),
+                )
+                for column in ("status", "assignee", "priority")
+                for segment in ("unstarted", "started")
+            ],
         ]
         constraints = [
             models.CheckConstraint(
@@ -255,3 +310,58 @@ class TicketRating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rating} for ticket {self.ticket_id}"
+
+
+# --- workspace (issue 14) -----------------------------------------------------------------
+
+
+class Tag(models.Model):
+    """A label staff put on tickets; an internal one is never shown to customers."""
+
+    name = models.SlugField(max_length=50, unique=True)
+    internal = models.BooleanField(default=False, help_text="Only staff see it.")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def query_string(self) -> str:
+        return urlencode(self.query)
+
+
+class SavedView(models.Model):
+    """An engineer's own queue view: a name and the filters and sort it remembers."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views")
+    name = models.CharField(max_length=60)
+    query = models.JSONField(default=dict, help_text="The queue's validated filters and sort.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["owner", "name"], name="savedview_owner_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def query_string(self) -> str:
+        return urlencode(self.query)
+
+
+class CannedReply(models.Model):
+    """A reply staff keep for reuse; {customer_name}, {ticket_number} and {deadline} are filled in."""
+
+    title = models.CharField(max_length=100, unique=True)
+    body = models.TextField(max_length=5000)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title

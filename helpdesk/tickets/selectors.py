@@ -1,13 +1,27 @@
 """Reads: querysets tuned for each screen, every one scoped through access.py."""
 
-from django.db.models import BooleanField, Case, Prefetch, QuerySet, Value, When
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import BooleanField, Case, Count, Max, Prefetch, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from helpdesk.accounts import access as accounts_access
 from helpdesk.accounts.models import User
 from helpdesk.kit import roles
-from helpdesk.tickets import access, origins
-from helpdesk.tickets.models import OPEN_STATUSES, Attachment, Message, Ticket, TicketEvent
+from helpdesk.kit.keyset import Segment
+from helpdesk.tickets import access, origins, search
+from helpdesk.tickets.models import (
+    OPEN_STATUSES,
+    Attachment,
+    CannedReply,
+    Message,
+    SavedView,
+    Tag,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+)
 from sla.terms.models import Plan
 
 TICKET_LIST_RELATED = ("account", "account__plan", "created_by", "work_started_by")
@@ -79,7 +93,10 @@ def ticket_attachments(*, user: User, ticket: Ticket) -> QuerySet[Attachment]:
 def ticket_events(*, user: User, ticket: Ticket) -> QuerySet[TicketEvent]:
     events = ticket.events.select_related("actor").order_by("at", "id")
     if not roles.is_staff(user):
-        events = events.exclude(code="note_added")
+        # Internal notes and who works the ticket are the support team's business.
+        events = events.exclude(
+            code__in=["note_added", "assigned", "reassigned", "unassigned", "tags_changed"]
+        )
     return events
 
 
@@ -95,15 +112,6 @@ def queue_page_tickets(*, user: User, filters: dict | None = None) -> QuerySet[T
     return queue_tickets(user=user, filters=filters).select_related("plan")
 
 
-def queue_filter_choices(*, user: User) -> dict:
-    """The options of the queue's filter selects: plans and the accounts the user may see."""
-
-    return {
-        "plans": list(Plan.objects.order_by("name").only("id", "code", "name")),
-        "accounts": list(accounts_access.accounts_visible_to(user).order_by("name").only("id", "name")),
-    }
-
-
 def customer_account(*, user: User):
     """The customer's own account with its plan and the plan's Work Started targets, or 404."""
     return get_object_or_404(
@@ -112,3 +120,165 @@ def customer_account(*, user: User):
         .prefetch_related("plan__response_targets"),
         pk=user.account_id,
     )
+
+
+# --- the workspace (issue 14): views, filters, keyset orders, counters --------------------
+
+VIEWS = {
+    "open": "Open",
+    "mine": "Mine",
+    "unassigned": "Unassigned",
+    "at_risk": "At risk",
+    "overdue": "Overdue",
+    "waiting": "Waiting on customer",
+    "resolved": "Resolved",
+    "closed": "Closed",
+    "all": "All",
+}
+QUEUE_KEYS = ("work_started_deadline", "id")
+NEWEST_KEYS = ("-created_at", "-id")
+SEARCH_KEYS = ("-rank", "-id")
+
+
+def _overdue(now) -> Q:
+    return Q(work_started_at__isnull=True, work_started_deadline__lt=now)
+
+
+def _in_view(tickets: QuerySet[Ticket], view: str, *, user: User, now) -> QuerySet[Ticket]:
+    opened = tickets.filter(status__in=OPEN_STATUSES)
+    return {
+        "open": lambda: opened,
+        "mine": lambda: opened.filter(assignee=user),
+        "unassigned": lambda: opened.filter(assignee__isnull=True),
+        "at_risk": lambda: opened.in_sla_state("at_risk", now),
+        "overdue": lambda: opened.filter(_overdue(now)),
+        "waiting": lambda: tickets.filter(status=TicketStatus.WAITING_ON_CUSTOMER),
+        "resolved": lambda: tickets.filter(status=TicketStatus.RESOLVED),
+        "closed": lambda: tickets.filter(status=TicketStatus.CLOSED),
+        "all": lambda: tickets,
+    }[view]()
+
+
+def workspace_tickets(*, user: User, filters: dict, now) -> QuerySet[Ticket]:
+    """The tickets a view and its (validated) filters select, unordered; `q` annotates `rank`.
+
+    filters: view, status ("open" or a status), priority, plan (code), account (id), sla_state,
+    assignee (a user id, "me" or "none"), tag (name), q (search words).
+    """
+    tickets = access.tickets_visible_to(user)
+    if filters.get("view"):
+        tickets = _in_view(tickets, filters["view"], user=user, now=now)
+    status = filters.get("status")
+    if status == "open":
+        tickets = tickets.filter(status__in=OPEN_STATUSES)
+    elif status:
+        tickets = tickets.filter(status=status)
+    for name, field in (("priority", "priority"), ("plan", "plan__code"), ("account", "account_id")):
+        if filters.get(name):
+            tickets = tickets.filter(**{field: filters[name]})
+    if filters.get("sla_state"):
+        tickets = tickets.in_sla_state(filters["sla_state"], now)
+    assignee = filters.get("assignee")
+    if assignee == "me":
+        tickets = tickets.filter(assignee=user)
+    elif assignee == "none":
+        tickets = tickets.filter(assignee__isnull=True)
+    elif assignee:
+        tickets = tickets.filter(assignee_id=assignee)
+    if filters.get("tag"):
+        tags = Tag.objects.filter(name=filters["tag"])
+        if not roles.is_staff(user):
+            tags = tags.filter(internal=False)
+        tickets = tickets.filter(tags__in=tags)
+    if filters.get("q"):
+        tickets = search.search(tickets, filters["q"], staff=roles.is_staff(user))
+    return tickets
+
+
+def ordered_segments(tickets: QuerySet[Ticket], *, ordering: str, searching: bool = False) -> list[Segment]:
+    """The keyset segments of a listing: `deadline` is the queue's order (unstarted first,
+    soonest deadline first), `newest` the portal's; a search is ranked."""
+    if searching:
+        return [Segment(tickets, SEARCH_KEYS)]
+    if ordering == "deadline":
+        return [
+            Segment(tickets.filter(work_started_at__isnull=True), QUEUE_KEYS),
+            Segment(tickets.filter(work_started_at__isnull=False), QUEUE_KEYS),
+        ]
+    return [Segment(tickets, NEWEST_KEYS)]
+
+
+def ticket_counters(*, user: User, now, fresh: bool = False) -> dict:
+    """The queue's header figures over every open ticket the user may see, in one query.
+
+    The aggregate reads every open ticket, so each user's figures are kept for
+    QUEUE_COUNTERS_SECONDS (a few seconds: the page polls them) unless `fresh`.
+    """
+    seconds = settings.QUEUE_COUNTERS_SECONDS
+    key = f"tickets:counters:{user.pk}"
+    if seconds and not fresh:
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+    counters = _counters(user=user, now=now)
+    if seconds:
+        cache.set(key, counters, seconds)
+    return counters
+
+
+def _counters(*, user: User, now) -> dict:
+    opened = access.tickets_visible_to(user).filter(status__in=OPEN_STATUSES)
+    return opened.aggregate(
+        open=Count("pk"),
+        waiting=Count("pk", filter=Q(status=TicketStatus.WAITING_ON_CUSTOMER)),
+        unstarted=Count("pk", filter=Q(work_started_at__isnull=True)),
+        at_risk=Count(
+            "pk",
+            filter=Q(work_started_at__isnull=True, at_risk_at__lte=now, work_started_deadline__gte=now),
+        ),
+        overdue=Count("pk", filter=_overdue(now)),
+        unassigned=Count("pk", filter=Q(assignee__isnull=True)),
+        mine=Count("pk", filter=Q(assignee=user)),
+        newest=Coalesce(Max("pk"), 0),
+    )
+
+
+def saved_views(*, user: User) -> QuerySet[SavedView]:
+    return SavedView.objects.filter(owner=user)
+
+
+def tag_choices(*, user: User) -> QuerySet[Tag]:
+    tags = Tag.objects.all()
+    return tags if roles.is_staff(user) else tags.filter(internal=False)
+
+
+def engineer_choices() -> QuerySet[User]:
+    return User.objects.filter(
+        role__in=[roles.Role.ENGINEER, roles.Role.BILLING_ADMIN], is_active=True
+    ).order_by("username")
+
+
+def canned_replies(*, user: User) -> QuerySet[CannedReply]:
+    """Staff's canned replies; customers never see them."""
+    return CannedReply.objects.all() if roles.is_staff(user) else CannedReply.objects.none()
+
+
+FILTER_CHOICES_SECONDS = 30
+
+
+def queue_form_choices(*, user: User) -> dict:
+    """Everything the queue's filter selects offer, as (value, label) pairs: plans, accounts, staff
+    and tags. Kept for half a minute per user, since every page turn and poll shows the same lists."""
+    key = f"tickets:queue-choices:{user.pk}"
+    choices = cache.get(key)
+    if choices is None:
+        choices = {
+            "plans": list(Plan.objects.order_by("name").values_list("code", "name")),
+            "accounts": list(
+                accounts_access.accounts_visible_to(user).order_by("name").values_list("pk", "name")
+            ),
+            "engineers": [(user.pk, user.display_name) for user in engineer_choices()],
+            "tags": list(tag_choices(user=user).values_list("name", "name")),
+        }
+        cache.set(key, choices, FILTER_CHOICES_SECONDS)
+    return choices

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from helpdesk.tickets.views import attachments, pages, ratings, tickets
+from helpdesk.tickets.views import attachments, pages, ratings, tickets, workspace
 
 urlpatterns = [
     path("portal/", pages.portal, name="portal"),
@@ -16,5 +16,10 @@ urlpatterns = [
     path("tickets/<int:pk>/upgrade/", tickets.ticket_upgrade_view, name="ticket_upgrade"),
     path("tickets/<int:pk>/rating/", ratings.ticket_rating, name="ticket_rating"),
     path("rate/<str:token>/", ratings.rate_from_mail, name="rate_from_mail"),
+    path("tickets/<int:pk>/assign/", workspace.ticket_assign_view, name="ticket_assign"),
+    path("queue/counters/", pages.queue_counters, name="queue_counters"),
+    path("queue/bulk/", workspace.queue_bulk_view, name="queue_bulk"),
+    path("queue/views/", workspace.saved_view_create_view, name="saved_view_create"),
+    path("queue/views/<int:pk>/delete/", workspace.saved_view_delete_view, name="saved_view_delete"),
     path("attachments/<int:pk>/", attachments.attachment_download, name="attachment_download"),
 ]

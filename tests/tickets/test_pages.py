@@ -14,9 +14,12 @@ from tests.factories import PASSWORD, AccountFactory, CustomerFactory, make_tick
 
 pytestmark = pytest.mark.django_db
 
-# Measured: queue = session, user, plans and accounts for the filter selects, the tickets (5);
-# portal = session, user, the tickets, the account named in the top bar (4). Never one per row.
-QUEUE_MAX_QUERIES = 5
+# Measured: queue = session, user, plans, accounts, engineers and tags for the filter selects
+# (then kept 30 s in the cache),
+# the counters (one aggregate), saved views, the tickets (one query per keyset segment the page
+# touches: unstarted, then started; at most 2) = 10; portal = session, user, the tickets, the
+# account named in the top bar (4). Never one per row.
+QUEUE_MAX_QUERIES = 10
 PORTAL_MAX_QUERIES = 4
 
 
@@ -244,7 +247,7 @@ def test_queue_filters_by_plan_priority_status_and_account(
 
 
 @pytest.mark.parametrize(
-    "params", [{"plan": "gold"}, {"priority": "urgent"}, {"status": "closed"}, {"account": "abc"}]
+    "params", [{"plan": "gold"}, {"priority": "urgent"}, {"status": "lost"}, {"account": "abc"}]
 )
 def test_queue_refuses_an_unknown_filter_value(client, engineer, ticket, params):
     response = logged_in(client, engineer).get(reverse("queue"), params)
@@ -317,7 +320,7 @@ def test_queue_query_count_does_not_grow_with_rows(
     with django_assert_max_num_queries(QUEUE_MAX_QUERIES):
         response = client.get(reverse("queue"))
 
-    assert len(ticket_ids(response.content.decode())) == rows
+    assert len(ticket_ids(response.content.decode())) == min(rows, 25)  # a keyset page of 25
 
 
 def test_queue_and_portal_run_the_same_queries_at_5_and_500_rows(
@@ -336,7 +339,8 @@ def test_queue_and_portal_run_the_same_queries_at_5_and_500_rows(
     logged_in(client, customer)
     portal_large = count_queries(client, reverse("portal"))
 
-    assert queue_small == queue_large <= QUEUE_MAX_QUERIES
+    # The small queue's page spills from the unstarted segment into the started one (one more query).
+    assert queue_large <= queue_small <= QUEUE_MAX_QUERIES
     assert portal_small == portal_large <= PORTAL_MAX_QUERIES
 
 
@@ -350,12 +354,12 @@ def test_portal_query_count_does_not_grow_with_rows(
     with django_assert_max_num_queries(PORTAL_MAX_QUERIES):
         response = client.get(reverse("portal"))
 
-    assert len(ticket_ids(response.content.decode())) == rows
+    assert len(ticket_ids(response.content.decode())) == min(rows, 25)  # a keyset page of 25
 
 
 def test_status_choices_match_the_queue_filter(client, engineer):
     html = logged_in(client, engineer).get(reverse("queue")).content.decode()
 
-    for status in (TicketStatus.NEW, TicketStatus.WORK_STARTED, TicketStatus.WAITING_ON_CUSTOMER):
+    # Every status: resolved and closed tickets are found from the queue too (issue 14).
+    for status in TicketStatus:
         assert f'<option value="{status.value}">' in html
-    assert '<option value="resolved">' not in html

@@ -9,7 +9,17 @@ from helpdesk.accounts.models import Account, User
 from helpdesk.kit import roles
 from helpdesk.kit.api import BlankAsNullCharField, BlankAsNullChoiceField
 from helpdesk.tickets import origins
-from helpdesk.tickets.models import Attachment, Message, Rating, Ticket, TicketRating, TicketStatus
+from helpdesk.tickets.models import (
+    Attachment,
+    CannedReply,
+    Message,
+    Rating,
+    Ticket,
+    TicketRating,
+    TicketStatus,
+)
+from helpdesk.tickets.search import MAX_QUERY
+from helpdesk.tickets.selectors import VIEWS
 from helpdesk.tickets.services.attachments import MAX_FILES_PER_MESSAGE
 from sla.terms.models import Priority, Severity
 
@@ -67,8 +77,17 @@ class TicketSerializer(serializers.ModelSerializer):
             "resolved_at",
             "closed_at",
             "chat",
+            "assignee",
+            "channel",
         ]
         read_only_fields = fields
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None and not roles.is_staff(request.user):
+            # Who works a ticket is the support team's business.
+            self.fields.pop("assignee")
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_plan_code(self, ticket: Ticket) -> str:
@@ -107,11 +126,27 @@ class TicketCreateSerializer(serializers.Serializer):
         default=False, help_text="High priority: the customer confirms the service is down."
     )
     affected_service = serializers.CharField(max_length=200, allow_blank=True, default="")
+    # --- workspace (issue 14): staff open tickets for customers
+    requester = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.none(),
+        required=False,
+        help_text="Staff: the customer of `account` the ticket is for (they get the replies).",
+    )
+    channel = serializers.ChoiceField(
+        choices=["web", "email", "phone", "chat"],
+        required=False,
+        help_text="Staff: how the request reached us (with `requester`).",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         user = self.context.get("request") and self.context["request"].user
         if user is not None:
+            if roles.is_customer(user):
+                self.fields.pop("requester")
+                self.fields.pop("channel")
+            else:
+                self.fields["requester"].queryset = User.objects.filter(account__isnull=False)
             if roles.is_customer(user):
                 self.fields.pop("account")
             else:
@@ -132,6 +167,44 @@ class TicketFilterSerializer(serializers.Serializer):
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
     account = serializers.IntegerField(
         min_value=1, max_value=2**63 - 1, required=False, help_text="Account id (staff)."
+    )
+    # --- workspace (issue 14)
+    view = serializers.ChoiceField(choices=list(VIEWS.items()), required=False)
+    sla_state = serializers.ChoiceField(choices=SLA_STATES, required=False)
+    assignee = serializers.RegexField(
+        r"^(me|none|[1-9][0-9]{0,17})$",
+        max_length=18,
+        required=False,
+        help_text='A user id, "me" or "none" (unassigned).',
+        error_messages={"invalid": 'Give a user id, "me" or "none".'},
+    )
+    tag = serializers.SlugField(max_length=50, required=False)
+    q = serializers.CharField(max_length=MAX_QUERY, required=False, help_text="Search words.")
+    ordering = serializers.ChoiceField(
+        choices=[("newest", "Newest first"), ("deadline", "Unstarted first, soonest deadline first")],
+        required=False,
+        help_text="Ignored when searching: results are ranked.",
+    )
+    cursor = serializers.CharField(max_length=500, required=False, help_text="From `next`/`previous`.")
+
+    def validate(self, attrs):
+        unknown = sorted(set(self.initial_data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError({name: ["Not a filter of this list."] for name in unknown})
+        return attrs
+
+
+class AssignSerializer(serializers.Serializer):
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True),
+        allow_null=True,
+        help_text="A support staff member's user id; null unassigns.",
+    )
+
+
+class TagsSerializer(serializers.Serializer):
+    tags = serializers.ListField(
+        child=serializers.SlugField(max_length=50), max_length=10, allow_empty=True, help_text="Tag names."
     )
 
 
@@ -227,3 +300,26 @@ class TicketRatingSerializer(serializers.ModelSerializer):
 class TicketRatingCreateSerializer(serializers.Serializer):
     rating = serializers.ChoiceField(choices=Rating.choices)
     comment = serializers.CharField(max_length=2000, allow_blank=True, default="")
+
+
+# --- canned replies (issue 14) ----------------------------------------------------------------
+
+
+class CannedReplySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CannedReply
+        fields = ["id", "title", "body", "updated_at"]
+        read_only_fields = fields
+
+
+class CannedReplyInputSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=100)
+    body = serializers.CharField(
+        max_length=5000, help_text="Placeholders: {customer_name}, {ticket_number}, {deadline}."
+    )
+
+
+class CannedReplyFilledSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    body = serializers.CharField(help_text="Filled in for the ticket.")

@@ -1,14 +1,18 @@
 """API: tickets, their actions and messages."""
 
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 
-from helpdesk.kit.api import PledgeAPIMixin
-from helpdesk.tickets import selectors
+from helpdesk.kit import keyset, roles
+from helpdesk.kit.api import PledgeAPIMixin, _AdminEditableViewSet, _ReadWrite
+from helpdesk.tickets import canned, origins, selectors
 from helpdesk.tickets.api import permissions, serializers
 from helpdesk.tickets.models import Message, TicketRating
 from helpdesk.tickets.services.messages import message_create
@@ -21,6 +25,12 @@ from helpdesk.tickets.services.tickets import (
     ticket_start_work,
     ticket_transition,
     ticket_upgrade,
+)
+from helpdesk.tickets.services.workspace import (
+    canned_reply_save,
+    ticket_assign,
+    ticket_open_for_customer,
+    ticket_set_tags,
 )
 
 # --- tickets ----------------------------------------------------------------------------
@@ -40,20 +50,42 @@ class TicketViewSet(
     serializer_class = serializers.TicketSerializer
     permission_classes = [IsAuthenticated]
 
+    page_size = 50
+
     def get_queryset(self):
-        if self.action != "list":
-            return selectors.account_tickets(user=self.request.user, with_chat=True)
-        filters = serializers.TicketFilterSerializer(data=self.request.query_params)
+        return selectors.account_tickets(user=self.request.user, with_chat=True)
+
+    def list(self, request):
+        """Keyset pages: `next`/`previous` carry a cursor, so every depth costs the same."""
+        filters = serializers.TicketFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        wanted = filters.validated_data
-        tickets = selectors.account_tickets(
-            user=self.request.user, status=wanted.get("status", ""), with_chat=True
+        wanted = dict(filters.validated_data)
+        cursor = wanted.pop("cursor", None)
+        now = timezone.now()
+        tickets = selectors.workspace_tickets(user=request.user, filters=wanted, now=now)
+        segments = selectors.ordered_segments(
+            origins.with_origin(tickets, user=request.user).select_related(*selectors.TICKET_LIST_RELATED),
+            ordering=wanted.get("ordering", "newest"),
+            searching=bool(wanted.get("q")),
         )
-        if "priority" in wanted:
-            tickets = tickets.filter(priority=wanted["priority"])
-        if "account" in wanted:
-            tickets = tickets.filter(account_id=wanted["account"])
-        return tickets
+        try:
+            page = keyset.paginate(segments, cursor=cursor, size=self.page_size)
+        except keyset.BadCursor as error:
+            raise ValidationError({"cursor": [str(error)]}) from error
+
+        def link(position):
+            if position is None:
+                return None
+            return replace_query_param(request.build_absolute_uri(), "cursor", position)
+
+        return Response(
+            {
+                "count": tickets.count(),
+                "next": link(page.next_cursor),
+                "previous": link(page.previous_cursor),
+                "results": self.get_serializer(page.rows, many=True).data,
+            }
+        )
 
     def get_object(self):
         ticket = selectors.ticket_for(user=self.request.user, pk=self.kwargs["pk"])
@@ -63,7 +95,17 @@ class TicketViewSet(
     def create(self, request):
         data = self.validated(serializers.TicketCreateSerializer)
         account = data.pop("account", None) or request.user.account
-        ticket = ticket_create(account=account, created_by=request.user, **data)
+        requester, channel = data.pop("requester", None), data.pop("channel", None)
+        if requester is not None or channel is not None:
+            ticket = ticket_open_for_customer(
+                actor=request.user,
+                account=account,
+                requester=requester or request.user,
+                channel=channel or "web",
+                **data,
+            )
+        else:
+            ticket = ticket_create(account=account, created_by=request.user, **data)
         return self.render(ticket, status_code=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=serializers.TicketSerializer)
@@ -134,6 +176,33 @@ class TicketViewSet(
             ticket=ticket, actor=request.user, **self.validated(serializers.UpgradeSerializer)
         )
         return self.render(ticket)
+
+    @extend_schema(request=serializers.AssignSerializer, responses=serializers.TicketSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        permission_classes=[IsAuthenticated, permissions.MayWorkTickets],
+    )
+    def assign(self, request, pk=None):
+        """Give the ticket to a staff member, or take it from them (`null`); an event records it."""
+        ticket = self.get_object()
+        data = self.validated(serializers.AssignSerializer)
+        ticket = ticket_assign(ticket=ticket, actor=request.user, assignee=data["assignee"])
+        return self.render(ticket)
+
+    @extend_schema(request=serializers.TagsSerializer, responses=serializers.TagsSerializer)
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        permission_classes=[IsAuthenticated, permissions.MayWorkTickets],
+    )
+    def tags(self, request, pk=None):
+        """The ticket's tags (GET), or replace them with existing tags (POST); an event records it."""
+        ticket = self.get_object()
+        if request.method == "POST":
+            names = self.validated(serializers.TagsSerializer)["tags"]
+            ticket = ticket_set_tags(ticket=ticket, actor=request.user, names=names)
+        return Response({"tags": sorted(ticket.tags.values_list("name", flat=True))})
 
     @extend_schema(request=serializers.TransitionSerializer, responses=serializers.TicketSerializer)
     @action(detail=True, methods=["post"])
@@ -209,3 +278,57 @@ class TicketRatingView(PledgeAPIMixin, generics.GenericAPIView):
         data = self.validated(serializers.TicketRatingCreateSerializer)
         rating = ticket_rate(ticket=ticket, user=request.user, **data)
         return self.render(rating, status_code=status.HTTP_201_CREATED)
+
+
+# --- canned replies (issue 14) ----------------------------------------------------------------
+
+
+class MayKeepCannedReplies(_ReadWrite):
+    def may_read(self, user) -> bool:
+        return roles.is_staff(user)
+
+    def may_write(self, user) -> bool:
+        return roles.is_staff(user)
+
+
+class CannedReplyViewSet(_AdminEditableViewSet):
+    """Replies staff keep for reuse; customers never see them (403)."""
+
+    serializer_class = serializers.CannedReplySerializer
+    permission_classes = [MayKeepCannedReplies]
+    input_serializer_class = serializers.CannedReplyInputSerializer
+    update_keyword = "reply"
+
+    def get_queryset(self):
+        return selectors.canned_replies(user=self.request.user)
+
+    def create(self, request):
+        reply = canned_reply_save(
+            actor=request.user, **self.validated(serializers.CannedReplyInputSerializer)
+        )
+        return self.render(reply, status_code=status.HTTP_201_CREATED)
+
+    def update(self, request, pk=None):
+        partial = request.method == "PATCH"
+        reply = self.get_object()
+        data = {"title": reply.title, "body": reply.body}
+        data.update(self.validated(serializers.CannedReplyInputSerializer, partial=partial))
+        return self.render(canned_reply_save(actor=request.user, reply=reply, **data))
+
+
+@extend_schema(responses=serializers.CannedReplyFilledSerializer(many=True))
+class TicketCannedRepliesView(PledgeAPIMixin, generics.GenericAPIView):
+    """Every canned reply filled in for one ticket, ready for the reply box (staff)."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = serializers.CannedReplyFilledSerializer
+
+    def get(self, request, pk):
+        ticket = selectors.ticket_for(user=request.user, pk=pk)
+        if not roles.is_staff(request.user):
+            raise PermissionDenied("Only support staff use canned replies.")
+        rows = [
+            {"id": reply.pk, "title": reply.title, "body": canned.fill(reply.body, ticket)}
+            for reply in selectors.canned_replies(user=request.user)
+        ]
+        return Response(rows)

@@ -19,6 +19,30 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
+            name='Tag',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('name', models.SlugField(unique=True)),
+                ('internal', models.BooleanField(default=False, help_text='Only staff see it.')),
+            ],
+            options={
+                'ordering': ['name'],
+            },
+        ),
+        migrations.CreateModel(
+            name='CannedReply',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('title', models.CharField(max_length=100, unique=True)),
+                ('body', models.TextField(max_length=5000)),
+                ('updated_at', models.DateTimeField(auto_now=True)),
+                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ],
+            options={
+                'ordering': ['title'],
+            },
+        ),
+        migrations.CreateModel(
             name='Ticket',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -47,10 +71,13 @@ class Migration(migrations.Migration):
                 ('resolved_at', models.DateTimeField(blank=True, null=True)),
                 ('closed_at', models.DateTimeField(blank=True, null=True)),
                 ('cc_addresses', models.JSONField(blank=True, default=list, help_text='Addresses copied on public replies (from the mail that opened it).')),
+                ('channel', models.CharField(choices=[('web', 'Web'), ('email', 'E-mail'), ('phone', 'Phone'), ('chat', 'Chat')], default='web', help_text='How the request reached us.', max_length=10)),
                 ('account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='tickets', to='accounts.account')),
+                ('assignee', models.ForeignKey(blank=True, help_text='The engineer who owns the ticket; empty when unassigned.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='assigned_tickets', to=settings.AUTH_USER_MODEL)),
                 ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
                 ('follow_up_of', models.ForeignKey(blank=True, help_text='The closed ticket a reply reopened as this new one.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='follow_ups', to='tickets.ticket')),
                 ('plan', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='tickets', to='terms.plan')),
+                ('tags', models.ManyToManyField(blank=True, related_name='tickets', to='tickets.tag')),
                 ('work_started_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
@@ -114,6 +141,20 @@ class Migration(migrations.Migration):
                 ('ticket', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='rating', to='tickets.ticket')),
             ],
         ),
+        migrations.CreateModel(
+            name='SavedView',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('name', models.CharField(max_length=60)),
+                ('query', models.JSONField(default=dict, help_text="The queue's validated filters and sort.")),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='saved_views', to=settings.AUTH_USER_MODEL)),
+            ],
+            options={
+                'ordering': ['name', 'id'],
+                'constraints': [models.UniqueConstraint(fields=('owner', 'name'), name='savedview_owner_name')],
+            },
+        ),
         migrations.AddIndex(
             model_name='ticket',
             index=models.Index(fields=['status', 'work_started_deadline'], name='ticket_status_deadline'),
@@ -133,6 +174,42 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name='ticket',
             index=models.Index(condition=models.Q(('at_risk_notified', False), ('miss_pending', True)), fields=['at_risk_at'], name='ticket_pending_at_risk'),
+        ),
+        migrations.AddIndex(
+            model_name='ticket',
+            index=models.Index(condition=models.Q(('work_started_at__isnull', True)), fields=['work_started_deadline', 'id'], name='ticket_queue_unstarted'),
+        ),
+        migrations.AddIndex(
+            model_name='ticket',
+            index=models.Index(condition=models.Q(('work_started_at__isnull', False)), fields=['work_started_deadline', 'id'], name='ticket_queue_started'),
+        ),
+        migrations.AddIndex(
+            model_name='ticket',
+            index=models.Index(fields=['-created_at', '-id'], name='ticket_newest'),
+        ),
+        migrations.AddIndex(
+            model_name='ticket',
+            index=models.Index(condition=models.Q(('work_started_at__isnull', True)), fields=['status', 'work_started_deadline', 'id'], name='ticket_status_unstarted'),
+        ),
+        migrations.AddIndex(
+            model_name='ticket',
+            index=models.Index(condition=models.Q(('work_started_at__isnull', False)), fields=['status', 'work_started_deadline', 'id'], name='ticket_status_started'),
+        ),
+        migrations.AddIndex(
+            model_name='ticket',
+            index=models.Index(condition=models.Q(('work_started_at__isnull', True)), fields=['assignee', 'work_started_deadline', 'id'], name='ticket_assignee_unstarted'),
+        ),
+        migrations.AddIndex(
+            model_name='ticket',
+            index=models.Index(condition=models.Q(('work_started_at__isnull', False)), fields=['assignee', 'work_started_deadline', 'id'], name='ticket_assignee_started'),
+        ),
+        migrations.AddIndex(
+            model_name='ticket',
+            index=models.Index(condition=models.Q(('work_started_at__isnull', True)), fields=['priority', 'work_started_deadline', 'id'], name='ticket_priority_unstarted'),
+        ),
+        migrations.AddIndex(
+            model_name='ticket',
+            index=models.Index(condition=models.Q(('work_started_at__isnull', False)), fields=['priority', 'work_started_deadline', 'id'], name='ticket_priority_started'),
         ),
         migrations.AddConstraint(
             model_name='ticket',

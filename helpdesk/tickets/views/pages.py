@@ -1,17 +1,33 @@
-"""The customer portal and the engineer queue."""
+"""The customer portal and the engineer queue: keyset pages, views, search and counters."""
 
-from collections import Counter
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from helpdesk.kit import roles
-from helpdesk.tickets import access, selectors
-from helpdesk.tickets.forms import DowngradeForm, PortalFilterForm, QueueFilterForm
-from helpdesk.tickets.views.presentation import with_sla
+from helpdesk.kit import keyset, roles
+from helpdesk.tickets import access, search, selectors
+from helpdesk.tickets.forms import DowngradeForm, PortalFilterForm, QueueFilterForm, SavedViewForm
+from helpdesk.tickets.views.presentation import queue_rows_html, select_html, with_sla
+
+QUEUE_PAGE_SIZE = 25
+PORTAL_PAGE_SIZE = 25
+
+
+def _page(segments, cursor):
+    """A keyset page, or None for a cursor this list never gave out."""
+    try:
+        return keyset.paginate(segments, cursor=cursor, size=QUEUE_PAGE_SIZE)
+    except keyset.BadCursor:
+        return None
+
+
+def _link(query: dict, cursor: str | None) -> str | None:
+    return None if cursor is None else "?" + urlencode({**query, "cursor": cursor})
 
 
 @require_GET
@@ -20,17 +36,31 @@ def portal(request):
     if not roles.is_customer(request.user):
         raise PermissionDenied("The portal is for customers.")
     form = PortalFilterForm(request.GET or None)
-    show = form.cleaned_data.get("show") if form.is_valid() else "open"
-    show = show or "open"
+    show = (form.cleaned_data.get("show") if form.is_valid() else "open") or "open"
     tickets = selectors.account_tickets(user=request.user, status="open" if show == "open" else "")
+    segments = selectors.ordered_segments(tickets, ordering="newest")
+    try:
+        page = keyset.paginate(segments, cursor=request.GET.get("cursor"), size=PORTAL_PAGE_SIZE)
+    except keyset.BadCursor:
+        page, status = keyset.Page([], None, None), 400
+    else:
+        status = 200
     return render(
         request,
         "tickets/portal.html",
         {
-            "tickets": with_sla(tickets, timezone.now()),
+            "tickets": with_sla(page.rows, timezone.now()),
             "show": show,
+            "next_url": _link({"show": show}, page.next_cursor),
+            "previous_url": _link({"show": show}, page.previous_cursor),
         },
+        status=status,
     )
+
+
+def _default_view(filters: dict) -> str:
+    """Open tickets, unless a status or a search asks for tickets in every state."""
+    return "all" if filters.get("status") or filters.get("q") else "open"
 
 
 @require_GET
@@ -38,32 +68,87 @@ def portal(request):
 def queue(request):
     if not access.may_work_tickets(request.user):
         raise PermissionDenied("The queue is for support staff.")
-    choices = selectors.queue_filter_choices(user=request.user)
-    form = QueueFilterForm(request.GET or None, **choices)
-    status = 200
-    if not form.is_bound:
-        tickets = selectors.queue_page_tickets(user=request.user)
-    elif form.is_valid():
-        tickets = selectors.queue_page_tickets(user=request.user, filters=form.filters)
+    user, now = request.user, timezone.now()
+    form = QueueFilterForm(
+        request.GET or None, views=list(selectors.VIEWS.items()), **selectors.queue_form_choices(user=user)
+    )
+    page, status, filters = keyset.Page([], None, None), 200, {}
+    if not form.is_bound or form.is_valid():
+        filters = form.filters if form.is_bound else {}
+        tickets = selectors.workspace_tickets(
+            user=user, filters={"view": _default_view(filters), **filters}, now=now
+        ).select_related("account", "plan", "assignee")
+        segments = selectors.ordered_segments(
+            tickets, ordering=filters.get("ordering") or "deadline", searching=bool(filters.get("q"))
+        )
+        page = _page(segments, request.GET.get("cursor"))
+        if page is None:
+            page, status = keyset.Page([], None, None), 400
     else:
-        # An unknown filter value matches nothing, and says which select was wrong.
-        tickets, status = [], 400
-    rows = with_sla(tickets, timezone.now())
-    states = Counter(ticket.sla for ticket in rows)
+        # An unknown filter value matches nothing, and says which field was wrong.
+        status = 400
+    rows = with_sla(page.rows, now)
+    if filters.get("q"):
+        for ticket in rows:
+            ticket.subject_html = search.highlight(ticket.subject, filters["q"])
+            ticket.snippet_html = search.highlight(ticket.description, filters["q"], length=140)
+    query = {name: value for name, value in request.GET.items() if name != "cursor" and value}
+    view = filters.get("view") or _default_view(filters)
     return render(
         request,
         "tickets/queue.html",
         {
             "tickets": rows,
-            "summary": {
-                "open": len(rows),
-                "unstarted": sum(ticket.ticking for ticket in rows),
-                "at_risk": states["at_risk"],
-                "missed": sum(t.ticking for t in rows if t.sla == "missed"),
-            },
+            "rows_html": queue_rows_html(rows, user_id=user.pk),
+            "filter_selects": [
+                (form[name], select_html(form[name]))
+                for name in (
+                    "status",
+                    "priority",
+                    "sla_state",
+                    "assignee",
+                    "tag",
+                    "plan",
+                    "account",
+                    "ordering",
+                )
+            ],
+            "summary": selectors.ticket_counters(user=user, now=now),
             "filter_form": form,
-            "filtered": form.is_bound and any(request.GET.get(name) for name in form.fields),
+            "filtered": form.is_bound
+            and any(request.GET.get(name) for name in form.fields if name != "view"),
+            "view": view,
+            "views": [
+                (key, label, "?" + urlencode({**query, "view": key}))
+                for key, label in selectors.VIEWS.items()
+            ],
+            "saved_views": selectors.saved_views(user=user),
+            "saved_view_form": SavedViewForm(),
+            "query_string": urlencode(query),
+            "next_url": _link(query, page.next_cursor),
+            "previous_url": _link(query, page.previous_cursor),
             "downgrade_form": DowngradeForm(),
+            "engineers": choices_for_assign(form),
         },
         status=status,
+    )
+
+
+def choices_for_assign(form) -> list:
+    """(id, name) of the staff a row can be handed to, from the choices the filter form already holds."""
+    return [(value, label) for value, label in form.fields["assignee"].choices if value.isdigit()]
+
+
+@require_GET
+@login_required
+def queue_counters(request):
+    """The header figures and the newest open ticket, polled by the queue page to stay live."""
+    if not access.may_work_tickets(request.user):
+        raise PermissionDenied("The queue is for support staff.")
+    now = timezone.now()
+    return JsonResponse(
+        {
+            **selectors.ticket_counters(user=request.user, now=now, fresh=True),
+            "at": now.isoformat(),
+        }
     )

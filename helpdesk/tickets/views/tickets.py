@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from helpdesk.kit import roles
 from helpdesk.kit.errors import ConflictError, ValidationError
 from helpdesk.kit.pages import add_service_errors
-from helpdesk.tickets import access, clock_facts, selectors
+from helpdesk.tickets import access, canned, clock_facts, selectors
 from helpdesk.tickets.forms import DowngradeForm, ReplyForm, TicketForm, TransitionForm, UpgradeForm
 from helpdesk.tickets.models import TicketStatus
 from helpdesk.tickets.services.messages import message_create, ticket_follow_up
@@ -104,6 +104,13 @@ def ticket_new(request):
 # --- ticket page ---------------------------------------------------------------------
 
 
+def _filled_canned_replies(user, ticket) -> list:
+    replies = list(selectors.canned_replies(user=user))
+    for reply in replies:
+        reply.filled = canned.fill(reply.body, ticket)
+    return replies
+
+
 def _ticket_page(
     request, ticket, *, status=200, reply_form=None, downgrade_form=None, upgrade_form=None, open_dialog=""
 ):
@@ -143,6 +150,7 @@ def _ticket_page(
             "open_dialog": open_dialog,
             **rating_context(user, ticket),
             "exclusion_periods": clock_facts.periods_touching(ticket=ticket),
+            "canned_replies": _filled_canned_replies(user, ticket) if staff else [],
         },
         status=status,
     )

@@ -1,0 +1,104 @@
+"""The engineer's workspace in a real browser: live counters, take, search, bulk assign, a saved view."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from helpdesk.accounts.models import Account, User
+from helpdesk.kit.roles import Role
+from helpdesk.tickets.models import SavedView, Ticket
+from sla.terms.seeds import seed_plans
+from tests.factories import PASSWORD, make_ticket
+
+pytestmark = pytest.mark.browser
+FAST_POLL = "window.pledgePollMs = 400;"
+
+
+@pytest.fixture
+def cast(transactional_db):
+    seed_plans()
+    from sla.terms.models import Plan
+
+    account = Account.objects.create(
+        name="Globex Cloud", plan=Plan.objects.get(code="advanced"), monthly_fee="1000"
+    )
+    customer = User.objects.create_user(
+        username="customer", password=PASSWORD, role=Role.CUSTOMER, account=account, first_name="Casey"
+    )
+    engineer = User.objects.create_user(
+        username="engineer", password=PASSWORD, role=Role.ENGINEER, first_name="Erin", last_name="Engineer"
+    )
+    return {"customer": customer, "engineer": engineer}
+
+
+def counter(page, name):
+    return page.locator(f'[data-counter="{name}"]')
+
+
+def test_counters_follow_a_ticket_going_at_risk_then_missing_without_a_reload(
+    live_server, new_page, log_in, cast
+):
+    page = new_page()
+    page.add_init_script(FAST_POLL)
+    log_in(page, "engineer", PASSWORD)
+    expect(page).to_have_url(f"{live_server.url}/queue/")
+    expect(counter(page, "open")).to_have_text("0")
+    page.evaluate("window.__sameDocument = true")
+
+    # When a ticket arrives whose clock goes at risk in 2 s and misses in 4 s (real seconds)
+    ticket = make_ticket(customer=cast["customer"], subject="Shop checkout slow")
+    now = timezone.now()
+    Ticket.objects.filter(pk=ticket.pk).update(
+        at_risk_at=now + dt.timedelta(seconds=2), work_started_deadline=now + dt.timedelta(seconds=4)
+    )
+
+    # Then it is announced, and the header follows its clock, with no reload
+    expect(page.locator("[data-new-tickets]")).to_be_visible(timeout=8000)
+    expect(counter(page, "open")).to_have_text("1")
+    expect(counter(page, "at_risk")).to_have_text("1", timeout=8000)
+    expect(counter(page, "overdue")).to_have_text("1", timeout=8000)
+    expect(counter(page, "at_risk")).to_have_text("0")
+    assert page.evaluate("window.__sameDocument") is True
+
+
+def test_take_search_bulk_assign_and_a_saved_view(live_server, new_page, log_in, cast):
+    tickets = [make_ticket(customer=cast["customer"], subject=f"Printer jam {n}") for n in range(3)]
+    make_ticket(customer=cast["customer"], subject="VPN drops every hour")
+    page = new_page()
+    log_in(page, "engineer", PASSWORD)
+
+    # Take one ticket from its row: it is mine
+    row = page.locator(f'tr[data-ticket="{tickets[0].pk}"]')
+    row.get_by_role("button", name="Take").click()
+    expect(page.locator(f'tr[data-ticket="{tickets[0].pk}"] .cell-assignee')).to_have_text("Erin Engineer")
+    expect(counter(page, "mine")).to_have_text("1")
+
+    # Search with the keyboard: "/" focuses the box
+    page.keyboard.press("/")
+    page.keyboard.type("vpn")
+    page.keyboard.press("Enter")
+    expect(page.locator("tbody tr")).to_have_count(1)
+    expect(page.locator("tbody mark").first).to_have_text("VPN")
+
+    # Bulk: select the two other printer tickets and assign them to me
+    page.goto(f"{live_server.url}/queue/?view=unassigned")
+    for ticket in tickets[1:]:
+        page.locator(f'tr[data-ticket="{ticket.pk}"] .row-select').check()
+    page.get_by_label("With the selected tickets").select_option("assign_me")
+    page.get_by_role("button", name="Apply to selected").click()
+    expect(counter(page, "mine")).to_have_text("3")
+
+    # Save "mine, High first" as a view and come back to it from the tabs
+    page.goto(f"{live_server.url}/queue/?view=mine&ordering=newest")
+    page.get_by_label("Save these filters as a view").fill("My newest")
+    page.get_by_role("button", name="Save view").click()
+    assert SavedView.objects.filter(owner=cast["engineer"], name="My newest").exists()
+    page.goto(f"{live_server.url}/queue/")
+    page.get_by_role("link", name="My newest").click()
+    expect(page.locator("tbody tr")).to_have_count(3)
+
+    # The shortcut overlay lists the keys
+    page.keyboard.press("?")
+    expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
