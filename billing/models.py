@@ -10,7 +10,7 @@ from django.db.models import F, Q
 
 from helpdesk.accounts.models import Account
 from sla.clocks.models import ExclusionKind, Miss
-from sla.terms.models import Plan
+from sla.terms.models import Plan, default_response_penalty
 from sla.uptime.measure import percent_text
 from sla.uptime.models import UptimeShortfall
 
@@ -61,8 +61,11 @@ class AccountMonth(models.Model):
     currency = models.CharField(max_length=3)
     voucher_percent = models.DecimalField(max_digits=5, decimal_places=2)
     monthly_cap_percent = models.DecimalField(max_digits=5, decimal_places=2)
-    termination_threshold = models.PositiveSmallIntegerField()
-    claim_window_months = models.PositiveSmallIntegerField()
+    termination_threshold = models.PositiveSmallIntegerField(null=True, blank=True)
+    claim_window_months = models.PositiveSmallIntegerField(null=True, blank=True)
+    # --- money terms (issue 12): copied like the rest, so a later plan edit never reprices the month
+    compensation = models.CharField(max_length=16, default="claim")
+    response_penalty = models.JSONField(default=default_response_penalty)
     termination_eligible = models.BooleanField(
         default=False, help_text="More counted misses than the threshold: may terminate without penalty."
     )

@@ -21,7 +21,7 @@ from billing.models import (
     TerminationStatus,
     Voucher,
 )
-from billing.services.months import claim_window_end, support_today, terms_for
+from billing.services.months import claim_window_closed, support_today, terms_for
 from helpdesk.accounts import access as accounts_access
 from helpdesk.accounts.models import Account, User
 from helpdesk.kit import roles
@@ -149,7 +149,7 @@ def month_shortfalls(*, account: Account, month: str) -> QuerySet[UptimeShortfal
 
 
 def shortfall_claim_state(
-    shortfall: UptimeShortfall, *, window_months: int, now: dt.datetime
+    shortfall: UptimeShortfall, *, window_months: int | None, now: dt.datetime
 ) -> "ClaimState":
     """Whether a shortfall (fetched with its claim) may be claimed now, as the misses' ClaimState says."""
     try:
@@ -187,7 +187,7 @@ def claim_states(*, user: User, misses, now: dt.datetime) -> dict[int, ClaimStat
             account_id=user.account_id, month__in={m.month for m in misses}
         ).values_list("month", "claim_window_months")
     )
-    fallback = default.first() or 0
+    fallback = default.first()
     return {
         miss.pk: _claim_state(miss, claims.get(miss.pk), windows.get(miss.month, fallback), now)
         for miss in misses
@@ -208,16 +208,16 @@ def month_claim_states(*, user: User, misses, summary: "AccountMonthSummary", no
     return states
 
 
-def _claim_state(miss: Miss, claim: Claim | None, window_months: int, now: dt.datetime) -> ClaimState:
+def _claim_state(miss: Miss, claim: Claim | None, window_months: int | None, now: dt.datetime) -> ClaimState:
     earns = miss.counted or miss.voided
     return _state(claim, month=miss.month, window_months=window_months, now=now, earns=earns)
 
 
 def _state(
-    claim: Claim | None, *, month: str, window_months: int, now: dt.datetime, earns: bool
+    claim: Claim | None, *, month: str, window_months: int | None, now: dt.datetime, earns: bool
 ) -> ClaimState:
     """Claimable: nothing claimed yet, the month's claim window still open, and something to earn."""
-    closed = now >= claim_window_end(month=month, window_months=window_months)
+    closed = claim_window_closed(month=month, window_months=window_months, now=now)
     return ClaimState(claim=claim, claimable=claim is None and not closed and earns, window_closed=closed)
 
 
@@ -398,14 +398,15 @@ class AccountMonthSummary:
     misses: int
     counted_misses: int
     counted_shortfalls: int
-    termination_threshold: int
+    termination_threshold: int | None
     termination_eligible: bool
     eligible_since: dt.datetime | None
     vouchers_total: Decimal
     cap: Decimal
     cap_percent: Decimal
     voucher_percent: Decimal
-    claim_window_months: int
+    claim_window_months: int | None
+    compensation: str
     claims_pending: int
     claims_approved: int
     claims_denied: int
@@ -442,6 +443,7 @@ def account_month_summary(*, account: Account, month: str) -> AccountMonthSummar
             "monthly_cap_percent": row.monthly_cap_percent,
             "voucher_percent": row.voucher_percent,
             "claim_window_months": row.claim_window_months,
+            "compensation": row.compensation,
         }
     else:
         terms = terms_for(account=account, month=month)
@@ -475,6 +477,7 @@ def account_month_summary(*, account: Account, month: str) -> AccountMonthSummar
         cap_percent=cap_percent,
         voucher_percent=terms["voucher_percent"],
         claim_window_months=terms["claim_window_months"],
+        compensation=terms["compensation"],
         claims_pending=claims.get(ClaimStatus.PENDING, 0),
         claims_approved=claims.get(ClaimStatus.APPROVED, 0),
         claims_denied=claims.get(ClaimStatus.DENIED, 0),

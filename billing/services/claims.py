@@ -25,7 +25,7 @@ from billing.services.events import billing_event
 from billing.services.months import (
     account_month,
     account_month_locked,
-    claim_window_end,
+    claim_window_closed,
     month_label,
     shift_month,
 )
@@ -54,7 +54,7 @@ def _clean_note(created_by: User, note: str) -> str:
 
 def _require_window_open(*, field: str, what: str, account, month: str, now: dt.datetime) -> None:
     terms = account_month(account=account, month=month)
-    if now >= claim_window_end(month=month, window_months=terms.claim_window_months):
+    if claim_window_closed(month=month, window_months=terms.claim_window_months, now=now):
         last = month_label(shift_month(month, terms.claim_window_months))
         raise field_error(
             field, f"The claim window for {what} closed at the end of {last}.", code="window_closed"

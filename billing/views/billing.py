@@ -28,7 +28,13 @@ from billing.forms import (
 from billing.models import Claim, ClaimStatus, DecisionReason, Invoice
 from billing.services.claims import claim_approve, claim_deny, claim_open, claim_open_uptime
 from billing.services.invoices import invoice_mark_paid, month_close
-from billing.services.months import current_month, month_label, shift_month, support_today
+from billing.services.months import (
+    current_month,
+    month_label,
+    shift_month,
+    support_today,
+    window_closes_label,
+)
 from billing.services.terminations import termination_confirm, termination_decline, termination_request
 from helpdesk.kit import roles
 from helpdesk.kit.errors import ConflictError, ValidationError
@@ -179,7 +185,7 @@ def claim_new(request, miss_pk):
             "summary": summary,
             "state": states.get(miss.pk),
             "expected": money.percent_of(summary.monthly_fee, summary.voucher_percent, summary.currency),
-            "window_closes": month_label(shift_month(miss.month, summary.claim_window_months)),
+            "window_closes": window_closes_label(month=miss.month, window_months=summary.claim_window_months),
         },
         status=400 if form.is_bound else 200,
     )
@@ -222,7 +228,9 @@ def claim_new_uptime(request, shortfall_pk):
                 fee=summary.monthly_fee,
                 currency=summary.currency,
             ),
-            "window_closes": month_label(shift_month(shortfall.month, summary.claim_window_months)),
+            "window_closes": window_closes_label(
+                month=shortfall.month, window_months=summary.claim_window_months
+            ),
         },
         status=400 if form.is_bound else 200,
     )

@@ -196,7 +196,9 @@ def test_bad_claims_are_400_naming_the_field_and_write_nothing(api, customer, mi
     assert not Claim.objects.exists()
 
 
-def test_an_excluded_miss_or_a_closed_window_is_400_on_miss_and_a_duplicate_409(api, customer, billing_admin):
+def test_an_excluded_miss_or_a_closed_window_is_400_on_miss_and_a_duplicate_409(
+    one_month_window, api, customer, billing_admin
+):
     exclusion_create(
         created_by=billing_admin,
         kind="cloud_provider",

@@ -84,7 +84,9 @@ def test_a_voided_miss_may_still_be_claimed_and_the_admin_decides(customer, engi
         (dt.datetime(2026, 5, 1, 0, 0, tzinfo=dt.UTC), False),
     ],
 )
-def test_the_claim_window_runs_to_the_end_of_the_month_after_the_miss(customer, miss, claimed_at, allowed):
+def test_the_claim_window_runs_to_the_end_of_the_month_after_the_miss(
+    one_month_window, customer, miss, claimed_at, allowed
+):
     if allowed:
         assert claim_open(miss=miss, created_by=customer, now=claimed_at).pk
         return

@@ -161,7 +161,7 @@ def test_deciding_twice_on_the_page_is_409(client, billing_admin, claim):
     assert Voucher.objects.count() == 1
 
 
-def test_a_refused_claim_says_why_in_a_400(client, customer, miss):
+def test_a_refused_claim_says_why_in_a_400(one_month_window, client, customer, miss):
     import time_machine
 
     page = client_for(client, customer)
