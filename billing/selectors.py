@@ -288,9 +288,9 @@ def vouchers_issued(*, account_id: int, month: str, ground: str | None = None) -
     """
     vouchers = Voucher.objects.filter(account_id=account_id, month=month)
     if ground == ClaimGround.MISS:
-        vouchers = vouchers.filter(claim__shortfall__isnull=True)
+        vouchers = vouchers.filter(shortfall__isnull=True)
     elif ground == ClaimGround.UPTIME:
-        vouchers = vouchers.filter(claim__shortfall__isnull=False)
+        vouchers = vouchers.filter(shortfall__isnull=False)
     total = vouchers.aggregate(total=Sum("amount"))["total"]
     return total or money.ZERO
 
@@ -344,7 +344,7 @@ def vouchers_for(
         vouchers = vouchers.filter(account_id=account)
     if credited is not None:
         vouchers = vouchers.filter(invoice__isnull=not credited)
-    return vouchers.select_related("account", "claim", "claim__miss").order_by("-issued_at", "-id")
+    return vouchers.select_related("account", "claim", "miss").order_by("-issued_at", "-id")
 
 
 def invoices_for(
@@ -493,7 +493,7 @@ def month_misses(*, account: Account, month: str) -> QuerySet[Miss]:
     """The month's misses with their claim and voucher, earliest deadline first."""
     return (
         Miss.objects.filter(account=account, month=month)
-        .select_related("ticket", "claim", "claim__voucher", "voided_by")
+        .select_related("ticket", "claim", "voucher", "voided_by")
         .order_by("deadline", "id")
     )
 
@@ -501,7 +501,7 @@ def month_misses(*, account: Account, month: str) -> QuerySet[Miss]:
 def month_vouchers(*, account: Account, month: str) -> QuerySet[Voucher]:
     return (
         Voucher.objects.filter(account=account, month=month)
-        .select_related("claim", "claim__miss", "claim__shortfall__item", "invoice")
+        .select_related("claim", "miss", "shortfall__item", "invoice")
         .order_by("issued_at", "id")
     )
 

@@ -182,9 +182,14 @@ class ClaimFilterSerializer(serializers.Serializer):
 
 class VoucherSerializer(serializers.ModelSerializer):
     account = serializers.IntegerField(source="account_id", read_only=True)
-    claim = serializers.IntegerField(source="claim_id", read_only=True)
-    miss = serializers.IntegerField(source="claim.miss_id", read_only=True, allow_null=True)
-    uptime_shortfall = serializers.IntegerField(source="claim.shortfall_id", read_only=True, allow_null=True)
+    claim = serializers.IntegerField(
+        source="claim_id", read_only=True, allow_null=True, help_text="null: applied automatically at close."
+    )
+    miss = serializers.IntegerField(source="miss_id", read_only=True, allow_null=True)
+    uptime_shortfall = serializers.IntegerField(source="shortfall_id", read_only=True, allow_null=True)
+    automatic = serializers.BooleanField(read_only=True)
+    percent = serializers.DecimalField(max_digits=6, decimal_places=2, read_only=True, allow_null=True)
+    lateness_seconds = serializers.IntegerField(read_only=True, allow_null=True)
     amount = MoneyField("amount")
     requested_amount = MoneyField(
         "requested_amount",
@@ -205,7 +210,10 @@ class VoucherSerializer(serializers.ModelSerializer):
             "claim",
             "miss",
             "uptime_shortfall",
+            "automatic",
             "month",
+            "percent",
+            "lateness_seconds",
             "amount",
             "requested_amount",
             "currency",

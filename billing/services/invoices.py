@@ -2,8 +2,9 @@
 
 `month_close` issues one invoice per active account for the month: the subscription line,
 a credit line for every voucher issued before it and not yet credited, and a line for the
-credit the previous invoice carried forward. The total never goes below zero; what the fee
-does not absorb carries to the next invoice.
+credit the previous invoice carried forward. On an automatic plan it first issues the month's
+vouchers (billing.services.vouchers), credited on the next invoice. The total never goes below
+zero; what the fee does not absorb carries to the next invoice.
 
 It works through the accounts in batches, each its own transaction with the batch's
 account rows locked (primary-key order): a fixed number of queries per batch, constant
@@ -34,6 +35,7 @@ from billing.models import (
 )
 from billing.services.events import billing_event
 from billing.services.months import clean_month, first_day, last_day, month_label, support_today, terms_from
+from billing.services.vouchers import automatic_vouchers_issue
 from helpdesk.accounts.models import Account, User
 from helpdesk.accounts.services.accounts import account_update
 from helpdesk.kit import roles
@@ -168,12 +170,15 @@ def _credit_description(voucher: Voucher) -> str:
 def _issue(*, month: str, accounts: list[Account], now: dt.datetime) -> None:
     """Invoices, lines, credited vouchers and events for a batch: a fixed number of queries."""
     months = _month_terms(month=month, accounts=accounts)
+    for account in accounts:
+        # Issued at `now`, so this invoice does not credit them: the next one does.
+        automatic_vouchers_issue(terms=months[account.pk], now=now)
     vouchers: dict[int, list[Voucher]] = {}
     for voucher in (
         Voucher.objects.filter(
             account_id__in=[a.pk for a in accounts], invoice__isnull=True, issued_at__lt=now
         )
-        .annotate(ticket_id=F("claim__miss__ticket_id"), item_name=F("claim__shortfall__item__name"))
+        .annotate(ticket_id=F("miss__ticket_id"), item_name=F("shortfall__item__name"))
         .only("pk", "account_id", "month", "amount", "currency")
         .order_by("account_id", "issued_at", "id")
     ):

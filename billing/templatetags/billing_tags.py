@@ -4,6 +4,7 @@ from django import template
 from django.utils import timezone
 
 from billing import money, selectors
+from helpdesk.kit.pages import duration_text
 from sla.uptime import measure as uptime
 
 register = template.Library()
@@ -24,6 +25,12 @@ register.filter("money", money_text)
 def uptime_percent(value) -> str:
     """An uptime or a guarantee as the status page shows it: 99.9, 99.764 (rounded down, never up)."""
     return uptime.percent_text(value)
+
+
+@register.filter
+def duration(seconds) -> str:
+    """Working seconds as the pages write durations: 2h 5m."""
+    return "" if seconds is None else duration_text(seconds)
 
 
 @register.filter
