@@ -21,7 +21,7 @@ from billing.models import (
     TerminationStatus,
     Voucher,
 )
-from billing.services.months import claim_window_closed, support_today, terms_for
+from billing.services.months import support_today, terms_for
 from helpdesk.accounts import access as accounts_access
 from helpdesk.accounts.models import Account, User
 from helpdesk.kit import roles
@@ -146,79 +146,6 @@ def month_shortfalls(*, account: Account, month: str) -> QuerySet[UptimeShortfal
         .select_related("item", "claim")
         .order_by("item__name", "id")
     )
-
-
-def shortfall_claim_state(
-    shortfall: UptimeShortfall, *, window_months: int | None, now: dt.datetime
-) -> "ClaimState":
-    """Whether a shortfall (fetched with its claim) may be claimed now, as the misses' ClaimState says."""
-    try:
-        claim = shortfall.claim
-    except Claim.DoesNotExist:
-        claim = None
-    return _state(
-        claim, month=shortfall.month, window_months=window_months, now=now, earns=shortfall.claimable
-    )
-
-
-@dataclasses.dataclass(frozen=True)
-class ClaimState:
-    """What the misses page says about claiming one miss."""
-
-    claim: Claim | None
-    claimable: bool
-    window_closed: bool
-
-
-def claim_states(*, user: User, misses, now: dt.datetime) -> dict[int, ClaimState]:
-    """Per miss on a page: its claim, or whether it may be claimed now. Customers only; three queries."""
-    if not access.may_open_claims(user):
-        return {}
-    misses = list(misses)
-    if not misses:
-        return {}
-    claims = {
-        claim.miss_id: claim
-        for claim in access.claims_visible_to(user).filter(miss_id__in=[m.pk for m in misses])
-    }
-    default = Account.objects.filter(pk=user.account_id).values_list("plan__claim_window_months", flat=True)
-    windows = dict(
-        AccountMonth.objects.filter(
-            account_id=user.account_id, month__in={m.month for m in misses}
-        ).values_list("month", "claim_window_months")
-    )
-    fallback = default.first()
-    return {
-        miss.pk: _claim_state(miss, claims.get(miss.pk), windows.get(miss.month, fallback), now)
-        for miss in misses
-    }
-
-
-def month_claim_states(*, user: User, misses, summary: "AccountMonthSummary", now: dt.datetime) -> dict:
-    """claim_states for one month's misses fetched with their claims (month_misses): no query."""
-    if not access.may_open_claims(user):
-        return {}
-    states = {}
-    for miss in misses:
-        try:
-            claim = miss.claim
-        except Claim.DoesNotExist:
-            claim = None
-        states[miss.pk] = _claim_state(miss, claim, summary.claim_window_months, now)
-    return states
-
-
-def _claim_state(miss: Miss, claim: Claim | None, window_months: int | None, now: dt.datetime) -> ClaimState:
-    earns = miss.counted or miss.voided
-    return _state(claim, month=miss.month, window_months=window_months, now=now, earns=earns)
-
-
-def _state(
-    claim: Claim | None, *, month: str, window_months: int | None, now: dt.datetime, earns: bool
-) -> ClaimState:
-    """Claimable: nothing claimed yet, the month's claim window still open, and something to earn."""
-    closed = claim_window_closed(month=month, window_months=window_months, now=now)
-    return ClaimState(claim=claim, claimable=claim is None and not closed and earns, window_closed=closed)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from billing import access, money, pdf, selectors
+from billing import access, claim_states, money, pdf, selectors
 from billing.forms import (
     ClaimFilterForm,
     ClaimOpenForm,
@@ -175,7 +175,7 @@ def claim_new(request, miss_pk):
     if done:
         return done
     summary = selectors.account_month_summary(account=miss.account, month=miss.month)
-    states = selectors.claim_states(user=user, misses=[miss], now=timezone.now())
+    states = claim_states.claim_states(user=user, misses=[miss], now=timezone.now())
     return render(
         request,
         "billing/claim_new.html",
@@ -216,8 +216,11 @@ def claim_new_uptime(request, shortfall_pk):
             "shortfall": shortfall,
             "form": form,
             "summary": summary,
-            "state": selectors.shortfall_claim_state(
-                shortfall, window_months=summary.claim_window_months, now=timezone.now()
+            "state": claim_states.shortfall_claim_state(
+                shortfall,
+                window_months=summary.claim_window_months,
+                now=timezone.now(),
+                automatic=summary.compensation == "automatic",
             ),
             "expected": money.percent_of(
                 summary.monthly_fee, min(shortfall.credit_percent_requested, 100), summary.currency
@@ -299,7 +302,7 @@ def _month_page(request, *, account, month, status=200, termination_form=None):
     now = timezone.now()
     summary = selectors.account_month_summary(account=account, month=month)
     misses = list(selectors.month_misses(account=account, month=month))
-    states = selectors.month_claim_states(user=user, misses=misses, summary=summary, now=now)
+    states = claim_states.month_claim_states(user=user, misses=misses, summary=summary, now=now)
     for miss in misses:
         miss.state = states.get(miss.pk)
     shortfalls = list(selectors.month_shortfalls(account=account, month=month))
@@ -311,8 +314,11 @@ def _month_page(request, *, account, month, status=200, termination_form=None):
         else None
     )
     for shortfall in shortfalls:
-        shortfall.state = selectors.shortfall_claim_state(
-            shortfall, window_months=summary.claim_window_months, now=now
+        shortfall.state = claim_states.shortfall_claim_state(
+            shortfall,
+            window_months=summary.claim_window_months,
+            now=now,
+            automatic=summary.compensation == "automatic",
         )
     termination = selectors.open_termination(account=account)
     customer = access.may_request_termination(user, account)

@@ -9,8 +9,9 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 
-from billing.models import BillingEvent, Invoice, InvoiceLineKind, Voucher
+from billing.models import BillingEvent, Claim, Invoice, InvoiceLineKind, Voucher
 from billing.services.invoices import month_close
 from helpdesk.tickets.services.tickets import ticket_start_work
 from sla.clocks.models import Miss
@@ -172,3 +173,48 @@ def test_the_api_shows_what_each_voucher_pays_for(api, business_account, busines
     assert row["claim"] is None and row["automatic"] is True
     assert row["miss"] == Miss.objects.get(ticket=ticket).pk
     assert (row["lateness_seconds"], row["percent"], row["amount"]) == (7200, "5.00", "50.00")
+
+
+# --- the pages explain the credits applied --------------------------------------------------------
+
+
+def test_the_month_page_explains_the_credits_applied(client, business_customer, engineer):
+    late_ticket(business_customer, engineer, started_after=3 * H)
+    client.force_login(business_customer)
+
+    before = client.get(reverse("billing_month", args=["2026-03"])).content.decode()
+    assert "Credits are applied for you" in before
+    assert "Credited automatically when the month closes" in before
+    assert "Claim compensation" not in before
+
+    month_close(month="2026-03", now=CLOSE)
+
+    after = client.get(reverse("billing_month", args=["2026-03"])).content.decode()
+    voucher = Voucher.objects.get()
+    assert f"Applied automatically: voucher #{voucher.pk}, 50.00 USD" in after
+    assert "2h late in working time, 5% of the fee" in after
+
+
+def test_the_claim_form_of_an_automatic_miss_says_no_claim_is_needed(client, business_customer, engineer):
+    ticket = late_ticket(business_customer, engineer, started_after=3 * H)
+    miss = Miss.objects.get(ticket=ticket)
+    client.force_login(business_customer)
+
+    page = client.get(reverse("billing_claim_new", args=[miss.pk])).content.decode()
+    refused = client.post(reverse("billing_claim_new", args=[miss.pk]), {"note": "please"})
+
+    assert "no claim is needed" in page
+    assert refused.status_code == 400 and "automatically" in refused.content.decode()
+    assert not Claim.objects.exists()
+
+
+def test_a_miss_marked_not_counted_earns_no_claim_on_an_automatic_plan_either(
+    api, business_customer, engineer
+):
+    ticket = late_ticket(business_customer, engineer, started_after=3 * H)
+    Miss.objects.filter(ticket=ticket).update(counted=False, excluded_reason="Force majeure")
+    miss = Miss.objects.get(ticket=ticket)
+
+    counted = api(business_customer).post("/api/v1/claims/", {"miss": miss.pk}, format="json")
+
+    assert counted.status_code == 400 and "not counted" in counted.json()["miss"][0]
