@@ -4,8 +4,21 @@ import dataclasses
 import datetime as dt
 from decimal import Decimal
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Count,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, TruncDate
 from django.shortcuts import get_object_or_404
 
 from billing import access, money
@@ -21,11 +34,11 @@ from billing.models import (
     TerminationStatus,
     Voucher,
 )
-from billing.services.months import support_today, terms_for
+from billing.services.months import terms_for
 from helpdesk.accounts import access as accounts_access
 from helpdesk.accounts.models import Account, User
 from helpdesk.kit import roles
-from helpdesk.kit.months import month_bounds
+from helpdesk.kit.months import month_bounds, support_zone
 from helpdesk.tickets.models import TicketEvent
 from sla.clocks import access as clocks_access
 from sla.clocks.models import ExclusionPeriod, Miss
@@ -53,6 +66,22 @@ def overdue_invoices(*, today: dt.date) -> QuerySet[Invoice]:
     return Invoice.objects.filter(paid_at__isnull=True, due_on__lt=today)
 
 
+def arrears_at(*, failure_at) -> QuerySet[Invoice]:
+    """Invoices overdue and unpaid at the instant of a failure (a datetime, or an expression of one).
+
+    The contract excuses a failure "while the client is in breach (e.g. late payment)": that is
+    judged then, so an invoice paid since still counts, and one that fell due later does not.
+    """
+    if isinstance(failure_at, dt.datetime):
+        failure_at = Value(failure_at, output_field=DateTimeField())
+    else:
+        failure_at = ExpressionWrapper(failure_at, output_field=DateTimeField())
+    due_day = TruncDate(failure_at, tzinfo=support_zone())
+    return Invoice.objects.filter(due_on__lt=due_day).filter(
+        Q(paid_at__isnull=True) | Q(paid_at__gt=failure_at)
+    )
+
+
 # --- claims --------------------------------------------------------------------------------
 
 
@@ -68,7 +97,8 @@ def claims_for(
     uptime_shortfall: int | None = None,
     ground: str = "",
 ) -> QuerySet[Claim]:
-    """The claims the user may see, each with `in_arrears` (its account has an overdue unpaid invoice).
+    """The claims the user may see, each with `in_arrears`: an invoice of its account was overdue and
+    unpaid when the failure happened (a miss's deadline; for an uptime shortfall, when it was claimed).
 
     Pending claims are a queue: oldest first. Any other view: newest first.
     """
@@ -90,9 +120,10 @@ def claims_for(
     order = ("created_at", "id") if status == ClaimStatus.PENDING else ("-created_at", "-id")
     return (
         claims.select_related(*CLAIM_LIST_RELATED)
+        .annotate(failure_at=Coalesce("miss__deadline", "created_at"))
         .annotate(
             in_arrears=Exists(
-                overdue_invoices(today=support_today(now)).filter(account=OuterRef("account_id"))
+                arrears_at(failure_at=OuterRef("failure_at")).filter(account=OuterRef("account_id"))
             )
         )
         .order_by(*order)
@@ -183,9 +214,8 @@ def claim_review(*, claim: Claim, now: dt.datetime) -> ClaimReview:
         .filter(Q(account__isnull=True) | Q(account_id=claim.account_id))
         .order_by("starts_at", "id")
     )
-    overdue = list(
-        overdue_invoices(today=support_today(now)).filter(account_id=claim.account_id).order_by("due_on")
-    )
+    failure_at = claim.miss.deadline if claim.miss_id else claim.created_at
+    overdue = list(arrears_at(failure_at=failure_at).filter(account_id=claim.account_id).order_by("due_on"))
     month = account_month_summary(account=claim.account, month=claim.month)
     return ClaimReview(
         claim=claim,

@@ -23,9 +23,10 @@ from billing.models import (
 )
 from billing.services import terminations
 from billing.services.claims import NOTE_MAX
+from billing.services.exclusions import EXCLUSION_REASONS
 from helpdesk.accounts import access as accounts_access
 from helpdesk.accounts.models import Account
-from helpdesk.kit.api import BlankAsNullCharField, MonthField
+from helpdesk.kit.api import AwareDateTimeField, BlankAsNullCharField, MonthField
 from sla.terms.models import Plan
 
 MAX_ID = 2**63 - 1
@@ -456,3 +457,21 @@ class AccountMonthSerializer(serializers.Serializer):
             "approved": summary.claims_approved,
             "denied": summary.claims_denied,
         }
+
+
+# --- failures excluded on review, payments (issue 12) ----------------------------------------------
+
+
+class MissExcludeSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(
+        choices=EXCLUSION_REASONS,
+        help_text="A contract exclusion: the deny reasons of claims but arrears and other.",
+    )
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class MarkPaidSerializer(serializers.Serializer):
+    paid_at = AwareDateTimeField(
+        required=False,
+        help_text="When the payment arrived (default: now); not in the future, not before its month.",
+    )

@@ -15,6 +15,7 @@ router.register("subscriptions", views.SubscriptionViewSet, basename="subscripti
 app_name = "billing_api"
 urlpatterns = [
     path("billing/close-month/", views.CloseMonthView.as_view(), name="close-month"),
+    path("misses/<int:pk>/exclude/", views.MissExcludeView.as_view(), name="miss-exclude"),
     path(
         "accounts/<int:account_id>/months/<str:month>/",
         views.AccountMonthView.as_view(),

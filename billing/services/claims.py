@@ -23,6 +23,7 @@ from billing import access, money, notifications
 from billing.models import Claim, ClaimStatus, DecisionReason, Voucher
 from billing.selectors import uptime_cap, vouchers_issued
 from billing.services.events import billing_event
+from billing.services.exclusions import exclude_for_reason, is_exclusion
 from billing.services.months import (
     account_month,
     account_month_locked,
@@ -345,7 +346,11 @@ def claim_approve(*, claim: Claim, actor: User, now: dt.datetime | None = None) 
 def claim_deny(
     *, claim: Claim, actor: User, reason: str, note: str = "", now: dt.datetime | None = None
 ) -> Claim:
-    """Deny the claim with one of SPEC's exclusion reasons; `other` needs a note saying why."""
+    """Deny the claim with one of SPEC's exclusion reasons; `other` needs a note saying why.
+
+    A contract exclusion (anything but `account_in_arrears` and `other`) also makes the miss
+    uncounted, so the month's termination flag is judged again.
+    """
     now = now or timezone.now()
     roles.require(access.may_decide_claims(actor), "Only billing admins decide claims.")
     errors: dict[str, list] = {}
@@ -361,6 +366,9 @@ def claim_deny(
     claim.decided_by, claim.decided_at = actor, now
     claim.decision_reason, claim.decision_note = reason, note
     claim.save(update_fields=["status", "decided_by", "decided_at", "decision_reason", "decision_note"])
+    if claim.miss_id and is_exclusion(reason) and not claim.miss.decision_reason and not claim.miss.voided:
+        # The contract does not count this failure: it stops counting toward termination too.
+        exclude_for_reason(miss=claim.miss, actor=actor, reason=reason, now=now)
     if claim.miss_id:
         event_record(
             ticket=claim.miss.ticket,

@@ -315,18 +315,31 @@ def month_needs_close(*, month: str) -> bool:
 
 
 @transaction.atomic
-def invoice_mark_paid(*, invoice: Invoice, actor: User, now: dt.datetime | None = None) -> Invoice:
-    """Record that the invoice was paid; the only change an issued invoice ever takes."""
+def invoice_mark_paid(
+    *, invoice: Invoice, actor: User, paid_at: dt.datetime | None = None, now: dt.datetime | None = None
+) -> Invoice:
+    """Record that the invoice was paid, at `paid_at` (default now); the only change an issued invoice takes.
+
+    The instant matters: a failure while an invoice was overdue and unpaid is one the contract
+    does not compensate (account_in_arrears), however it stands at review.
+    """
     now = now or timezone.now()
     roles.require(access.may_mark_invoices_paid(actor), "Only billing admins record payments.")
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    paid_at = paid_at or now
+    if paid_at > now:
+        raise field_error("paid_at", "A payment is recorded once it has arrived: not in the future.")
+    if paid_at < month_bounds(invoice.month)[0]:
+        raise field_error(
+            "paid_at", "That is before the invoice's month began: give when the payment arrived."
+        )
     if invoice.paid_at is not None:
         raise ConflictError(
             f"Invoice #{invoice.pk} was already marked paid on "
             f"{timezone.localtime(invoice.paid_at):%Y-%m-%d}.",
             code="already_paid",
         )
-    invoice.paid_at, invoice.paid_by = now, actor
+    invoice.paid_at, invoice.paid_by = paid_at, actor
     invoice.save(update_fields=["paid_at", "paid_by"])
     billing_event(
         code="invoice_paid",

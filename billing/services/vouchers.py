@@ -11,9 +11,11 @@ the vouchers are credited on the next invoice ("the following month's fee will b
 import datetime as dt
 from decimal import Decimal
 
+from django.db.models import Exists, OuterRef
+
 from billing import money, notifications
 from billing.models import AccountMonth, Claim, ClaimGround, Voucher
-from billing.selectors import vouchers_issued
+from billing.selectors import arrears_at, vouchers_issued
 from billing.services.events import billing_event
 from helpdesk.accounts.models import User
 from helpdesk.kit.enqueue import enqueue_after_commit
@@ -144,6 +146,10 @@ def automatic_vouchers_issue(*, terms: AccountMonth, now: dt.datetime) -> list[V
     uptime_month_assess(month=month, account_ids=[account_id], now=now)
     misses = list(
         Miss.objects.filter(account_id=account_id, month=month, counted=True, voucher__isnull=True)
+        # The same exclusion as a claim's review: no compensation for a failure while in arrears.
+        .exclude(
+            Exists(arrears_at(failure_at=OuterRef("deadline")).filter(account_id=OuterRef("account_id")))
+        )
         .select_related("ticket")
         .order_by("deadline", "id")
     )

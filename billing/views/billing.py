@@ -22,6 +22,7 @@ from billing.forms import (
     CloseMonthForm,
     DenyForm,
     InvoiceFilterForm,
+    MarkPaidForm,
     TerminationDecisionForm,
     TerminationRequestForm,
 )
@@ -581,10 +582,16 @@ def invoice_paid_view(request, pk):
     invoice = selectors.invoice_for(user=user, pk=pk)
     if not access.may_mark_invoices_paid(user):
         raise PermissionDenied("Only billing admins record payments.")
+    form = MarkPaidForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors.get("paid_at", ["Give a valid time."])))
+        return redirect("billing_invoice", pk=invoice.pk)
     try:
-        invoice_mark_paid(invoice=invoice, actor=user)
+        invoice_mark_paid(invoice=invoice, actor=user, paid_at=form.cleaned_data.get("paid_at"))
     except ConflictError as exc:
         messages.error(request, exc.message)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, f"Invoice #{invoice.pk} marked paid.")
     return redirect("billing_invoice", pk=invoice.pk)

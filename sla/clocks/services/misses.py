@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from helpdesk.accounts.models import User
 from helpdesk.kit.enqueue import enqueue_after_commit
+from helpdesk.kit.errors import ConflictError
 from helpdesk.kit.months import month_of
 from helpdesk.tickets.models import Ticket, TicketEvent
 from helpdesk.tickets.services.events import event_record
@@ -245,7 +246,7 @@ def misses_reevaluate(*, start: dt.datetime, end: dt.datetime, actor: User | Non
     changed = 0
     misses = (
         Miss.objects.select_for_update()
-        .filter(voided_at__isnull=True, clock_started_at__lt=end, deadline__gt=start)
+        .filter(voided_at__isnull=True, decision_reason="", clock_started_at__lt=end, deadline__gt=start)
         .select_related("ticket")
         .order_by("pk")
     )
@@ -273,3 +274,33 @@ def misses_reevaluate(*, start: dt.datetime, end: dt.datetime, actor: User | Non
         hooks.counted_failures_changed(account_id=miss.account_id, month=miss.month)
         changed += 1
     return changed
+
+
+@transaction.atomic
+def miss_exclude(*, miss: Miss, actor: User, reason: str, reason_text: str, now: dt.datetime) -> Miss:
+    """Stop counting a miss for a contract exclusion found on review (`reason`, a stable code).
+
+    The caller (billing, which knows the contract's reasons) has checked the reason; this records
+    it, writes the ticket's event and tells the listeners when the month's count changed.
+    """
+    miss = Miss.objects.select_for_update().select_related("ticket").get(pk=miss.pk)
+    if miss.decision_reason:
+        raise ConflictError(
+            f"This miss was already excluded on review ({miss.excluded_reason}).", code="excluded"
+        )
+    was_counted = miss.counted
+    miss.counted, miss.excluded_reason, miss.decision_reason = False, reason_text[:200], reason
+    miss.save(update_fields=["counted", "excluded_reason", "decision_reason"])
+    event_record(
+        ticket=miss.ticket,
+        code="miss_excluded",
+        actor=actor,
+        at=now,
+        miss=miss.pk,
+        reason=miss.excluded_reason,
+        decision=reason,
+        was_counted=was_counted,
+    )
+    if was_counted:
+        hooks.counted_failures_changed(account_id=miss.account_id, month=miss.month)
+    return miss
