@@ -71,7 +71,7 @@ def month_close(
     if actor is not None:
         roles.require(access.may_close_months(actor), "Only billing admins close months.")
     month = clean_month(month)
-    start, end = month_bounds(month)
+    start, _ = month_bounds(month)
     if now < start:
         raise field_error(
             "month",
@@ -81,7 +81,7 @@ def month_close(
     after, issued, already, batches = 0, 0, 0, 0
     while True:
         with transaction.atomic():
-            done = _close_batch(month=month, end=end, after=after, now=now, batch=batch)
+            done = _close_batch(month=month, after=after, now=now, batch=batch)
         if done is None:
             break
         after, made, found = done
@@ -94,12 +94,12 @@ def month_close(
     return MonthCloseResult(month=month, issued=issued, already_issued=already, batches=batches)
 
 
-def _close_batch(*, month: str, end: dt.datetime, after: int, now: dt.datetime, batch: int):
+def _close_batch(*, month: str, after: int, now: dt.datetime, batch: int):
     """One batch of accounts: (last account id, invoices issued, invoices found), or None when done."""
     latest = Invoice.objects.filter(account=OuterRef("pk")).order_by("-id")
     accounts = list(
         _lock(
-            Account.objects.filter(pk__gt=after, is_active=True, created_at__lt=end)
+            Account.objects.filter(pk__gt=after, is_active=True, started_on__lte=last_day(month))
             .select_related("plan")
             .annotate(
                 previous_invoice=Subquery(latest.values("pk")[:1]),
@@ -305,9 +305,8 @@ def _end_terminated_subscriptions(*, month: str, now: dt.datetime) -> None:
 def month_needs_close(*, month: str) -> bool:
     """Whether closing `month` would do anything: an active account without its invoice, or a
     confirmed termination whose last period is invoiced and whose account still runs."""
-    _, end = month_bounds(month)
     invoiced = Exists(Invoice.objects.filter(account=OuterRef("pk"), month=month))
-    if Account.objects.filter(~invoiced, is_active=True, created_at__lt=end).exists():
+    if Account.objects.filter(~invoiced, is_active=True, started_on__lte=last_day(month)).exists():
         return True
     return TerminationRequest.objects.filter(
         status=TerminationStatus.CONFIRMED, ends_on__lte=last_day(month), account__is_active=True

@@ -8,6 +8,7 @@ import time_machine
 from billing.models import AccountMonth, BillingEvent, Invoice
 from billing.services.claims import claim_deny, claim_open
 from billing.services.invoices import invoice_mark_paid, month_close
+from helpdesk.accounts.services.accounts import account_update
 from helpdesk.tickets.models import TicketEvent
 from sla.clocks.models import Miss
 from sla.clocks.services.exclusions import exclusion_create, exclusion_delete
@@ -257,3 +258,38 @@ def test_the_invoice_page_records_a_payment_time(client, billing_admin, march_in
     assert response.status_code == 302
     march_invoice.refresh_from_db()
     assert march_invoice.paid_at == dt.datetime(2026, 4, 12, 9, 15, tzinfo=dt.UTC)
+
+
+# --- service starts on a date ---------------------------------------------------------------------------
+
+
+def test_months_are_billed_from_the_day_service_began_and_never_before(api, billing_admin, customer):
+    account_update(account=customer.account, started_on=dt.date(2026, 1, 15))
+
+    month_close(month="2025-12", now=APRIL_1)
+    month_close(month="2026-01", now=APRIL_1)
+    month_close(month="2026-02", now=APRIL_1)
+
+    months = set(Invoice.objects.filter(account=customer.account).values_list("month", flat=True))
+    assert months == {"2026-01", "2026-02"}
+
+
+def test_an_account_starts_today_unless_told_and_a_bad_start_is_a_400(api, billing_admin, plans):
+    client = api(billing_admin)
+    payload = {"name": "Acme", "plan": plans["advanced"].pk, "monthly_fee": "100.00"}
+
+    today = client.post("/api/v1/accounts/", payload, format="json")
+    earlier = client.post(
+        "/api/v1/accounts/", {**payload, "name": "Brought over", "started_on": "2024-07-01"}, format="json"
+    )
+    far = client.post(
+        "/api/v1/accounts/", {**payload, "name": "Far", "started_on": "1900-01-01"}, format="json"
+    )
+    garbage = client.post(
+        "/api/v1/accounts/", {**payload, "name": "Bad", "started_on": "soon"}, format="json"
+    )
+
+    assert today.status_code == 201 and today.json()["started_on"] == NOW.date().isoformat()
+    assert earlier.status_code == 201 and earlier.json()["started_on"] == "2024-07-01"
+    assert far.status_code == 400 and "started_on" in far.json()
+    assert garbage.status_code == 400 and "started_on" in garbage.json()
