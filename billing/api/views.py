@@ -56,6 +56,7 @@ from billing.services.exclusions import failure_exclude
 from billing.services.invoices import invoice_mark_paid, month_close
 from billing.services.months import support_today
 from billing.services.subscriptions import subscription_change
+from billing.statements import statement_data
 from helpdesk.kit import roles
 from helpdesk.kit.api import PledgeAPIMixin
 from helpdesk.kit.months import is_month
@@ -443,3 +444,23 @@ class MissExcludeView(PledgeAPIMixin, generics.GenericAPIView):
         fields = self.validated(MissExcludeSerializer)
         miss = failure_exclude(miss=miss, actor=request.user, reason=fields["reason"], note=fields["note"])
         return self.render(miss)
+
+
+class StatementView(PledgeAPIMixin, APIView):
+    """An account's monthly SLA statement, once the month is closed (its customers and billing admins)."""
+
+    permission_classes = [IsAuthenticated, MayReadMoney]
+
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT,
+        parameters=[
+            OpenApiParameter("month", OpenApiTypes.STR, OpenApiParameter.PATH, description="YYYY-MM")
+        ],
+    )
+    def get(self, request, account_id: int, month: str):
+        account = selectors.account_for(user=request.user, pk=account_id)
+        if not is_month(month):
+            raise serializers.ValidationError(
+                {"month": ["Give a month as YYYY-MM, between 2000-01 and 2100-12."]}
+            )
+        return Response(statement_data(account=account, month=month, user=request.user, now=timezone.now()))

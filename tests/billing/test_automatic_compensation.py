@@ -218,3 +218,80 @@ def test_a_miss_marked_not_counted_earns_no_claim_on_an_automatic_plan_either(
     counted = api(business_customer).post("/api/v1/claims/", {"miss": miss.pk}, format="json")
 
     assert counted.status_code == 400 and "not counted" in counted.json()["miss"][0]
+
+
+# --- the monthly SLA statement ----------------------------------------------------------------------
+
+
+def statement_url(account, month="2026-03"):
+    return f"/api/v1/accounts/{account.pk}/statements/{month}/"
+
+
+def test_the_statement_and_its_page_show_the_same_month(
+    client, api, business_account, business_customer, engineer
+):
+    late_ticket(business_customer, engineer, started_after=H + 2.5 * H)
+    late_ticket(business_customer, engineer, started_after=30 * dt.timedelta(minutes=1))  # met
+    month_close(month="2026-03", now=CLOSE)
+
+    body = api(business_customer).get(statement_url(business_account)).json()
+
+    assert (body["tickets_due"], body["met"], len(body["missed"])) == (2, 1, 1)
+    assert body["missed"][0]["lateness_seconds"] == 9000 and body["missed"][0]["credit"] == "75.00"
+    assert body["vouchers"][0]["automatic"] is True and body["vouchers_total"] == "75.00"
+    assert body["counted_failures"] == 1 and body["termination_eligible"] is False
+    client.force_login(business_customer)
+    page = client.get(reverse("billing_statement", args=[business_account.pk, "2026-03"])).content.decode()
+    assert "data-tickets-due>2<" in page and "data-met>1<" in page
+    assert "2h 30m" in page and "75.00 USD" in page
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [
+        ("anonymous", 401),
+        ("business_customer", 200),
+        ("other_customer", 404),
+        ("engineer", 403),
+        ("billing_admin", 200),
+    ],
+)
+def test_the_statement_is_for_the_accounts_customers_and_billing_admins(
+    request, api, business_account, role, status
+):
+    month_close(month="2026-03", now=CLOSE)
+    user = None if role == "anonymous" else request.getfixturevalue(role)
+
+    assert api(user).get(statement_url(business_account)).status_code == status
+
+
+@pytest.mark.parametrize(
+    ("month", "status"),
+    [("2026-02", 404), ("2026-13", 400), ("1999-01", 400), ("<b>", 400), ("2026-03' OR 1=1", 400)],
+)
+def test_no_statement_before_the_month_closes_and_a_bad_month_is_a_400(
+    api, billing_admin, business_account, month, status
+):
+    month_close(month="2026-03", now=CLOSE)
+
+    assert api(billing_admin).get(statement_url(business_account, month)).status_code == status
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [
+        ("anonymous", 302),
+        ("business_customer", 200),
+        ("other_customer", 404),
+        ("engineer", 403),
+        ("billing_admin", 200),
+    ],
+)
+def test_the_statement_page_matrix(request, client, business_account, role, status):
+    month_close(month="2026-03", now=CLOSE)
+    if role != "anonymous":
+        client.force_login(request.getfixturevalue(role))
+
+    response = client.get(reverse("billing_statement", args=[business_account.pk, "2026-03"]))
+
+    assert response.status_code == status
