@@ -25,6 +25,11 @@ urlpatterns = [
         name="billing_account_month",
     ),
     path(
+        "billing/accounts/<int:account_pk>/statements/<str:month>/pdf/",
+        statements.statement_pdf_view,
+        name="billing_statement_pdf",
+    ),
+    path(
         "billing/accounts/<int:account_pk>/statements/<str:month>/",
         statements.statement_view,
         name="billing_statement",

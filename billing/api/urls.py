@@ -17,6 +17,11 @@ urlpatterns = [
     path("billing/close-month/", views.CloseMonthView.as_view(), name="close-month"),
     path("misses/<int:pk>/exclude/", views.MissExcludeView.as_view(), name="miss-exclude"),
     path(
+        "accounts/<int:account_id>/statements/<str:month>/pdf/",
+        views.StatementPdfView.as_view(),
+        name="account-statement-pdf",
+    ),
+    path(
         "accounts/<int:account_id>/statements/<str:month>/",
         views.StatementView.as_view(),
         name="account-statement",

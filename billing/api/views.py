@@ -49,12 +49,13 @@ from billing.api.serializers import (
     VoucherFilterSerializer,
     VoucherSerializer,
 )
+from billing.documents import statement_pdf
 from billing.pdf import invoice_pdf
 from billing.services import terminations
 from billing.services.claims import claim_approve, claim_deny, claim_open, claim_open_uptime
 from billing.services.exclusions import failure_exclude
 from billing.services.invoices import invoice_mark_paid, month_close
-from billing.services.months import support_today
+from billing.services.months import month_label, support_today
 from billing.services.subscriptions import subscription_change
 from billing.statements import statement_data
 from helpdesk.kit import roles
@@ -464,3 +465,23 @@ class StatementView(PledgeAPIMixin, APIView):
                 {"month": ["Give a month as YYYY-MM, between 2000-01 and 2100-12."]}
             )
         return Response(statement_data(account=account, month=month, user=request.user, now=timezone.now()))
+
+
+class StatementPdfView(PledgeAPIMixin, APIView):
+    """The statement as a PDF (the same data as the JSON)."""
+
+    permission_classes = [IsAuthenticated, MayReadMoney]
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    def get(self, request, account_id: int, month: str):
+        account = selectors.account_for(user=request.user, pk=account_id)
+        if not is_month(month):
+            raise serializers.ValidationError(
+                {"month": ["Give a month as YYYY-MM, between 2000-01 and 2100-12."]}
+            )
+        data = statement_data(account=account, month=month, user=request.user, now=timezone.now())
+        response = HttpResponse(
+            statement_pdf(data, month_name=month_label(month)), content_type="application/pdf"
+        )
+        response["Content-Disposition"] = f'attachment; filename="statement-{account.pk}-{month}.pdf"'
+        return response

@@ -6,6 +6,7 @@ late earns 2.50% of the fee for hours 1-4, then 5.00%; the month's vouchers stop
 """
 
 import datetime as dt
+import subprocess
 from decimal import Decimal
 
 import pytest
@@ -295,3 +296,43 @@ def test_the_statement_page_matrix(request, client, business_account, role, stat
     response = client.get(reverse("billing_statement", args=[business_account.pk, "2026-03"]))
 
     assert response.status_code == status
+
+
+def pdf_text(content: bytes) -> str:
+    """The text of a PDF, read back by poppler's pdftotext (run.py installs poppler-utils)."""
+    done = subprocess.run(["pdftotext", "-layout", "-", "-"], input=content, capture_output=True, check=True)
+    return done.stdout.decode()
+
+
+def test_the_statement_pdf_shows_the_apis_numbers(client, api, business_account, business_customer, engineer):
+    late_ticket(business_customer, engineer, started_after=H + 2.5 * H)
+    month_close(month="2026-03", now=CLOSE)
+    body = api(business_customer).get(statement_url(business_account)).json()
+
+    response = api(business_customer).get(statement_url(business_account) + "pdf/")
+    client.force_login(business_customer)
+    page = client.get(reverse("billing_statement_pdf", args=[business_account.pk, "2026-03"]))
+
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    text = pdf_text(response.content)
+    assert "SLA statement, March 2026" in text
+    assert f"{body['missed'][0]['credit']} USD" in text and "2h 30m" in text
+    assert "Tickets due" in text and business_account.name in text
+    assert page.status_code == 200 and "SLA statement" in pdf_text(page.content)
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [
+        ("anonymous", 401),
+        ("business_customer", 200),
+        ("other_customer", 404),
+        ("engineer", 403),
+        ("billing_admin", 200),
+    ],
+)
+def test_the_statement_pdf_matrix(request, api, business_account, role, status):
+    month_close(month="2026-03", now=CLOSE)
+    user = None if role == "anonymous" else request.getfixturevalue(role)
+
+    assert api(user).get(statement_url(business_account) + "pdf/").status_code == status
