@@ -29,8 +29,12 @@ from sla.uptime import selectors as uptime_selectors
 from sla.uptime.models import MonitoredItem
 
 
-def statement_data(*, account: Account, month: str, user: User, now: dt.datetime) -> dict:
-    """The statement as plain JSON values; Http404 until the month's invoice is issued."""
+def statement_data(*, account: Account, month: str, user: User | None, now: dt.datetime) -> dict:
+    """The statement as plain JSON values; Http404 until the month's invoice is issued.
+
+    `claimable` is what the account's customer may still claim, listed for that customer only
+    (empty for staff readers and the e-mail, which links to the month page instead).
+    """
     invoice = Invoice.objects.filter(account=account, month=month).first()
     if invoice is None:
         raise Http404(
@@ -51,7 +55,8 @@ def statement_data(*, account: Account, month: str, user: User, now: dt.datetime
     )
     by_miss = {v.miss_id: v for v in vouchers if v.miss_id}
     misses = list(month_misses(account=account, month=month))
-    states = claim_states(user=user, misses=misses, now=now) if user.account_id == account.pk else {}
+    own = user is not None and user.account_id == account.pk
+    states = claim_states(user=user, misses=misses, now=now) if own else {}
     missed = []
     for miss in misses:
         voucher = by_miss.get(miss.pk)
@@ -80,7 +85,7 @@ def statement_data(*, account: Account, month: str, user: User, now: dt.datetime
         for miss in misses
         if states.get(miss.pk) is not None and states[miss.pk].claimable
     ]
-    if user.account_id == account.pk:
+    if own:
         claimable += [
             {"uptime_shortfall": s.pk, "item": s.item.name}
             for s in shortfalls

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils import timezone
 
-from billing import access, money, notifications
+from billing import access, money, notifications, statement_mail
 from billing.models import (
     AccountMonth,
     BillingEvent,
@@ -239,6 +239,7 @@ def _issue(*, month: str, accounts: list[Account], now: dt.datetime) -> None:
 
     ids = [invoice.pk for invoice in invoices]
     enqueue_after_commit(notifications.notify_invoices_issued, ids)
+    enqueue_after_commit(statement_mail.notify_statements_issued, ids)
 
 
 def _lines(*, invoice: Invoice, account: Account, vouchers: list[Voucher]) -> list[InvoiceLine]:

@@ -336,3 +336,26 @@ def test_the_statement_pdf_matrix(request, api, business_account, role, status):
     user = None if role == "anonymous" else request.getfixturevalue(role)
 
     assert api(user).get(statement_url(business_account) + "pdf/").status_code == status
+
+
+def test_closing_the_month_mails_each_account_its_statement_with_the_pdf(
+    business_account, business_customer, engineer, monkeypatch, django_capture_on_commit_callbacks, mailoutbox
+):
+    late_ticket(business_customer, engineer, started_after=H + 2.5 * H)
+    enqueued = []
+    monkeypatch.setattr(
+        "billing.services.invoices.enqueue_after_commit", lambda task, *args: enqueued.append((task, args))
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        month_close(month="2026-03", now=CLOSE)
+    (task, args) = next((t, a) for t, a in enqueued if t.name.endswith("notify_statements_issued"))
+
+    assert task(*args) == 1
+
+    message = mailoutbox[-1]
+    assert message.to == [business_customer.email]
+    assert "SLA statement for March 2026" in message.subject
+    assert "Tickets due: 1; met: 0; missed: 1." in message.body
+    name, content, mimetype = message.attachments[0]
+    assert mimetype == "application/pdf" and name.endswith("2026-03.pdf")
+    assert "75.00 USD" in pdf_text(content)
