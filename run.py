@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes.util
 import functools
 import hashlib
 import os
@@ -31,6 +32,7 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / "python"
 CHROMIUM = Path("/usr/bin/chromium")
 DOVECOT = Path("/usr/sbin/dovecot")
+PDFTOTEXT = Path("/usr/bin/pdftotext")
 
 
 def say(message: str) -> None:
@@ -96,10 +98,29 @@ def ensure_debian_package(package: str, binary: Path, why: str) -> None:
         say(f"{binary} is missing, so the tests that need it cannot run (apt-get install {package})")
 
 
+def ensure_pango() -> None:
+    """WeasyPrint renders the statements and invoices with Debian's Pango (and its fonts)."""
+    if ctypes.util.find_library("pango-1.0"):
+        return
+    if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
+        say("installing Debian's Pango and DejaVu fonts for WeasyPrint")
+        apt_update()
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "libpango-1.0-0", "libpangoft2-1.0-0", "fonts-dejavu-core"],
+            check=True,
+            env=env,
+        )
+    else:
+        say("Pango is missing: statements and invoices cannot be rendered (apt-get install libpango-1.0-0)")
+
+
 def run_tests(pytest_args: list[str]) -> int:
     ensure_venv("test")
     ensure_chromium()
     ensure_debian_package("dovecot-imapd", DOVECOT, "for the IMAP tests")
+    ensure_debian_package("poppler-utils", PDFTOTEXT, "to read the statements' and invoices' PDFs back")
+    ensure_pango()
     env = os.environ.copy()
     # A queue of this run's own: tasks the suite enqueues never reach another run's worker.
     env.setdefault("CELERY_QUEUE", f"pledge-test-{uuid.uuid4().hex[:8]}")

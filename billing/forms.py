@@ -4,7 +4,7 @@ from django import forms
 
 from billing.models import ClaimStatus, DecisionReason
 from billing.services.claims import NOTE_MAX
-from helpdesk.kit.forms import MonthField
+from helpdesk.kit.forms import LocalDateTimeField, MonthField
 
 
 class ClaimOpenForm(forms.Form):
@@ -82,3 +82,9 @@ class TerminationDecisionForm(forms.Form):
         if prefix_id:
             kwargs.setdefault("auto_id", f"{prefix_id}_%s")
         super().__init__(*args, **kwargs)
+
+
+class MarkPaidForm(forms.Form):
+    paid_at = LocalDateTimeField(
+        required=False, label="Paid at", help_text="When the payment arrived; empty: now."
+    )

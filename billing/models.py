@@ -10,7 +10,7 @@ from django.db.models import F, Q
 
 from helpdesk.accounts.models import Account
 from sla.clocks.models import ExclusionKind, Miss
-from sla.terms.models import Plan
+from sla.terms.models import Plan, default_response_penalty
 from sla.uptime.measure import percent_text
 from sla.uptime.models import UptimeShortfall
 
@@ -61,8 +61,11 @@ class AccountMonth(models.Model):
     currency = models.CharField(max_length=3)
     voucher_percent = models.DecimalField(max_digits=5, decimal_places=2)
     monthly_cap_percent = models.DecimalField(max_digits=5, decimal_places=2)
-    termination_threshold = models.PositiveSmallIntegerField()
-    claim_window_months = models.PositiveSmallIntegerField()
+    termination_threshold = models.PositiveSmallIntegerField(null=True, blank=True)
+    claim_window_months = models.PositiveSmallIntegerField(null=True, blank=True)
+    # --- money terms (issue 12): copied like the rest, so a later plan edit never reprices the month
+    compensation = models.CharField(max_length=16, default="claim")
+    response_penalty = models.JSONField(default=default_response_penalty)
     termination_eligible = models.BooleanField(
         default=False, help_text="More counted misses than the threshold: may terminate without penalty."
     )
@@ -280,9 +283,27 @@ class InvoiceLine(models.Model):
 
 
 class Voucher(models.Model):
-    """Compensation for an approved claim, credited on the next invoice."""
+    """Compensation for one failure, credited on the next invoice.
 
-    claim = models.OneToOneField(Claim, on_delete=models.PROTECT, related_name="voucher")
+    It names what it pays for, a miss or an uptime shortfall (each paid once, ever: database
+    constraints), and the claim approved for it, or no claim where the plan's compensation is
+    automatic and closing the month issued it.
+    """
+
+    claim = models.OneToOneField(
+        Claim, null=True, blank=True, on_delete=models.PROTECT, related_name="voucher"
+    )
+    # --- what it pays for (issue 12)
+    miss = models.OneToOneField(Miss, null=True, blank=True, on_delete=models.PROTECT, related_name="voucher")
+    shortfall = models.OneToOneField(
+        UptimeShortfall, null=True, blank=True, on_delete=models.PROTECT, related_name="voucher"
+    )
+    percent = models.DecimalField(
+        max_digits=6, decimal_places=2, null=True, blank=True, help_text="Percent of the fee requested."
+    )
+    lateness_seconds = models.PositiveIntegerField(
+        null=True, blank=True, help_text="A miss's working seconds late, as priced on the penalty scale."
+    )
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="vouchers")
     month = models.CharField(max_length=7, help_text="The claim's month: the fee and cap it counts against.")
     amount = models.DecimalField(**AMOUNT)
@@ -314,10 +335,32 @@ class Voucher(models.Model):
                 condition=Q(amount__gte=0) & Q(amount__lte=F("requested_amount")),
                 name="voucher_amount_within_request",
             ),
+            models.CheckConstraint(
+                condition=(Q(miss__isnull=False) & Q(shortfall__isnull=True))
+                | (Q(miss__isnull=True) & Q(shortfall__isnull=False)),
+                name="voucher_pays_one_failure",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"Voucher {self.pk}: {self.amount} {self.currency}"
+
+    @property
+    def automatic(self) -> bool:
+        return self.claim_id is None
+
+    @property
+    def subject(self) -> str:
+        """What it pays for, in words; needs its miss or shortfall (and item) loaded."""
+        if self.shortfall_id:
+            shortfall = self.shortfall
+            uptime, guarantee = (
+                percent_text(shortfall.uptime_percent),
+                percent_text(shortfall.guarantee_percent),
+            )
+            item = shortfall.item.name
+            return f"uptime of {item} in {shortfall.month}: {uptime}% against a {guarantee}% guarantee"
+        return f"missed Work Started deadline on ticket #{self.miss.ticket_id}"
 
 
 class TerminationStatus(models.TextChoices):

@@ -336,3 +336,64 @@ def _penalty_tiers(raw) -> list[dict]:
         rate = _penalty_percent(tier["percent_per_hour"], f"{where} percent_per_hour")
         tiers.append({"up_to_hours": bound, "percent_per_hour": str(rate)})
     return tiers
+
+
+# --- automatic compensation -------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class MonthAutomatic:
+    misses: list[VoucherAmount]
+    uptime: list[VoucherAmount]
+
+
+def automatic_month_vouchers(
+    *,
+    penalty: dict,
+    lateness_seconds: Sequence[int],
+    uptime_percents: Sequence[Decimal],
+    fee,
+    currency: str,
+    month_cap_percent,
+    uptime_cap_percent,
+    shares_voucher_cap: bool,
+    issued_misses=ZERO,
+    issued_uptime=ZERO,
+) -> MonthAutomatic:
+    """The vouchers a closing month issues with no claim: one per counted miss, then one per shortfall.
+
+    Misses are priced on the penalty scale in the order given, each cut to what the month's cap
+    has left (`issued_misses`, plus `issued_uptime` where the cap is shared, already used it);
+    shortfalls earn their requested percent within the uptime cap and, where shared, what the
+    month's cap still has left after the misses.
+    """
+    fee = _decimal(fee)
+    used_misses, used_uptime = _decimal(issued_misses), _decimal(issued_uptime)
+    misses = []
+    for lateness in lateness_seconds:
+        used_by_cap = used_misses + (used_uptime if shares_voucher_cap else ZERO)
+        voucher = response_penalty_voucher(
+            penalty,
+            lateness_seconds=lateness,
+            fee=fee,
+            cap_percent=month_cap_percent,
+            issued=used_by_cap,
+            currency=currency,
+        )
+        misses.append(voucher)
+        used_misses += voucher.amount
+    uptime_cap = percent_of(fee, uptime_cap_percent, currency)
+    month_cap = monthly_cap(fee=fee, cap_percent=month_cap_percent, currency=currency)
+    uptime = []
+    for percent in uptime_percents:
+        requested = percent_of(fee, min(_decimal(percent), HUNDRED), currency)
+        month_left = month_cap - used_misses - used_uptime if shares_voucher_cap else None
+        amount, capped = credit_within_caps(
+            requested=requested,
+            uptime_cap_left=uptime_cap - used_uptime,
+            month_cap_left=month_left,
+            currency=currency,
+        )
+        uptime.append(VoucherAmount(amount=amount, requested=requested, capped=capped))
+        used_uptime += amount
+    return MonthAutomatic(misses=misses, uptime=uptime)

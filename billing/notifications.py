@@ -51,7 +51,7 @@ def notify_claim_decided(claim_id: int) -> int:
 def notify_voucher_issued(voucher_id: int) -> int:
 
     voucher = (
-        Voucher.objects.select_related("claim__miss__ticket", "claim__shortfall__item", "account")
+        Voucher.objects.select_related("miss__ticket", "shortfall__item", "account")
         .filter(pk=voucher_id)
         .first()
     )

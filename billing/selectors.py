@@ -4,8 +4,21 @@ import dataclasses
 import datetime as dt
 from decimal import Decimal
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Count,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, TruncDate
 from django.shortcuts import get_object_or_404
 
 from billing import access, money
@@ -21,11 +34,11 @@ from billing.models import (
     TerminationStatus,
     Voucher,
 )
-from billing.services.months import claim_window_end, support_today, terms_for
+from billing.services.months import terms_for
 from helpdesk.accounts import access as accounts_access
 from helpdesk.accounts.models import Account, User
 from helpdesk.kit import roles
-from helpdesk.kit.months import month_bounds
+from helpdesk.kit.months import month_bounds, support_zone
 from helpdesk.tickets.models import TicketEvent
 from sla.clocks import access as clocks_access
 from sla.clocks.models import ExclusionPeriod, Miss
@@ -58,6 +71,22 @@ def overdue_invoices(*, today: dt.date) -> QuerySet[Invoice]:
     return Invoice.objects.filter(paid_at__isnull=True, due_on__lt=today)
 
 
+def arrears_at(*, failure_at) -> QuerySet[Invoice]:
+    """Invoices overdue and unpaid at the instant of a failure (a datetime, or an expression of one).
+
+    The contract excuses a failure "while the client is in breach (e.g. late payment)": that is
+    judged then, so an invoice paid since still counts, and one that fell due later does not.
+    """
+    if isinstance(failure_at, dt.datetime):
+        failure_at = Value(failure_at, output_field=DateTimeField())
+    else:
+        failure_at = ExpressionWrapper(failure_at, output_field=DateTimeField())
+    due_day = TruncDate(failure_at, tzinfo=support_zone())
+    return Invoice.objects.filter(due_on__lt=due_day).filter(
+        Q(paid_at__isnull=True) | Q(paid_at__gt=failure_at)
+    )
+
+
 # --- claims --------------------------------------------------------------------------------
 
 
@@ -73,7 +102,8 @@ def claims_for(
     uptime_shortfall: int | None = None,
     ground: str = "",
 ) -> QuerySet[Claim]:
-    """The claims the user may see, each with `in_arrears` (its account has an overdue unpaid invoice).
+    """The claims the user may see, each with `in_arrears`: an invoice of its account was overdue and
+    unpaid when the failure happened (a miss's deadline; for an uptime shortfall, when it was claimed).
 
     Pending claims are a queue: oldest first. Any other view: newest first.
     """
@@ -95,9 +125,10 @@ def claims_for(
     order = ("created_at", "id") if status == ClaimStatus.PENDING else ("-created_at", "-id")
     return (
         claims.select_related(*CLAIM_LIST_RELATED)
+        .annotate(failure_at=Coalesce("miss__deadline", "created_at"))
         .annotate(
             in_arrears=Exists(
-                overdue_invoices(today=support_today(now)).filter(account=OuterRef("account_id"))
+                arrears_at(failure_at=OuterRef("failure_at")).filter(account=OuterRef("account_id"))
             )
         )
         .order_by(*order)
@@ -153,79 +184,6 @@ def month_shortfalls(*, account: Account, month: str) -> QuerySet[UptimeShortfal
     )
 
 
-def shortfall_claim_state(
-    shortfall: UptimeShortfall, *, window_months: int, now: dt.datetime
-) -> "ClaimState":
-    """Whether a shortfall (fetched with its claim) may be claimed now, as the misses' ClaimState says."""
-    try:
-        claim = shortfall.claim
-    except Claim.DoesNotExist:
-        claim = None
-    return _state(
-        claim, month=shortfall.month, window_months=window_months, now=now, earns=shortfall.claimable
-    )
-
-
-@dataclasses.dataclass(frozen=True)
-class ClaimState:
-    """What the misses page says about claiming one miss."""
-
-    claim: Claim | None
-    claimable: bool
-    window_closed: bool
-
-
-def claim_states(*, user: User, misses, now: dt.datetime) -> dict[int, ClaimState]:
-    """Per miss on a page: its claim, or whether it may be claimed now. Customers only; three queries."""
-    if not access.may_open_claims(user):
-        return {}
-    misses = list(misses)
-    if not misses:
-        return {}
-    claims = {
-        claim.miss_id: claim
-        for claim in access.claims_visible_to(user).filter(miss_id__in=[m.pk for m in misses])
-    }
-    default = Account.objects.filter(pk=user.account_id).values_list("plan__claim_window_months", flat=True)
-    windows = dict(
-        AccountMonth.objects.filter(
-            account_id=user.account_id, month__in={m.month for m in misses}
-        ).values_list("month", "claim_window_months")
-    )
-    fallback = default.first() or 0
-    return {
-        miss.pk: _claim_state(miss, claims.get(miss.pk), windows.get(miss.month, fallback), now)
-        for miss in misses
-    }
-
-
-def month_claim_states(*, user: User, misses, summary: "AccountMonthSummary", now: dt.datetime) -> dict:
-    """claim_states for one month's misses fetched with their claims (month_misses): no query."""
-    if not access.may_open_claims(user):
-        return {}
-    states = {}
-    for miss in misses:
-        try:
-            claim = miss.claim
-        except Claim.DoesNotExist:
-            claim = None
-        states[miss.pk] = _claim_state(miss, claim, summary.claim_window_months, now)
-    return states
-
-
-def _claim_state(miss: Miss, claim: Claim | None, window_months: int, now: dt.datetime) -> ClaimState:
-    earns = miss.counted or miss.voided
-    return _state(claim, month=miss.month, window_months=window_months, now=now, earns=earns)
-
-
-def _state(
-    claim: Claim | None, *, month: str, window_months: int, now: dt.datetime, earns: bool
-) -> ClaimState:
-    """Claimable: nothing claimed yet, the month's claim window still open, and something to earn."""
-    closed = now >= claim_window_end(month=month, window_months=window_months)
-    return ClaimState(claim=claim, claimable=claim is None and not closed and earns, window_closed=closed)
-
-
 @dataclasses.dataclass(frozen=True)
 class ClaimReview:
     claim: Claim
@@ -261,9 +219,8 @@ def claim_review(*, claim: Claim, now: dt.datetime) -> ClaimReview:
         .filter(Q(account__isnull=True) | Q(account_id=claim.account_id))
         .order_by("starts_at", "id")
     )
-    overdue = list(
-        overdue_invoices(today=support_today(now)).filter(account_id=claim.account_id).order_by("due_on")
-    )
+    failure_at = claim.miss.deadline if claim.miss_id else claim.created_at
+    overdue = list(arrears_at(failure_at=failure_at).filter(account_id=claim.account_id).order_by("due_on"))
     month = account_month_summary(account=claim.account, month=claim.month)
     return ClaimReview(
         claim=claim,
@@ -293,9 +250,9 @@ def vouchers_issued(*, account_id: int, month: str, ground: str | None = None) -
     """
     vouchers = Voucher.objects.filter(account_id=account_id, month=month)
     if ground == ClaimGround.MISS:
-        vouchers = vouchers.filter(claim__shortfall__isnull=True)
+        vouchers = vouchers.filter(shortfall__isnull=True)
     elif ground == ClaimGround.UPTIME:
-        vouchers = vouchers.filter(claim__shortfall__isnull=False)
+        vouchers = vouchers.filter(shortfall__isnull=False)
     total = vouchers.aggregate(total=Sum("amount"))["total"]
     return total or money.ZERO
 
@@ -349,7 +306,7 @@ def vouchers_for(
         vouchers = vouchers.filter(account_id=account)
     if credited is not None:
         vouchers = vouchers.filter(invoice__isnull=not credited)
-    return vouchers.select_related("account", "claim", "claim__miss").order_by("-issued_at", "-id")
+    return vouchers.select_related("account", "claim", "miss").order_by("-issued_at", "-id")
 
 
 def invoices_for(
@@ -403,14 +360,15 @@ class AccountMonthSummary:
     misses: int
     counted_misses: int
     counted_shortfalls: int
-    termination_threshold: int
+    termination_threshold: int | None
     termination_eligible: bool
     eligible_since: dt.datetime | None
     vouchers_total: Decimal
     cap: Decimal
     cap_percent: Decimal
     voucher_percent: Decimal
-    claim_window_months: int
+    claim_window_months: int | None
+    compensation: str
     claims_pending: int
     claims_approved: int
     claims_denied: int
@@ -447,6 +405,7 @@ def account_month_summary(*, account: Account, month: str) -> AccountMonthSummar
             "monthly_cap_percent": row.monthly_cap_percent,
             "voucher_percent": row.voucher_percent,
             "claim_window_months": row.claim_window_months,
+            "compensation": row.compensation,
         }
     else:
         terms = terms_for(account=account, month=month)
@@ -480,6 +439,7 @@ def account_month_summary(*, account: Account, month: str) -> AccountMonthSummar
         cap_percent=cap_percent,
         voucher_percent=terms["voucher_percent"],
         claim_window_months=terms["claim_window_months"],
+        compensation=terms["compensation"],
         claims_pending=claims.get(ClaimStatus.PENDING, 0),
         claims_approved=claims.get(ClaimStatus.APPROVED, 0),
         claims_denied=claims.get(ClaimStatus.DENIED, 0),
@@ -495,7 +455,7 @@ def month_misses(*, account: Account, month: str) -> QuerySet[Miss]:
     """The month's misses with their claim and voucher, earliest deadline first."""
     return (
         Miss.objects.filter(account=account, month=month)
-        .select_related("ticket", "claim", "claim__voucher", "voided_by")
+        .select_related("ticket", "claim", "voucher", "voided_by")
         .order_by("deadline", "id")
     )
 
@@ -503,7 +463,7 @@ def month_misses(*, account: Account, month: str) -> QuerySet[Miss]:
 def month_vouchers(*, account: Account, month: str) -> QuerySet[Voucher]:
     return (
         Voucher.objects.filter(account=account, month=month)
-        .select_related("claim", "claim__miss", "claim__shortfall__item", "invoice")
+        .select_related("claim", "miss", "shortfall__item", "invoice")
         .order_by("issued_at", "id")
     )
 

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from billing.views import billing as views
+from billing.views import statements
 
 urlpatterns = [
     path("billing/claims/", views.claims, name="billing_claims"),
@@ -22,6 +23,16 @@ urlpatterns = [
         "billing/accounts/<int:account_pk>/months/<str:month>/",
         views.month_detail,
         name="billing_account_month",
+    ),
+    path(
+        "billing/accounts/<int:account_pk>/statements/<str:month>/pdf/",
+        statements.statement_pdf_view,
+        name="billing_statement_pdf",
+    ),
+    path(
+        "billing/accounts/<int:account_pk>/statements/<str:month>/",
+        statements.statement_view,
+        name="billing_statement",
     ),
     path("billing/terminations/", views.terminations, name="billing_terminations"),
     path(

@@ -10,6 +10,7 @@ from helpdesk.kit.roles import Role
 from helpdesk.tickets.services.tickets import ticket_create
 from sla.terms.models import Plan
 from sla.terms.seeds import seed_plans
+from sla.terms.services.plans import plan_update
 
 PASSWORD = "correct-horse-battery"
 
@@ -86,3 +87,8 @@ def fast_plan(seconds: int, *, high_seconds: int | None = None, code: str | None
         ResponseTarget.objects.create(plan=plan, priority="general", seconds=seconds)
         ResponseTarget.objects.create(plan=plan, priority="high", seconds=high_seconds or seconds)
     return plan
+
+
+def set_uptime_terms(plan: Plan, **changes) -> Plan:
+    """Change some of a plan's uptime terms through the plan service (the others stay as they were)."""
+    return plan_update(plan=plan, uptime_terms={**plan.uptime_terms, **changes})

@@ -23,9 +23,10 @@ from billing.models import (
 )
 from billing.services import terminations
 from billing.services.claims import NOTE_MAX
+from billing.services.exclusions import EXCLUSION_REASONS
 from helpdesk.accounts import access as accounts_access
 from helpdesk.accounts.models import Account
-from helpdesk.kit.api import BlankAsNullCharField, MonthField
+from helpdesk.kit.api import AwareDateTimeField, BlankAsNullCharField, MonthField
 from sla.terms.models import Plan
 
 MAX_ID = 2**63 - 1
@@ -182,9 +183,14 @@ class ClaimFilterSerializer(serializers.Serializer):
 
 class VoucherSerializer(serializers.ModelSerializer):
     account = serializers.IntegerField(source="account_id", read_only=True)
-    claim = serializers.IntegerField(source="claim_id", read_only=True)
-    miss = serializers.IntegerField(source="claim.miss_id", read_only=True, allow_null=True)
-    uptime_shortfall = serializers.IntegerField(source="claim.shortfall_id", read_only=True, allow_null=True)
+    claim = serializers.IntegerField(
+        source="claim_id", read_only=True, allow_null=True, help_text="null: applied automatically at close."
+    )
+    miss = serializers.IntegerField(source="miss_id", read_only=True, allow_null=True)
+    uptime_shortfall = serializers.IntegerField(source="shortfall_id", read_only=True, allow_null=True)
+    automatic = serializers.BooleanField(read_only=True)
+    percent = serializers.DecimalField(max_digits=6, decimal_places=2, read_only=True, allow_null=True)
+    lateness_seconds = serializers.IntegerField(read_only=True, allow_null=True)
     amount = MoneyField("amount")
     requested_amount = MoneyField(
         "requested_amount",
@@ -205,7 +211,10 @@ class VoucherSerializer(serializers.ModelSerializer):
             "claim",
             "miss",
             "uptime_shortfall",
+            "automatic",
             "month",
+            "percent",
+            "lateness_seconds",
             "amount",
             "requested_amount",
             "currency",
@@ -448,3 +457,21 @@ class AccountMonthSerializer(serializers.Serializer):
             "approved": summary.claims_approved,
             "denied": summary.claims_denied,
         }
+
+
+# --- failures excluded on review, payments (issue 12) ----------------------------------------------
+
+
+class MissExcludeSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(
+        choices=EXCLUSION_REASONS,
+        help_text="A contract exclusion: the deny reasons of claims but arrears and other.",
+    )
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class MarkPaidSerializer(serializers.Serializer):
+    paid_at = AwareDateTimeField(
+        required=False,
+        help_text="When the payment arrived (default: now); not in the future, not before its month.",
+    )

@@ -15,6 +15,17 @@ router.register("subscriptions", views.SubscriptionViewSet, basename="subscripti
 app_name = "billing_api"
 urlpatterns = [
     path("billing/close-month/", views.CloseMonthView.as_view(), name="close-month"),
+    path("misses/<int:pk>/exclude/", views.MissExcludeView.as_view(), name="miss-exclude"),
+    path(
+        "accounts/<int:account_id>/statements/<str:month>/pdf/",
+        views.StatementPdfView.as_view(),
+        name="account-statement-pdf",
+    ),
+    path(
+        "accounts/<int:account_id>/statements/<str:month>/",
+        views.StatementView.as_view(),
+        name="account-statement",
+    ),
     path(
         "accounts/<int:account_id>/months/<str:month>/",
         views.AccountMonthView.as_view(),

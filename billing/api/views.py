@@ -35,6 +35,8 @@ from billing.api.serializers import (
     CloseMonthSerializer,
     InvoiceFilterSerializer,
     InvoiceSerializer,
+    MarkPaidSerializer,
+    MissExcludeSerializer,
     MonthCloseResponseSerializer,
     SubscriptionCreateSerializer,
     SubscriptionFilterSerializer,
@@ -47,15 +49,20 @@ from billing.api.serializers import (
     VoucherFilterSerializer,
     VoucherSerializer,
 )
+from billing.documents import statement_pdf
 from billing.pdf import invoice_pdf
 from billing.services import terminations
 from billing.services.claims import claim_approve, claim_deny, claim_open, claim_open_uptime
+from billing.services.exclusions import failure_exclude
 from billing.services.invoices import invoice_mark_paid, month_close
-from billing.services.months import support_today
+from billing.services.months import month_label, support_today
 from billing.services.subscriptions import subscription_change
+from billing.statements import statement_data
 from helpdesk.kit import roles
 from helpdesk.kit.api import PledgeAPIMixin
 from helpdesk.kit.months import is_month
+from sla.clocks import selectors as clocks_selectors
+from sla.clocks.api.serializers import MissSerializer
 
 # --- permissions -----------------------------------------------------------------------------
 
@@ -224,7 +231,7 @@ class InvoiceViewSet(PledgeAPIMixin, viewsets.ReadOnlyModelViewSet):
         filters.is_valid(raise_exception=True)
         return selectors.invoices_for(user=self.request.user, today=support_today(), **filters.validated_data)
 
-    @extend_schema(request=None, responses=InvoiceSerializer)
+    @extend_schema(request=MarkPaidSerializer, responses=InvoiceSerializer)
     @action(
         detail=True,
         methods=["post"],
@@ -232,8 +239,10 @@ class InvoiceViewSet(PledgeAPIMixin, viewsets.ReadOnlyModelViewSet):
         permission_classes=[IsAuthenticated, MayReadMoney, MayMarkPaid],
     )
     def mark_paid(self, request, pk=None):
-        """Record the payment (billing admins). Paid already: 409."""
-        invoice = invoice_mark_paid(invoice=self.get_object(), actor=request.user)
+        """Record the payment (billing admins), at `paid_at` or now. Paid already: 409."""
+        invoice = self.get_object()
+        paid_at = self.validated(MarkPaidSerializer).get("paid_at")
+        invoice = invoice_mark_paid(invoice=invoice, actor=request.user, paid_at=paid_at)
         return self.render(invoice)
 
     @extend_schema(
@@ -418,3 +427,61 @@ class AccountMonthView(PledgeAPIMixin, APIView):
             )
         summary = selectors.account_month_summary(account=account, month=month)
         return Response(AccountMonthSerializer(summary).data)
+
+
+class MissExcludeView(PledgeAPIMixin, generics.GenericAPIView):
+    """Exclude a miss for a contract reason, without a claim (billing admins): it stops counting."""
+
+    serializer_class = MissSerializer
+    permission_classes = [IsAuthenticated]
+
+    def get_queryset(self):
+        return clocks_selectors.misses_for(user=self.request.user, now=timezone.now())
+
+    @extend_schema(request=MissExcludeSerializer, responses=MissSerializer)
+    def post(self, request, pk: int):
+        miss = get_object_or_404(self.get_queryset(), pk=pk)
+        roles.require(access.may_decide_claims(request.user), "Only billing admins exclude failures.")
+        fields = self.validated(MissExcludeSerializer)
+        miss = failure_exclude(miss=miss, actor=request.user, reason=fields["reason"], note=fields["note"])
+        return self.render(miss)
+
+
+class StatementView(PledgeAPIMixin, APIView):
+    """An account's monthly SLA statement, once the month is closed (its customers and billing admins)."""
+
+    permission_classes = [IsAuthenticated, MayReadMoney]
+
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT,
+        parameters=[
+            OpenApiParameter("month", OpenApiTypes.STR, OpenApiParameter.PATH, description="YYYY-MM")
+        ],
+    )
+    def get(self, request, account_id: int, month: str):
+        account = selectors.account_for(user=request.user, pk=account_id)
+        if not is_month(month):
+            raise serializers.ValidationError(
+                {"month": ["Give a month as YYYY-MM, between 2000-01 and 2100-12."]}
+            )
+        return Response(statement_data(account=account, month=month, user=request.user, now=timezone.now()))
+
+
+class StatementPdfView(PledgeAPIMixin, APIView):
+    """The statement as a PDF (the same data as the JSON)."""
+
+    permission_classes = [IsAuthenticated, MayReadMoney]
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    def get(self, request, account_id: int, month: str):
+        account = selectors.account_for(user=request.user, pk=account_id)
+        if not is_month(month):
+            raise serializers.ValidationError(
+                {"month": ["Give a month as YYYY-MM, between 2000-01 and 2100-12."]}
+            )
+        data = statement_data(account=account, month=month, user=request.user, now=timezone.now())
+        response = HttpResponse(
+            statement_pdf(data, month_name=month_label(month)), content_type="application/pdf"
+        )
+        response["Content-Disposition"] = f'attachment; filename="statement-{account.pk}-{month}.pdf"'
+        return response

@@ -13,22 +13,25 @@ at the same instant) is a 409, never a second voucher.
 import dataclasses
 import datetime as dt
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from billing import access, money, notifications
-from billing.models import Claim, ClaimGround, ClaimStatus, DecisionReason, Voucher
+from billing.models import Claim, ClaimStatus, DecisionReason, Voucher
 from billing.selectors import uptime_cap, vouchers_issued
 from billing.services.events import billing_event
+from billing.services.exclusions import exclude_for_reason, is_exclusion
 from billing.services.months import (
     account_month,
     account_month_locked,
-    claim_window_end,
+    claim_window_closed,
     month_label,
     shift_month,
 )
+from billing.services.vouchers import miss_price, voucher_issue
 from helpdesk.accounts.models import User
 from helpdesk.kit import roles
 from helpdesk.kit.enqueue import enqueue_after_commit
@@ -36,6 +39,7 @@ from helpdesk.kit.errors import ConflictError, ValidationError, field_error
 from helpdesk.kit.validation import clean_text
 from helpdesk.tickets.services.events import event_record
 from sla.clocks.models import Miss
+from sla.terms.models import Compensation
 from sla.uptime.models import UptimeShortfall
 from sla.uptime.selectors import terms_for_accounts
 
@@ -54,7 +58,7 @@ def _clean_note(created_by: User, note: str) -> str:
 
 def _require_window_open(*, field: str, what: str, account, month: str, now: dt.datetime) -> None:
     terms = account_month(account=account, month=month)
-    if now >= claim_window_end(month=month, window_months=terms.claim_window_months):
+    if claim_window_closed(month=month, window_months=terms.claim_window_months, now=now):
         last = month_label(shift_month(month, terms.claim_window_months))
         raise field_error(
             field, f"The claim window for {what} closed at the end of {last}.", code="window_closed"
@@ -85,7 +89,29 @@ class _Ground:
     ticket: Callable[[Any], Any]  # the ticket whose history records the claim, if any
 
 
+def _paid(target) -> bool:
+    ground = "shortfall" if isinstance(target, UptimeShortfall) else "miss"
+    return Voucher.objects.filter(**{ground: target}).exists()
+
+
+def _automatic_refusal(field: str, target):
+    """On an automatic plan a recorded failure is paid when its month closes: nothing to apply for."""
+    if _paid(target):
+        return field_error(field, "This failure has its voucher already.", code="already_paid")
+    terms = account_month(account=target.account, month=target.month)
+    if terms.compensation == Compensation.AUTOMATIC:
+        return field_error(
+            field,
+            "Your contract applies this credit automatically when the month closes: no claim is needed.",
+            code="automatic",
+        )
+    return None
+
+
 def _miss_refusal(miss: Miss):
+    automatic = _automatic_refusal("miss", miss) if miss.counted else None
+    if automatic is not None:
+        return automatic
     if not miss.counted and not miss.voided:  # a voided miss may be claimed: the admin decides
         return field_error(
             "miss",
@@ -96,6 +122,9 @@ def _miss_refusal(miss: Miss):
 
 
 def _shortfall_refusal(shortfall: UptimeShortfall):
+    automatic = _automatic_refusal("uptime_shortfall", shortfall)
+    if automatic is not None:
+        return automatic
     month = month_label(shortfall.month)
     if not shortfall.active:
         return field_error(
@@ -239,24 +268,15 @@ def _shares_cap(account_id: int) -> bool:
     return terms_for_accounts([account_id])[account_id].shares_voucher_cap
 
 
-def _miss_voucher(claim: Claim, terms) -> money.VoucherAmount:
-    """The plan's percent of the fee, within what the month's voucher cap has left."""
+def _miss_voucher(claim: Claim, terms, now: dt.datetime) -> tuple[money.VoucherAmount, Decimal, int]:
+    """The month's penalty scale on the miss's lateness, within what the month's voucher cap has left."""
     miss = claim.miss
     if not miss.counted and not miss.voided:
         raise ConflictError(
             f"The miss is excluded now ({miss.excluded_reason}): deny the claim with that reason.",
             code="miss_excluded",
         )
-    # Uptime vouchers use this cap only where the plan says the two share it.
-    ground = None if _shares_cap(claim.account_id) else ClaimGround.MISS
-    issued = vouchers_issued(account_id=claim.account_id, month=claim.month, ground=ground)
-    return money.voucher_amount(
-        fee=terms.monthly_fee,
-        voucher_percent=terms.voucher_percent,
-        cap_percent=terms.monthly_cap_percent,
-        issued=issued,
-        currency=terms.currency,
-    )
+    return miss_price(miss=miss, terms=terms, now=now)
 
 
 def _uptime_voucher(claim: Claim, terms) -> money.VoucherAmount:
@@ -290,33 +310,15 @@ def claim_approve(*, claim: Claim, actor: User, now: dt.datetime | None = None) 
     claim = _locked_pending(claim)
     # The month's row is the lock every voucher of the month takes before reading a cap.
     terms = account_month_locked(account=claim.account, month=claim.month)
-    amount = _uptime_voucher(claim, terms) if claim.shortfall_id else _miss_voucher(claim, terms)
+    percent, lateness = None, None
+    if claim.shortfall_id:
+        amount = _uptime_voucher(claim, terms)
+        percent = min(claim.shortfall.credit_percent_requested, money.HUNDRED)
+    else:
+        amount, percent, lateness = _miss_voucher(claim, terms, now)
     claim.status = ClaimStatus.APPROVED
     claim.decided_by, claim.decided_at = actor, now
     claim.save(update_fields=["status", "decided_by", "decided_at"])
-    voucher = Voucher.objects.create(
-        claim=claim,
-        account_id=claim.account_id,
-        month=claim.month,
-        amount=amount.amount,
-        requested_amount=amount.requested,
-        currency=terms.currency,
-        capped=amount.capped,
-        issued_at=now,
-    )
-    shown = money.format_amount(amount.amount, terms.currency)
-    if claim.miss_id:
-        event_record(
-            ticket=claim.miss.ticket,
-            code="claim_approved",
-            actor=actor,
-            at=now,
-            claim=claim.pk,
-            voucher=voucher.pk,
-            amount=shown,
-            currency=terms.currency,
-            capped=amount.capped,
-        )
     billing_event(
         code="claim_approved",
         at=now,
@@ -325,21 +327,18 @@ def claim_approve(*, claim: Claim, actor: User, now: dt.datetime | None = None) 
         month=claim.month,
         claim=claim,
     )
-    billing_event(
-        code="voucher_issued",
-        at=now,
-        actor=actor,
-        account_id=claim.account_id,
-        month=claim.month,
+    voucher_issue(
+        terms=terms,
+        amount=amount,
+        now=now,
+        miss=claim.miss,
+        shortfall=claim.shortfall,
         claim=claim,
-        voucher=voucher.pk,
-        amount=shown,
-        requested=money.format_amount(amount.requested, terms.currency),
-        currency=terms.currency,
-        capped=amount.capped,
+        actor=actor,
+        percent=percent,
+        lateness_seconds=lateness,
     )
     enqueue_after_commit(notifications.notify_claim_decided, claim.pk)
-    enqueue_after_commit(notifications.notify_voucher_issued, voucher.pk)
     return claim
 
 
@@ -347,7 +346,11 @@ def claim_approve(*, claim: Claim, actor: User, now: dt.datetime | None = None) 
 def claim_deny(
     *, claim: Claim, actor: User, reason: str, note: str = "", now: dt.datetime | None = None
 ) -> Claim:
-    """Deny the claim with one of SPEC's exclusion reasons; `other` needs a note saying why."""
+    """Deny the claim with one of SPEC's exclusion reasons; `other` needs a note saying why.
+
+    A contract exclusion (anything but `account_in_arrears` and `other`) also makes the miss
+    uncounted, so the month's termination flag is judged again.
+    """
     now = now or timezone.now()
     roles.require(access.may_decide_claims(actor), "Only billing admins decide claims.")
     errors: dict[str, list] = {}
@@ -363,6 +366,9 @@ def claim_deny(
     claim.decided_by, claim.decided_at = actor, now
     claim.decision_reason, claim.decision_note = reason, note
     claim.save(update_fields=["status", "decided_by", "decided_at", "decision_reason", "decision_note"])
+    if claim.miss_id and is_exclusion(reason) and not claim.miss.decision_reason and not claim.miss.voided:
+        # The contract does not count this failure: it stops counting toward termination too.
+        exclude_for_reason(miss=claim.miss, actor=actor, reason=reason, now=now)
     if claim.miss_id:
         event_record(
             ticket=claim.miss.ticket,

@@ -2,8 +2,9 @@
 
 `month_close` issues one invoice per active account for the month: the subscription line,
 a credit line for every voucher issued before it and not yet credited, and a line for the
-credit the previous invoice carried forward. The total never goes below zero; what the fee
-does not absorb carries to the next invoice.
+credit the previous invoice carried forward. On an automatic plan it first issues the month's
+vouchers (billing.services.vouchers), credited on the next invoice. The total never goes below
+zero; what the fee does not absorb carries to the next invoice.
 
 It works through the accounts in batches, each its own transaction with the batch's
 account rows locked (primary-key order): a fixed number of queries per batch, constant
@@ -20,7 +21,7 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils import timezone
 
-from billing import access, money, notifications
+from billing import access, money, notifications, statement_mail
 from billing.models import (
     AccountMonth,
     BillingEvent,
@@ -34,6 +35,7 @@ from billing.models import (
 )
 from billing.services.events import billing_event
 from billing.services.months import clean_month, first_day, last_day, month_label, support_today, terms_from
+from billing.services.vouchers import automatic_vouchers_issue
 from helpdesk.accounts.models import Account, User
 from helpdesk.accounts.services.accounts import account_update
 from helpdesk.kit import roles
@@ -85,7 +87,7 @@ def month_close(
     after, issued, already, batches = 0, 0, 0, 0
     while True:
         with transaction.atomic():
-            done = _close_batch(month=month, end=end, after=after, now=now, batch=batch)
+            done = _close_batch(month=month, after=after, now=now, batch=batch)
         if done is None:
             break
         after, made, found = done
@@ -98,12 +100,12 @@ def month_close(
     return MonthCloseResult(month=month, issued=issued, already_issued=already, batches=batches)
 
 
-def _close_batch(*, month: str, end: dt.datetime, after: int, now: dt.datetime, batch: int):
+def _close_batch(*, month: str, after: int, now: dt.datetime, batch: int):
     """One batch of accounts: (last account id, invoices issued, invoices found), or None when done."""
     latest = Invoice.objects.filter(account=OuterRef("pk")).order_by("-id")
     accounts = list(
         _lock(
-            Account.objects.filter(pk__gt=after, is_active=True, created_at__lt=end)
+            Account.objects.filter(pk__gt=after, is_active=True, started_on__lte=last_day(month))
             .select_related("plan")
             .annotate(
                 previous_invoice=Subquery(latest.values("pk")[:1]),
@@ -174,12 +176,15 @@ def _credit_description(voucher: Voucher) -> str:
 def _issue(*, month: str, accounts: list[Account], now: dt.datetime) -> None:
     """Invoices, lines, credited vouchers and events for a batch: a fixed number of queries."""
     months = _month_terms(month=month, accounts=accounts)
+    for account in accounts:
+        # Issued at `now`, so this invoice does not credit them: the next one does.
+        automatic_vouchers_issue(terms=months[account.pk], now=now)
     vouchers: dict[int, list[Voucher]] = {}
     for voucher in (
         Voucher.objects.filter(
             account_id__in=[a.pk for a in accounts], invoice__isnull=True, issued_at__lt=now
         )
-        .annotate(ticket_id=F("claim__miss__ticket_id"), item_name=F("claim__shortfall__item__name"))
+        .annotate(ticket_id=F("miss__ticket_id"), item_name=F("shortfall__item__name"))
         .only("pk", "account_id", "month", "amount", "currency")
         .order_by("account_id", "issued_at", "id")
     ):
@@ -240,6 +245,7 @@ def _issue(*, month: str, accounts: list[Account], now: dt.datetime) -> None:
 
     ids = [invoice.pk for invoice in invoices]
     enqueue_after_commit(notifications.notify_invoices_issued, ids)
+    enqueue_after_commit(statement_mail.notify_statements_issued, ids)
 
 
 def _lines(*, invoice: Invoice, account: Account, vouchers: list[Voucher]) -> list[InvoiceLine]:
@@ -306,9 +312,8 @@ def _end_terminated_subscriptions(*, month: str, now: dt.datetime) -> None:
 def month_needs_close(*, month: str) -> bool:
     """Whether closing `month` would do anything: an active account without its invoice, or a
     confirmed termination whose last period is invoiced and whose account still runs."""
-    _, end = month_bounds(month)
     invoiced = Exists(Invoice.objects.filter(account=OuterRef("pk"), month=month))
-    if Account.objects.filter(~invoiced, is_active=True, created_at__lt=end).exists():
+    if Account.objects.filter(~invoiced, is_active=True, started_on__lte=last_day(month)).exists():
         return True
     return TerminationRequest.objects.filter(
         status=TerminationStatus.CONFIRMED, ends_on__lte=last_day(month), account__is_active=True
@@ -316,18 +321,31 @@ def month_needs_close(*, month: str) -> bool:
 
 
 @transaction.atomic
-def invoice_mark_paid(*, invoice: Invoice, actor: User, now: dt.datetime | None = None) -> Invoice:
-    """Record that the invoice was paid; the only change an issued invoice ever takes."""
+def invoice_mark_paid(
+    *, invoice: Invoice, actor: User, paid_at: dt.datetime | None = None, now: dt.datetime | None = None
+) -> Invoice:
+    """Record that the invoice was paid, at `paid_at` (default now); the only change an issued invoice takes.
+
+    The instant matters: a failure while an invoice was overdue and unpaid is one the contract
+    does not compensate (account_in_arrears), however it stands at review.
+    """
     now = now or timezone.now()
     roles.require(access.may_mark_invoices_paid(actor), "Only billing admins record payments.")
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    paid_at = paid_at or now
+    if paid_at > now:
+        raise field_error("paid_at", "A payment is recorded once it has arrived: not in the future.")
+    if paid_at < month_bounds(invoice.month)[0]:
+        raise field_error(
+            "paid_at", "That is before the invoice's month began: give when the payment arrived."
+        )
     if invoice.paid_at is not None:
         raise ConflictError(
             f"Invoice #{invoice.pk} was already marked paid on "
             f"{timezone.localtime(invoice.paid_at):%Y-%m-%d}.",
             code="already_paid",
         )
-    invoice.paid_at, invoice.paid_by = now, actor
+    invoice.paid_at, invoice.paid_by = paid_at, actor
     invoice.save(update_fields=["paid_at", "paid_by"])
     billing_event(
         code="invoice_paid",

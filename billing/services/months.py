@@ -57,9 +57,24 @@ def clean_month(value, *, field: str = "month") -> str:
     return value
 
 
-def claim_window_end(*, month: str, window_months: int) -> dt.datetime:
-    """The instant a miss of `month` can no longer be claimed: the end of the window's last month."""
+def claim_window_end(*, month: str, window_months: int | None) -> dt.datetime | None:
+    """The instant a miss of `month` can no longer be claimed: the end of the window's last month.
+
+    None: the plan sets no claim deadline (seed 000), so the window never closes.
+    """
+    if window_months is None:
+        return None
     return month_bounds(shift_month(month, window_months))[1]
+
+
+def claim_window_closed(*, month: str, window_months: int | None, now: dt.datetime) -> bool:
+    end = claim_window_end(month=month, window_months=window_months)
+    return end is not None and now >= end
+
+
+def window_closes_label(*, month: str, window_months: int | None) -> str:
+    """The last month a claim may be filed in ("March 2026"), or "" when there is no deadline."""
+    return "" if window_months is None else month_label(shift_month(month, window_months))
 
 
 # --- the terms of a month ---------------------------------------------------------------
@@ -90,6 +105,8 @@ def terms_from(*, plan, monthly_fee, currency: str) -> dict:
         "monthly_cap_percent": plan.monthly_cap_percent,
         "termination_threshold": plan.termination_threshold,
         "claim_window_months": plan.claim_window_months,
+        "compensation": plan.compensation,
+        "response_penalty": plan.response_penalty,
     }
 
 
@@ -133,7 +150,8 @@ def termination_reassess(*, account_id: int, month: str, now: dt.datetime | None
     account = Account.objects.select_related("plan").get(pk=account_id)
     month_row = account_month_locked(account=account, month=month)
     count = counted_misses(account_id=account_id, month=month)
-    eligible = count > month_row.termination_threshold
+    threshold = month_row.termination_threshold
+    eligible = threshold is not None and count > threshold
     if eligible == month_row.termination_eligible:
         return month_row
     month_row.termination_eligible = eligible

@@ -133,6 +133,8 @@ def subscription_change(
                 "monthly_cap_percent",
                 "termination_threshold",
                 "claim_window_months",
+                "compensation",
+                "response_penalty",
             ]
         )
     if month <= month_of(now):

@@ -3,7 +3,9 @@
 from django import template
 from django.utils import timezone
 
-from billing import money, selectors
+from billing import claim_states as states
+from billing import money
+from helpdesk.kit.pages import duration_text
 from sla.uptime import measure as uptime
 
 register = template.Library()
@@ -27,6 +29,12 @@ def uptime_percent(value) -> str:
 
 
 @register.filter
+def duration(seconds) -> str:
+    """Working seconds as the pages write durations: 2h 5m."""
+    return "" if seconds is None else duration_text(seconds)
+
+
+@register.filter
 def negated(amount):
     return -amount
 
@@ -37,7 +45,7 @@ def claim_states(context, misses) -> dict:
     request = context.get("request")
     if request is None:
         return {}
-    return selectors.claim_states(user=request.user, misses=misses, now=timezone.now())
+    return states.claim_states(user=request.user, misses=misses, now=timezone.now())
 
 
 @register.filter

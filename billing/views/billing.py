@@ -15,20 +15,27 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from billing import access, money, pdf, selectors
+from billing import access, claim_states, money, pdf, selectors
 from billing.forms import (
     ClaimFilterForm,
     ClaimOpenForm,
     CloseMonthForm,
     DenyForm,
     InvoiceFilterForm,
+    MarkPaidForm,
     TerminationDecisionForm,
     TerminationRequestForm,
 )
 from billing.models import Claim, ClaimStatus, DecisionReason, Invoice
 from billing.services.claims import claim_approve, claim_deny, claim_open, claim_open_uptime
 from billing.services.invoices import invoice_mark_paid, month_close
-from billing.services.months import current_month, month_label, shift_month, support_today
+from billing.services.months import (
+    current_month,
+    month_label,
+    shift_month,
+    support_today,
+    window_closes_label,
+)
 from billing.services.terminations import termination_confirm, termination_decline, termination_request
 from helpdesk.kit import roles
 from helpdesk.kit.errors import ConflictError, ValidationError
@@ -169,7 +176,7 @@ def claim_new(request, miss_pk):
     if done:
         return done
     summary = selectors.account_month_summary(account=miss.account, month=miss.month)
-    states = selectors.claim_states(user=user, misses=[miss], now=timezone.now())
+    states = claim_states.claim_states(user=user, misses=[miss], now=timezone.now())
     return render(
         request,
         "billing/claim_new.html",
@@ -179,7 +186,7 @@ def claim_new(request, miss_pk):
             "summary": summary,
             "state": states.get(miss.pk),
             "expected": money.percent_of(summary.monthly_fee, summary.voucher_percent, summary.currency),
-            "window_closes": month_label(shift_month(miss.month, summary.claim_window_months)),
+            "window_closes": window_closes_label(month=miss.month, window_months=summary.claim_window_months),
         },
         status=400 if form.is_bound else 200,
     )
@@ -210,8 +217,11 @@ def claim_new_uptime(request, shortfall_pk):
             "shortfall": shortfall,
             "form": form,
             "summary": summary,
-            "state": selectors.shortfall_claim_state(
-                shortfall, window_months=summary.claim_window_months, now=timezone.now()
+            "state": claim_states.shortfall_claim_state(
+                shortfall,
+                window_months=summary.claim_window_months,
+                now=timezone.now(),
+                automatic=summary.compensation == "automatic",
             ),
             "expected": money.percent_of(
                 summary.monthly_fee, min(shortfall.credit_percent_requested, 100), summary.currency
@@ -222,7 +232,9 @@ def claim_new_uptime(request, shortfall_pk):
                 fee=summary.monthly_fee,
                 currency=summary.currency,
             ),
-            "window_closes": month_label(shift_month(shortfall.month, summary.claim_window_months)),
+            "window_closes": window_closes_label(
+                month=shortfall.month, window_months=summary.claim_window_months
+            ),
         },
         status=400 if form.is_bound else 200,
     )
@@ -291,7 +303,7 @@ def _month_page(request, *, account, month, status=200, termination_form=None):
     now = timezone.now()
     summary = selectors.account_month_summary(account=account, month=month)
     misses = list(selectors.month_misses(account=account, month=month))
-    states = selectors.month_claim_states(user=user, misses=misses, summary=summary, now=now)
+    states = claim_states.month_claim_states(user=user, misses=misses, summary=summary, now=now)
     for miss in misses:
         miss.state = states.get(miss.pk)
     shortfalls = list(selectors.month_shortfalls(account=account, month=month))
@@ -303,8 +315,11 @@ def _month_page(request, *, account, month, status=200, termination_form=None):
         else None
     )
     for shortfall in shortfalls:
-        shortfall.state = selectors.shortfall_claim_state(
-            shortfall, window_months=summary.claim_window_months, now=now
+        shortfall.state = claim_states.shortfall_claim_state(
+            shortfall,
+            window_months=summary.claim_window_months,
+            now=now,
+            automatic=summary.compensation == "automatic",
         )
     termination = selectors.open_termination(account=account)
     customer = access.may_request_termination(user, account)
@@ -570,10 +585,16 @@ def invoice_paid_view(request, pk):
     invoice = selectors.invoice_for(user=user, pk=pk)
     if not access.may_mark_invoices_paid(user):
         raise PermissionDenied("Only billing admins record payments.")
+    form = MarkPaidForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors.get("paid_at", ["Give a valid time."])))
+        return redirect("billing_invoice", pk=invoice.pk)
     try:
-        invoice_mark_paid(invoice=invoice, actor=user)
+        invoice_mark_paid(invoice=invoice, actor=user, paid_at=form.cleaned_data.get("paid_at"))
     except ConflictError as exc:
         messages.error(request, exc.message)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, f"Invoice #{invoice.pk} marked paid.")
     return redirect("billing_invoice", pk=invoice.pk)

@@ -7,6 +7,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from helpdesk.kit.months import support_today
 from helpdesk.kit.roles import Role
 from sla.terms.models import Plan
 
@@ -22,6 +23,12 @@ class Account(models.Model):
     currency = models.CharField(max_length=3, default="USD")
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # --- money terms (issue 12): every month from this day's on is billed when it closes
+    started_on = models.DateField(
+        default=support_today,
+        help_text="The day service began (support time zone): the day of creation, or earlier for a "
+        "customer brought over from another system.",
+    )
 
     class Meta:
         ordering = ["name"]

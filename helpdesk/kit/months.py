@@ -5,6 +5,7 @@ import re
 import zoneinfo
 
 from django.conf import settings
+from django.utils import timezone
 
 
 def support_zone() -> zoneinfo.ZoneInfo:
@@ -40,3 +41,8 @@ def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime]:
 def is_month(value: str) -> bool:
     """A 'YYYY-MM' this product can hold: years 2000 to 2100."""
     return bool(MONTH_RE.match(value or ""))
+
+
+def support_today() -> dt.date:
+    """Today's date in the support time zone (a model field's default: no arguments)."""
+    return timezone.now().astimezone(support_zone()).date()

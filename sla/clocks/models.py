@@ -105,6 +105,9 @@ class Miss(models.Model):
         "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     void_reason = models.TextField(blank=True)
+    # --- money terms (issue 12): a contract exclusion found on review (a claim denied for it, or
+    # staff excluding the failure directly); declared periods coming or going never count it again.
+    decision_reason = models.CharField(max_length=32, blank=True)
 
     class Meta:
         ordering = ["-deadline"]

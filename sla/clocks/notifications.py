@@ -15,7 +15,7 @@ from sla.clocks.models import Miss
 def notify_missed(miss_ids: list[int]) -> int:
     sent = 0
     for miss in (
-        Miss.objects.select_related("ticket", "ticket__account").filter(pk__in=miss_ids).order_by("pk")
+        Miss.objects.select_related("ticket", "ticket__account__plan").filter(pk__in=miss_ids).order_by("pk")
     ):
         sent += send_templated_mail(
             template="clocks/emails/missed",

@@ -1,7 +1,9 @@
 """Django admin for calendars and plans."""
 
+from django import forms
 from django.contrib import admin
 
+from sla.terms import checks
 from sla.terms.models import Calendar, Holiday, OpeningHours, Plan, ResponseTarget
 
 
@@ -28,6 +30,50 @@ class ResponseTargetInline(admin.TabularInline):
     extra = 0
 
 
+class PlanAdminForm(forms.ModelForm):
+    """The money terms are checked by the same rules as the API's (sla.terms.checks)."""
+
+    class Meta:
+        model = Plan
+        fields = [
+            "code",
+            "name",
+            "response_calendar",
+            "uses_severity",
+            "chat_calendar",
+            "chat_session_limit",
+            "voucher_percent",
+            "monthly_cap_percent",
+            "termination_threshold",
+            "claim_window_months",
+            "at_risk_percent",
+            "compensation",
+            "response_penalty",
+            "uptime_terms",
+        ]
+
+    def _term(self, term: str):
+        try:
+            return checks.check(term, self.cleaned_data.get(term))
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+    def clean_response_penalty(self):
+        return self._term("response_penalty")
+
+    def clean_uptime_terms(self):
+        return self._term("uptime_terms")
+
+    def clean(self):
+        cleaned = super().clean()
+        penalty = cleaned.get("response_penalty")
+        if penalty and penalty["basis"] == "per_miss":
+            # voucher_percent is the per-miss percent: the penalty term decides it.
+            cleaned["voucher_percent"] = penalty["percent"]
+            self.instance.voucher_percent = penalty["percent"]
+        return cleaned
+
+
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
     list_display = [
@@ -39,9 +85,11 @@ class PlanAdmin(admin.ModelAdmin):
         "voucher_percent",
         "monthly_cap_percent",
         "termination_threshold",
+        "compensation",
         "version",
     ]
-    list_filter = ["response_calendar", "uses_severity"]
+    form = PlanAdminForm
+    list_filter = ["response_calendar", "uses_severity", "compensation"]
     search_fields = ["name", "code"]
     readonly_fields = ["version"]
     inlines = [ResponseTargetInline]

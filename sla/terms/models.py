@@ -148,6 +148,36 @@ class ResponseEvent(models.TextChoices):
     FIRST_REPLY = "first_reply", "Only a public staff reply or a logged phone call to the customer"
 
 
+class Compensation(models.TextChoices):
+    CLAIM = "claim", "On claim"
+    AUTOMATIC = "automatic", "Automatic"
+
+
+# What a plan promises when it names no money terms of its own: seed 000's flat 5% per miss, and
+# the uptime terms Pledge had as settings (every exclusion kind comes off measured uptime).
+EXCLUSION_KINDS = ("scheduled_maintenance", "emergency_maintenance", "force_majeure", "cloud_provider")
+
+
+def default_response_penalty() -> dict:
+    return {"basis": "per_miss", "percent": "5.00"}
+
+
+def default_uptime_terms() -> dict:
+    return {
+        "levels": {"critical": "99.95", "high": "99.90", "standard": "99.50"},
+        "default_level": "high",
+        "credit_tiers": [
+            {"up_to_hours": 4, "percent_per_hour": "5.00"},
+            {"up_to_hours": 8, "percent_per_hour": "7.50"},
+            {"up_to_hours": None, "percent_per_hour": "10.00"},
+        ],
+        "cap_percent": "50.00",
+        "shares_voucher_cap": False,
+        "counts_toward_termination": True,
+        "excluded_kinds": list(EXCLUSION_KINDS),
+    }
+
+
 class Plan(models.Model):
     """A support plan: Work Started targets, live-chat rules, compensation and termination terms."""
 
@@ -188,10 +218,16 @@ class Plan(models.Model):
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
     )
     termination_threshold = models.PositiveSmallIntegerField(
-        default=5, help_text="More counted misses than this in one month allow termination."
+        null=True,
+        blank=True,
+        default=5,
+        help_text="More counted failures than this in one month allow termination; empty: no such right.",
     )
     claim_window_months = models.PositiveSmallIntegerField(
-        default=1, help_text="Months after the miss month in which a claim may be filed."
+        null=True,
+        blank=True,
+        default=1,
+        help_text="Months after the miss month in which a claim may be filed; empty: no deadline.",
     )
     at_risk_percent = models.PositiveSmallIntegerField(
         default=80, validators=[MinValueValidator(1), MaxValueValidator(100)]
@@ -205,10 +241,31 @@ class Plan(models.Model):
     )
     version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+    # --- money terms (issue 12)
+    compensation = models.CharField(
+        max_length=16,
+        choices=Compensation.choices,
+        default=Compensation.CLAIM,
+        help_text="claim: the customer applies and an admin reviews; automatic: closing a month pays.",
+    )
+    response_penalty = models.JSONField(
+        default=default_response_penalty,
+        help_text='{"basis": "per_miss", "percent": "5.00"} or {"basis": "hours_late", "tiers": '
+        '[{"up_to_hours": 4, "percent_per_hour": "2.50"}, '
+        '{"up_to_hours": null, "percent_per_hour": "5.00"}]}',
+    )
+    uptime_terms = models.JSONField(
+        default=default_uptime_terms,
+        help_text="levels, default_level, credit_tiers, cap_percent, shares_voucher_cap, "
+        "counts_toward_termination, excluded_kinds.",
+    )
 
     class Meta:
         ordering = ["name"]
         constraints = [
+            models.CheckConstraint(
+                condition=models.Q(compensation__in=["claim", "automatic"]), name="plan_compensation_valid"
+            ),
             models.CheckConstraint(
                 condition=models.Q(voucher_percent__gte=0, voucher_percent__lte=100)
                 & models.Q(monthly_cap_percent__gte=0, monthly_cap_percent__lte=100),

@@ -6,7 +6,18 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 
-from sla.terms.models import Calendar, OpeningHours, Plan, Priority, ResponseEvent, ResponseTarget, Severity
+from sla.terms.models import (
+    EXCLUSION_KINDS,
+    Calendar,
+    Compensation,
+    OpeningHours,
+    Plan,
+    Priority,
+    ResponseEvent,
+    ResponseTarget,
+    Severity,
+    default_uptime_terms,
+)
 
 H = 3600
 M = 60
@@ -16,6 +27,37 @@ EVERY_DAY = range(0, 7)
 CHAT_CALENDARS = {
     "Chat: weekdays 08:00–18:00": (WEEKDAYS, dt.time(8), dt.time(18)),
     "Chat: every day 08:00–22:00": (EVERY_DAY, dt.time(8), dt.time(22)),
+}
+
+# Seed 000's money terms: the customer applies through the portal, with no deadline; 5% of the
+# month's fee per failed request, capped at the fee; termination after more than five a month.
+CLAIM_TERMS = {
+    "compensation": Compensation.CLAIM,
+    "response_penalty": {"basis": "per_miss", "percent": "5.00"},
+    "voucher_percent": Decimal("5.00"),
+    "monthly_cap_percent": Decimal("100.00"),
+    "claim_window_months": None,
+    "termination_threshold": 5,
+    "uptime_terms": {**default_uptime_terms(), "excluded_kinds": list(EXCLUSION_KINDS)},
+}
+
+# Seed 004's: penalties "will be applied" when the month closes, on a sliding scale of started
+# working hours late (our figures: the contract publishes none), capped at 50% of the fee; uptime
+# credits on their own 50% cap, counting toward termination; only agreed maintenance windows
+# come off measured uptime. Disputes of unrecorded failures stay open for a month after.
+AUTOMATIC_TERMS = {
+    "compensation": Compensation.AUTOMATIC,
+    "response_penalty": {
+        "basis": "hours_late",
+        "tiers": [
+            {"up_to_hours": 4, "percent_per_hour": "2.50"},
+            {"up_to_hours": None, "percent_per_hour": "5.00"},
+        ],
+    },
+    "monthly_cap_percent": Decimal("50.00"),
+    "claim_window_months": 1,
+    "termination_threshold": 5,
+    "uptime_terms": {**default_uptime_terms(), "excluded_kinds": ["scheduled_maintenance"]},
 }
 
 # Seed 000: response clocks run 24x7x365; chat hours and session limits per plan.
@@ -68,7 +110,6 @@ BUSINESS_POLICY = {
         (Priority.GENERAL, S.MEDIUM): 8 * H,
         (Priority.GENERAL, S.MINOR): 16 * H,
     },
-    "monthly_cap_percent": Decimal("50.00"),
 }
 
 
@@ -96,6 +137,7 @@ def seed_plans() -> list[tuple[str, bool]]:
                 "response_calendar": None,
                 "chat_calendar": calendars[spec["chat_calendar"]],
                 "chat_session_limit": spec["chat_session_limit"],
+                **CLAIM_TERMS,
             },
         )
         if created:
@@ -111,7 +153,7 @@ def seed_plans() -> list[tuple[str, bool]]:
             "name": BUSINESS_POLICY["name"],
             "response_calendar": business_hours,
             "uses_severity": True,
-            "monthly_cap_percent": BUSINESS_POLICY["monthly_cap_percent"],
+            **AUTOMATIC_TERMS,
             # Seed 004: the host has responded only once it has replied to the client.
             "response_event": ResponseEvent.FIRST_REPLY,
         },

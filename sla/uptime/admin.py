@@ -1,17 +1,14 @@
-"""Django admin for monitored items, downtime, maintenance, terms and shortfalls."""
+"""Django admin for monitored items, downtime, maintenance and shortfalls (uptime terms are the plan's)."""
 
-from django import forms  # noqa: E402
 from django.contrib import admin
 
 from helpdesk.kit.admin import EvidenceAdminMixin
-from sla.uptime.measure import parse_tiers, tiers_as_json
 from sla.uptime.models import (
     Downtime,
     DowntimeEvent,
     MaintenanceWindow,
     MonitoredItem,
     UptimeShortfall,
-    UptimeTerms,
 )
 
 
@@ -68,26 +65,6 @@ class MaintenanceWindowAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
-
-
-class UptimeTermsForm(forms.ModelForm):
-    class Meta:
-        model = UptimeTerms
-        fields = ["plan", "credit_tiers", "cap_percent", "shares_voucher_cap", "counts_toward_termination"]
-
-    def clean_credit_tiers(self):
-        try:
-            return tiers_as_json(parse_tiers(self.cleaned_data["credit_tiers"]))
-        except ValueError as exc:
-            raise forms.ValidationError(str(exc)) from exc
-
-
-@admin.register(UptimeTerms)
-class UptimeTermsAdmin(admin.ModelAdmin):
-    """A plan's sliding scale and cap; they apply when a month is next assessed (shortfalls keep theirs)."""
-
-    form = UptimeTermsForm
-    list_display = ["plan", "cap_percent", "shares_voucher_cap", "counts_toward_termination", "updated_at"]
 
 
 @admin.register(UptimeShortfall)

@@ -4,7 +4,7 @@ from django import forms
 from django.utils import timezone
 
 from helpdesk.kit.forms import LocalDateTimeField, MonthField
-from sla.uptime import selectors, terms
+from sla.uptime import selectors
 from sla.uptime.models import ItemState, MaintenanceKind, ProbeKind
 
 # --- forms: the shape of browser input -----------------------------------------------------------
@@ -31,7 +31,7 @@ class ItemForm(forms.Form):
         super().__init__(*args, **kwargs)
         levels = selectors.uptime_levels()
         self.fields["level"].choices = [(name, f"{name} — {value}%") for name, value in levels.items()]
-        self.fields["level"].initial = terms.DEFAULT_LEVEL
+        self.fields["level"].initial = selectors.default_level()
         if accounts is not None:
             self.fields["account"] = forms.ModelChoiceField(queryset=accounts, label="Account")
             self.order_fields(["account"])

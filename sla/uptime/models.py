@@ -7,7 +7,6 @@ from django.db import models
 from django.db.models import F, Q
 
 from sla.clocks.models import ExclusionPeriod
-from sla.terms.models import Plan
 
 PERCENT = {"max_digits": 7, "decimal_places": 4}
 AMOUNT = {"max_digits": 15, "decimal_places": 3}
@@ -271,43 +270,6 @@ class MaintenanceWindow(models.Model):
     @property
     def cancelled(self) -> bool:
         return self.cancelled_at is not None
-
-
-class UptimeTerms(models.Model):
-    """A plan's uptime credit terms; plans without a row use sla.uptime.terms."""
-
-    plan = models.OneToOneField(Plan, on_delete=models.CASCADE, related_name="uptime_terms")
-    credit_tiers = models.JSONField(
-        help_text='Marginal tiers: [{"up_to_hours": 4, "percent_per_hour": "5"}, '
-        '{"up_to_hours": null, "percent_per_hour": "10"}]',
-    )
-    cap_percent = models.DecimalField(
-        max_digits=5,
-        decimal_places=2,
-        default=Decimal("50.00"),
-        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
-        help_text="A month's uptime credits never pass this percent of its fee.",
-    )
-    shares_voucher_cap = models.BooleanField(
-        default=False,
-        help_text="Uptime credits also count against the plan's monthly voucher cap.",
-    )
-    counts_toward_termination = models.BooleanField(
-        default=True,
-        help_text="A month below guarantee counts as a failure toward termination.",
-    )
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        verbose_name_plural = "uptime terms"
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(cap_percent__gte=0, cap_percent__lte=100), name="uptimeterms_cap_in_range"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"Uptime terms of {self.plan}"
 
 
 class UptimeShortfall(models.Model):

@@ -23,7 +23,8 @@ from helpdesk.accounts.models import Account, User
 from helpdesk.kit.months import month_bounds, month_of, support_zone
 from helpdesk.tickets import access as tickets_access
 from sla.clocks.models import ExclusionPeriod, Miss
-from sla.uptime import access, terms
+from sla.terms.models import Plan, default_uptime_terms
+from sla.uptime import access
 from sla.uptime import measure as uptime
 from sla.uptime.models import (
     Downtime,
@@ -32,7 +33,6 @@ from sla.uptime.models import (
     MaintenanceWindow,
     MonitoredItem,
     UptimeShortfall,
-    UptimeTerms,
 )
 
 STATUS_DAYS = 90
@@ -61,9 +61,29 @@ class EpochMinute(Func):
 # --- configuration ------------------------------------------------------------------------------
 
 
-def uptime_levels() -> dict[str, Decimal]:
-    """Priority levels and the uptime each guarantees (sla.uptime.terms.LEVELS)."""
-    return {level: uptime.percent(value, field=level) for level, value in terms.LEVELS.items()}
+def plan_uptime_terms(raw: dict | None) -> dict:
+    """A plan's stored uptime terms, or the default terms for a plan that has none (or no plan)."""
+    return raw if raw else default_uptime_terms()
+
+
+def uptime_levels(*, account_id: int | None = None) -> dict[str, Decimal]:
+    """Priority levels and the uptime each guarantees: the account's plan's, or every plan's."""
+    if account_id is not None:
+        rows = Account.objects.filter(pk=account_id).values_list("plan__uptime_terms", flat=True)
+    else:
+        rows = Plan.objects.order_by("pk").values_list("uptime_terms", flat=True)
+    levels: dict[str, Decimal] = {}
+    for raw in list(rows) or [None]:
+        for level, value in plan_uptime_terms(raw)["levels"].items():
+            levels.setdefault(level, uptime.percent(value, field=level))
+    return levels
+
+
+def default_level(*, account_id: int | None = None) -> str:
+    raw = None
+    if account_id is not None:
+        raw = Account.objects.filter(pk=account_id).values_list("plan__uptime_terms", flat=True).first()
+    return plan_uptime_terms(raw)["default_level"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,40 +93,30 @@ class Terms:
     shares_voucher_cap: bool
     counts_toward_termination: bool
     month_cap_percent: Decimal
+    excluded_kinds: frozenset[str] = frozenset()
 
 
-def default_terms(*, month_cap_percent: Decimal = Decimal(100)) -> Terms:
+def terms_of(raw: dict | None, *, month_cap_percent: Decimal = Decimal(100)) -> Terms:
+    found = plan_uptime_terms(raw)
     return Terms(
-        tiers=uptime.parse_tiers(terms.CREDIT_TIERS),
-        cap_percent=uptime.percent(terms.CAP_PERCENT, field="cap_percent"),
-        shares_voucher_cap=terms.SHARES_VOUCHER_CAP,
-        counts_toward_termination=terms.COUNTS_TOWARD_TERMINATION,
+        tiers=uptime.parse_tiers(found["credit_tiers"]),
+        cap_percent=uptime.percent(found["cap_percent"], field="cap_percent"),
+        shares_voucher_cap=found["shares_voucher_cap"],
+        counts_toward_termination=found["counts_toward_termination"],
         month_cap_percent=month_cap_percent,
+        excluded_kinds=frozenset(found["excluded_kinds"]),
     )
 
 
 def terms_for_accounts(account_ids: Iterable[int]) -> dict[int, Terms]:
-    """Each account's uptime terms: its plan's UptimeTerms row, else the default terms (sla.uptime.terms)."""
-    accounts = list(
-        Account.objects.filter(pk__in=list(account_ids)).values_list(
-            "pk", "plan_id", "plan__monthly_cap_percent"
-        )
+    """Each account's uptime terms: its plan's `uptime_terms` (sla.terms), in one query."""
+    rows = Account.objects.filter(pk__in=list(account_ids)).values_list(
+        "pk", "plan__uptime_terms", "plan__monthly_cap_percent"
     )
-    rows = {t.plan_id: t for t in UptimeTerms.objects.filter(plan_id__in={plan for _, plan, _ in accounts})}
-    found = {}
-    for pk, plan_id, month_cap in accounts:
-        row = rows.get(plan_id)
-        if row is None:
-            found[pk] = default_terms(month_cap_percent=month_cap)
-        else:
-            found[pk] = Terms(
-                tiers=uptime.parse_tiers(row.credit_tiers),
-                cap_percent=row.cap_percent,
-                shares_voucher_cap=row.shares_voucher_cap,
-                counts_toward_termination=row.counts_toward_termination,
-                month_cap_percent=month_cap,
-            )
-    return found
+    return {
+        pk: terms_of(raw, month_cap_percent=Decimal(100) if month_cap is None else month_cap)
+        for pk, raw, month_cap in rows
+    }
 
 
 # --- items --------------------------------------------------------------------------------------
@@ -267,8 +277,12 @@ def _exclusions(
     item_rows: list[tuple[int, int]],
     start: dt.datetime,
     end: dt.datetime,
+    kinds: dict[int, frozenset[str]],
 ) -> dict[int, list[uptime.Interval]]:
-    """{item id: excluded intervals}: scheduled windows (its own or its account's) and exclusion periods."""
+    """{item id: excluded intervals}: scheduled windows (its own or its account's) and exclusion periods.
+
+    `kinds` gives, per account, the exclusion kinds its plan's uptime terms take off measured uptime.
+    """
     by_item: dict[int, list] = defaultdict(list)
     by_account: dict[int, list] = defaultdict(list)
     everywhere: list = []
@@ -283,18 +297,28 @@ def _exclusions(
         .annotate(a=EpochMinute("starts_at"), b=EpochMinute("ends_at"))
         .values_list("item_id", "account_id", "a", "b")
     )
+    agreed = "scheduled_maintenance"  # a scheduled window is agreed maintenance, whatever the terms
     for item_id, account_id, a, b in windows:
-        (by_item[item_id] if item_id else by_account[account_id]).append((a, b))
+        if item_id:
+            by_item[item_id].append((a, b))
+        else:
+            by_account[account_id].append((agreed, a, b))
     periods = (
         ExclusionPeriod.objects.in_force()
         .filter(starts_at__lt=end, ends_at__gt=start)
         .annotate(a=EpochMinute("starts_at"), b=EpochMinute("ends_at"))
-        .values_list("account_id", "a", "b")
+        .values_list("account_id", "kind", "a", "b")
     )
-    for account_id, a, b in periods:
-        (by_account[account_id] if account_id else everywhere).append((a, b))
+    for account_id, kind, a, b in periods:
+        (by_account[account_id] if account_id else everywhere).append((kind, a, b))
     return {
-        item: by_item.get(item, []) + by_account.get(account, []) + everywhere for item, account in item_rows
+        item: by_item.get(item, [])
+        + [
+            (a, b)
+            for kind, a, b in by_account.get(account, []) + everywhere
+            if kind == agreed or kind in kinds[account]
+        ]
+        for item, account in item_rows
     }
 
 
@@ -341,20 +365,31 @@ def month_reports(
     """
     start, end = month_bounds(month)
     source = items if items is not None else MonitoredItem.objects.filter(pk__in=list(item_ids))
-    item_rows = list(source.order_by().values_list("pk", "account_id", "guarantee_percent"))
+    item_rows = list(
+        source.order_by().values_list("pk", "account_id", "guarantee_percent", "account__plan__uptime_terms")
+    )
     if not item_rows:
         return {}
     span = uptime.span_of(start, end)
+    kinds = {account: _excluded_kinds(raw) for _, account, _, raw in item_rows}
     excluded = _exclusions(
-        items=source, item_rows=[(pk, account) for pk, account, _ in item_rows], start=start, end=end
+        items=source,
+        item_rows=[(pk, account) for pk, account, _, _ in item_rows],
+        start=start,
+        end=end,
+        kinds=kinds,
     )
     down = _downtime_intervals(items=source, start=start, end=end, now=now)
     return {
         pk: uptime.month_uptime(
             span=span, downtime=down.get(pk, ()), excluded=excluded[pk], guarantee_percent=guarantee
         )
-        for pk, _, guarantee in item_rows
+        for pk, _, guarantee, _ in item_rows
     }
+
+
+def _excluded_kinds(raw: dict | None) -> frozenset[str]:
+    return frozenset(plan_uptime_terms(raw)["excluded_kinds"])
 
 
 def item_month(*, item: MonitoredItem, month: str, now: dt.datetime) -> uptime.MonthUptime:
@@ -383,7 +418,9 @@ def daily_bars(*, item: MonitoredItem, now: dt.datetime, days: int = STATUS_DAYS
     source = MonitoredItem.objects.filter(pk=item.pk)
     down = _downtime_intervals(items=source, start=start, end=end, now=now).get(item.pk, [])
     rows = [(item.pk, item.account_id)]
-    excluded = _exclusions(items=source, item_rows=rows, start=start, end=end)[item.pk]
+    raw = Account.objects.filter(pk=item.account_id).values_list("plan__uptime_terms", flat=True).first()
+    kinds = {item.account_id: _excluded_kinds(raw)}
+    excluded = _exclusions(items=source, item_rows=rows, start=start, end=end, kinds=kinds)[item.pk]
     now_minute = uptime.minute_of(now)
     # Minutes still to come today are neither up nor down yet.
     spans_so_far = [(low, min(high, max(low, now_minute))) for low, high in spans]

@@ -51,6 +51,7 @@ def test_customer_lists_only_their_own_account(api, customer, account, other_acc
             "monthly_fee": "1000.00",
             "currency": "USD",
             "is_active": True,
+            "started_on": account.started_on.isoformat(),
         }
     ]
 

@@ -10,6 +10,7 @@ from helpdesk.tickets.services.tickets import ticket_start_work
 from sla.clocks.models import Miss
 from sla.clocks.services.exclusions import exclusion_create
 from sla.clocks.services.misses import misses_record_due
+from sla.terms.services.plans import plan_update
 from tests.factories import EngineerFactory, make_ticket
 
 # March 2026 in the (default UTC) support time zone; the claim window runs to the end of April.
@@ -72,3 +73,9 @@ def other_claim(other_miss, other_customer):
 def user_for(request, role):
     """The matrix's roles by fixture name; None is anonymous."""
     return None if role == "anonymous" else request.getfixturevalue(role)
+
+
+@pytest.fixture
+def one_month_window(customer):
+    """The customer's plan closes claims at the end of the month after the failure (seed 000 sets none)."""
+    plan_update(plan=customer.account.plan, claim_window_months=1)

@@ -195,7 +195,9 @@ def test_bad_claims_are_400_naming_the_field_and_write_nothing(api, customer, mi
     assert not Claim.objects.exists()
 
 
-def test_an_excluded_miss_or_a_closed_window_is_400_on_miss_and_a_duplicate_409(api, customer, billing_admin):
+def test_an_excluded_miss_or_a_closed_window_is_400_on_miss_and_a_duplicate_409(
+    one_month_window, api, customer, billing_admin
+):
     excluded = excused_miss(customer, billing_admin, kind="cloud_provider", provider="AWS")
     late = record_misses(customer, 1, start=T0 + dt.timedelta(hours=1))[0]
     client = api(customer)

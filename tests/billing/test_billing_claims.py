@@ -78,7 +78,9 @@ def test_a_voided_miss_may_still_be_claimed_and_the_admin_decides(customer, engi
         (dt.datetime(2026, 5, 1, 0, 0, tzinfo=dt.UTC), False),
     ],
 )
-def test_the_claim_window_runs_to_the_end_of_the_month_after_the_miss(customer, miss, claimed_at, allowed):
+def test_the_claim_window_runs_to_the_end_of_the_month_after_the_miss(
+    one_month_window, customer, miss, claimed_at, allowed
+):
     if allowed:
         assert claim_open(miss=miss, created_by=customer, now=claimed_at).pk
         return
@@ -171,18 +173,21 @@ def test_a_months_vouchers_stop_at_the_cap_and_the_last_says_capped(customer, bi
     assert sum(v.amount for v in vouchers) == Decimal("1000.00")
 
 
-def test_the_seed_004_policy_caps_at_half_the_fee(billing_admin):
+def test_the_seed_004_policy_caps_at_half_the_fee_with_no_claim(billing_admin):
     account = AccountFactory(plan=plan("business"), monthly_fee=Decimal("300.00"))
     customer = CustomerFactory(account=account)
     weekday_morning = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC)
     misses = record_misses(customer, 12, start=weekday_morning, step=dt.timedelta(seconds=30))
     assert all(m.counted for m in misses)
-    for miss in misses:
-        claim_approve(claim=claim_open(miss=miss, created_by=customer, now=NOW), actor=billing_admin, now=NOW)
+    with pytest.raises(ValidationError) as refused:
+        claim_open(miss=misses[0], created_by=customer, now=NOW)
+    assert "automatically" in refused.value.message_dict["miss"][0]
 
-    amounts = [v.amount for v in Voucher.objects.order_by("issued_at", "id")]
-    assert amounts[:10] == [Decimal("15.00")] * 10 and amounts[10:] == [Decimal("0.00")] * 2
-    assert sum(amounts) == Decimal("150.00")
+    month_close(month="2026-03", now=dt.datetime(2026, 4, 1, 9, 0, tzinfo=dt.UTC))
+
+    amounts = [v.amount for v in Voucher.objects.filter(claim__isnull=True).order_by("issued_at", "id")]
+    assert len(amounts) == 12 and sum(amounts) == Decimal("150.00")
+    assert not Claim.objects.exists()
 
 
 def test_the_months_terms_stay_when_the_plan_changes_later(customer, billing_admin, frozen):
@@ -258,14 +263,13 @@ def test_approval_enqueues_its_emails_after_commit(
     billing_admin, claim, django_capture_on_commit_callbacks, monkeypatch
 ):
     sent = []
-    monkeypatch.setattr(
-        "billing.services.claims.enqueue_after_commit", lambda task, *args: sent.append(task.name)
-    )
+    for module in ("billing.services.claims", "billing.services.vouchers"):
+        monkeypatch.setattr(f"{module}.enqueue_after_commit", lambda task, *args: sent.append(task.name))
 
     with django_capture_on_commit_callbacks(execute=True):
         claim_approve(claim=claim, actor=billing_admin, now=NOW)
 
-    assert sent == [
+    assert sorted(sent) == [
         "billing.notifications.notify_claim_decided",
         "billing.notifications.notify_voucher_issued",
     ]

@@ -20,11 +20,12 @@ from billing.services.claims import claim_approve, claim_deny, claim_open, claim
 from billing.services.invoices import month_close
 from billing.services.months import termination_sweep
 from helpdesk.kit.errors import ConflictError, ValidationError
-from sla.uptime.models import UptimeShortfall, UptimeTerms
+from sla.uptime.models import UptimeShortfall
 from sla.uptime.services.assessment import uptime_month_assess
 from sla.uptime.services.downtime import downtime_record, downtime_void
 from sla.uptime.services.items import item_create
 from tests.billing.conftest import MIN, NOW, record_misses
+from tests.factories import set_uptime_terms
 
 pytestmark = pytest.mark.django_db
 
@@ -132,7 +133,7 @@ def test_a_running_month_is_not_claimable_yet(customer, account, billing_admin, 
     assert not Claim.objects.exists()
 
 
-def test_the_claim_window_closes_like_a_misses(customer, shortfall):
+def test_the_claim_window_closes_like_a_misses(one_month_window, customer, shortfall):
     with pytest.raises(ValidationError) as caught:
         claim_open_uptime(
             shortfall=shortfall, created_by=customer, now=dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
@@ -284,8 +285,8 @@ def test_separate_caps_uptime_credits_and_response_time_vouchers_do_not_use_each
 def test_a_shared_cap_is_used_by_both_in_the_order_they_are_approved(
     account, customer, billing_admin, engineer, shortfall
 ):
-    UptimeTerms.objects.create(
-        plan=account.plan,
+    account.plan = set_uptime_terms(
+        account.plan,
         credit_tiers=[
             {"up_to_hours": 4, "percent_per_hour": "5"},
             {"up_to_hours": None, "percent_per_hour": "7.5"},
@@ -341,8 +342,8 @@ def test_a_shortfall_is_the_sixth_failure_and_voiding_its_downtime_clears_the_fl
 def test_a_plan_whose_uptime_does_not_count_toward_termination(
     account, customer, billing_admin, engineer, django_capture_on_commit_callbacks
 ):
-    UptimeTerms.objects.create(
-        plan=account.plan,
+    account.plan = set_uptime_terms(
+        account.plan,
         credit_tiers=[{"up_to_hours": None, "percent_per_hour": "5"}],
         counts_toward_termination=False,
     )

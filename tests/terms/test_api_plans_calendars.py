@@ -339,10 +339,14 @@ def test_plan_shows_the_contract_terms(api, customer, plans):
         "voucher_percent": "5.00",
         "monthly_cap_percent": "100.00",
         "termination_threshold": 5,
-        "claim_window_months": 1,
+        "claim_window_months": None,
         "at_risk_percent": 80,
+        "compensation": "claim",
+        "response_penalty": {"basis": "per_miss", "percent": "5.00"},
+        "uptime_terms": body["uptime_terms"],
         "version": 1,
     }
+    assert body["uptime_terms"]["default_level"] == "high"
 
 
 def test_severity_plan_shows_priority_severity_targets_and_its_calendar(api, engineer, plans):

@@ -15,12 +15,18 @@ from django.db.models import Sum
 from billing.pricing import UptimePricing
 from sla.clocks import hooks
 from sla.uptime import providers, selectors
-from sla.uptime.models import UptimeShortfall, UptimeTerms
+from sla.uptime.models import UptimeShortfall
 from sla.uptime.services.assessment import uptime_month_assess
 from sla.uptime.services.downtime import downtime_correct, downtime_record, downtime_void
 from sla.uptime.services.items import item_create
 from sla.uptime.services.maintenance import maintenance_schedule
-from tests.factories import AccountFactory, BillingAdminFactory, CustomerFactory, EngineerFactory
+from tests.factories import (
+    AccountFactory,
+    BillingAdminFactory,
+    CustomerFactory,
+    EngineerFactory,
+    set_uptime_terms,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -136,8 +142,8 @@ def test_the_credit_is_capped_at_50_percent_of_the_fee(item, engineer):
 
 
 def test_a_plans_own_terms_replace_the_default_scale(item, engineer, account):
-    UptimeTerms.objects.create(
-        plan=account.plan,
+    account.plan = set_uptime_terms(
+        account.plan,
         cap_percent=Decimal("30"),
         credit_tiers=[
             {"up_to_hours": 1, "percent_per_hour": "2"},
@@ -195,8 +201,8 @@ def test_where_the_terms_share_the_months_cap_vouchers_leave_less_for_uptime(
     item, engineer, account, vouchers_reader
 ):
     vouchers_reader(fixed_vouchers)
-    UptimeTerms.objects.create(
-        plan=account.plan,
+    account.plan = set_uptime_terms(
+        account.plan,
         credit_tiers=[{"up_to_hours": None, "percent_per_hour": "10"}],
         shares_voucher_cap=True,
     )
@@ -231,8 +237,8 @@ def test_the_shared_cap_counts_real_vouchers_issued_by_billing(
     from tests.factories import make_ticket
 
     vouchers_reader(vouchers_issued)
-    UptimeTerms.objects.create(
-        plan=account.plan,
+    account.plan = set_uptime_terms(
+        account.plan,
         credit_tiers=[{"up_to_hours": None, "percent_per_hour": "10"}],
         shares_voucher_cap=True,
     )
@@ -375,8 +381,8 @@ def test_a_correction_that_keeps_the_shortfall_does_not_tell_billing_again(
 
 
 def test_where_the_terms_say_so_a_shortfall_does_not_count(item, engineer, account, heard):
-    UptimeTerms.objects.create(
-        plan=account.plan,
+    account.plan = set_uptime_terms(
+        account.plan,
         credit_tiers=[{"up_to_hours": None, "percent_per_hour": "5"}],
         counts_toward_termination=False,
     )

@@ -10,12 +10,19 @@ from django.core import mail
 from helpdesk.kit.errors import ConflictError, ValidationError
 from helpdesk.kit.roles import Denied
 from sla.clocks.models import ExclusionPeriod
-from sla.uptime import notifications, terms
+from sla.uptime import notifications
 from sla.uptime.models import Downtime, DowntimeEvent, MaintenanceWindow, MonitoredItem
 from sla.uptime.services import downtime as uptime_downtime
 from sla.uptime.services import items as uptime_items
 from sla.uptime.services import maintenance as uptime_maintenance
-from tests.factories import AccountFactory, BillingAdminFactory, CustomerFactory, EngineerFactory, make_ticket
+from tests.factories import (
+    AccountFactory,
+    BillingAdminFactory,
+    CustomerFactory,
+    EngineerFactory,
+    make_ticket,
+    set_uptime_terms,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -304,9 +311,8 @@ def test_a_window_for_another_accounts_item_is_refused(item, staff, other_accoun
 # --- items -----------------------------------------------------------------------------------------
 
 
-def test_an_items_level_gives_its_guarantee(account, admin, monkeypatch):
-    monkeypatch.setattr(terms, "LEVELS", {"gold": "99.99", "silver": "99.9"})
-    monkeypatch.setattr(terms, "DEFAULT_LEVEL", "silver")
+def test_an_items_level_gives_its_guarantee_from_its_accounts_plan(account, admin):
+    set_uptime_terms(account.plan, levels={"gold": "99.99", "silver": "99.9"}, default_level="silver")
 
     default = uptime_items.item_create(created_by=admin, account=account, name="Shop")
     gold = uptime_items.item_create(created_by=admin, account=account, name="API", level="gold")

@@ -36,7 +36,7 @@ class IssuedTokenSerializer(serializers.Serializer):
 class AccountSerializer(serializers.ModelSerializer):
     class Meta:
         model = Account
-        fields = ["id", "name", "plan", "monthly_fee", "currency", "is_active"]
+        fields = ["id", "name", "plan", "monthly_fee", "currency", "is_active", "started_on"]
         read_only_fields = fields
 
 
@@ -50,6 +50,9 @@ class AccountInputSerializer(serializers.Serializer):
         min_length=3, max_length=3, default="USD", help_text="ISO 4217 code, e.g. USD"
     )
     is_active = serializers.BooleanField(default=True)
+    started_on = serializers.DateField(
+        required=False, help_text="The day service began (default: today); months from it on are billed."
+    )
 
 
 class UserSerializer(serializers.ModelSerializer):

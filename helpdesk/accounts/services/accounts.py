@@ -1,5 +1,6 @@
 """Writes of customer accounts, the people who use Pledge, and their API tokens."""
 
+import datetime as dt
 import re
 from decimal import Decimal
 from typing import Any
@@ -10,6 +11,7 @@ from django.db import IntegrityError, transaction
 
 from helpdesk.accounts.models import Account, User
 from helpdesk.kit.errors import ValidationError
+from helpdesk.kit.months import support_today
 from helpdesk.kit.roles import Role
 from helpdesk.kit.validation import clean_text
 from sla.terms.models import Plan
@@ -96,9 +98,15 @@ def _save_account(account: Account, **save_kwargs) -> None:
 
 @transaction.atomic
 def account_create(
-    *, name: str, plan: Plan, monthly_fee: Decimal, currency: str = "USD", is_active: bool = True
+    *,
+    name: str,
+    plan: Plan,
+    monthly_fee: Decimal,
+    currency: str = "USD",
+    is_active: bool = True,
+    started_on: dt.date | None = None,
 ) -> Account:
-    """A customer organisation subscribed to `plan` for `monthly_fee` a month."""
+    """A customer organisation subscribed to `plan` for `monthly_fee` a month, from `started_on` (today)."""
     errors: dict[str, list] = {}
     account = Account(
         name=_clean_account_name(name, errors),
@@ -106,6 +114,7 @@ def account_create(
         monthly_fee=clean_fee(monthly_fee, errors),
         currency=clean_currency(currency, errors),
         is_active=_clean_flag(is_active, "is_active", errors),
+        started_on=support_today() if started_on is None else _clean_started_on(started_on, errors),
     )
     if errors:
         raise ValidationError(errors)
@@ -122,6 +131,7 @@ def account_update(
     monthly_fee: Decimal = UNSET,
     currency: str = UNSET,
     is_active: bool = UNSET,
+    started_on: dt.date = UNSET,
 ) -> Account:
     """Change what was given. A new plan or fee applies from now: open tickets keep their promise."""
     locked = Account.objects.select_for_update().get(pk=account.pk)
@@ -137,6 +147,8 @@ def account_update(
         changes["currency"] = clean_currency(currency, errors)
     if is_active is not UNSET:
         changes["is_active"] = _clean_flag(is_active, "is_active", errors)
+    if started_on is not UNSET:
+        changes["started_on"] = _clean_started_on(started_on, errors)
     if errors:
         raise ValidationError(errors)
     for field, value in changes.items():
@@ -226,3 +238,11 @@ def user_create(
     except IntegrityError as exc:
         raise ValidationError({"username": ["A user with this username already exists."]}) from exc
     return user
+
+
+def _clean_started_on(value, errors: dict) -> dt.date | None:
+    """The day service began: a date from 2000 to 2100 (earlier than today for a customer brought over)."""
+    if not isinstance(value, dt.date) or isinstance(value, dt.datetime) or not 2000 <= value.year <= 2100:
+        _add(errors, "started_on", "Give a date (YYYY-MM-DD) from 2000 to 2100.")
+        return None
+    return value

@@ -328,3 +328,33 @@ def misses_void(*, ticket: Ticket, actor: User, reason: str, now: dt.datetime) -
         if was_counted:
             hooks.counted_failures_changed(account_id=miss.account_id, month=miss.month)
     return voided
+
+
+@transaction.atomic
+def miss_exclude(*, miss: Miss, actor: User, reason: str, reason_text: str, now: dt.datetime) -> Miss:
+    """Stop counting a miss for a contract exclusion found on review (`reason`, a stable code).
+
+    The caller (billing, which knows the contract's reasons) has checked the reason; this records
+    it, writes the ticket's event and tells the listeners when the month's count changed.
+    """
+    miss = Miss.objects.select_for_update().select_related("ticket").get(pk=miss.pk)
+    if miss.decision_reason:
+        raise ConflictError(
+            f"This miss was already excluded on review ({miss.excluded_reason}).", code="excluded"
+        )
+    was_counted = miss.counted
+    miss.counted, miss.excluded_reason, miss.decision_reason = False, reason_text[:200], reason
+    miss.save(update_fields=["counted", "excluded_reason", "decision_reason"])
+    event_record(
+        ticket=miss.ticket,
+        code="miss_excluded",
+        actor=actor,
+        at=now,
+        miss=miss.pk,
+        reason=miss.excluded_reason,
+        decision=reason,
+        was_counted=was_counted,
+    )
+    if was_counted:
+        hooks.counted_failures_changed(account_id=miss.account_id, month=miss.month)
+    return miss

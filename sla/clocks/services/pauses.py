@@ -135,7 +135,9 @@ def clocks_rejudge(
     )
     misses = list(
         Miss.objects.select_for_update()
-        .filter(scope, voided_at__isnull=True, clock_started_at__lt=end, deadline__gt=start)
+        .filter(
+            scope, voided_at__isnull=True, decision_reason="", clock_started_at__lt=end, deadline__gt=start
+        )
         .select_related("ticket")
         .order_by("pk")
     )

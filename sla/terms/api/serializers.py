@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from helpdesk.kit.api import HourMinuteField
-from sla.terms.models import MAX_TARGET_SECONDS, Calendar, Plan
+from sla.terms.models import MAX_TARGET_SECONDS, Calendar, Compensation, Plan
 from sla.terms.services.plans import (
     MAX_CHAT_SESSION_SECONDS,
     MAX_CLAIM_WINDOW_MONTHS,
@@ -84,6 +84,9 @@ class PlanSerializer(serializers.ModelSerializer):
             "termination_threshold",
             "claim_window_months",
             "at_risk_percent",
+            "compensation",
+            "response_penalty",
+            "uptime_terms",
             "version",
         ]
         read_only_fields = fields
@@ -125,13 +128,39 @@ class PlanInputSerializer(serializers.Serializer):
         help_text="Seconds; null means unlimited.",
     )
     voucher_percent = serializers.DecimalField(
-        max_digits=5, decimal_places=2, min_value=0, max_value=100, default=Decimal("5.00")
+        max_digits=5,
+        decimal_places=2,
+        min_value=0,
+        max_value=100,
+        required=False,
+        help_text="The per-miss percent: the same as a per_miss response_penalty (either sets the other).",
     )
     monthly_cap_percent = serializers.DecimalField(
         max_digits=5, decimal_places=2, min_value=0, max_value=100, default=Decimal("100.00")
     )
     termination_threshold = serializers.IntegerField(
-        min_value=0, max_value=MAX_TERMINATION_THRESHOLD, default=5
+        min_value=0,
+        max_value=MAX_TERMINATION_THRESHOLD,
+        default=5,
+        allow_null=True,
+        help_text="null: no termination right.",
     )
-    claim_window_months = serializers.IntegerField(min_value=0, max_value=MAX_CLAIM_WINDOW_MONTHS, default=1)
+    claim_window_months = serializers.IntegerField(
+        min_value=0,
+        max_value=MAX_CLAIM_WINDOW_MONTHS,
+        default=1,
+        allow_null=True,
+        help_text="null: no deadline.",
+    )
     at_risk_percent = serializers.IntegerField(min_value=1, max_value=100, default=80)
+    # --- money terms (issue 12): their rules are checked by the service (sla.terms.checks)
+    compensation = serializers.ChoiceField(choices=Compensation.choices, default=Compensation.CLAIM)
+    response_penalty = serializers.JSONField(
+        required=False,
+        help_text='{"basis": "per_miss", "percent": "5.00"} or {"basis": "hours_late", "tiers": [...]}',
+    )
+    uptime_terms = serializers.JSONField(
+        required=False,
+        help_text="{levels, default_level, credit_tiers, cap_percent, shares_voucher_cap, "
+        "counts_toward_termination, excluded_kinds}",
+    )

@@ -20,15 +20,19 @@ from django.db.models import F, Q
 from django.utils import timezone as django_timezone
 
 from sla import calendars
+from sla.terms import checks
 from sla.terms.models import (
     MAX_TARGET_SECONDS,
     Calendar,
+    Compensation,
     Holiday,
     OpeningHours,
     Plan,
     Priority,
     ResponseTarget,
     Severity,
+    default_response_penalty,
+    default_uptime_terms,
 )
 
 MAX_SHIFTS = 50
@@ -384,7 +388,7 @@ def _clean_calendar_ref(value, *, field: str, errors: dict) -> Calendar | None:
 
 def _clean_plan_fields(values: dict, errors: dict) -> dict:
     """Check each plan attribute present in `values`; returns the cleaned values."""
-    checks = {
+    term_checks = {
         "name": lambda v: _clean_name(v, field="name", max_length=100, errors=errors),
         "response_calendar": lambda v: _clean_calendar_ref(v, field="response_calendar", errors=errors),
         "chat_calendar": lambda v: _clean_calendar_ref(v, field="chat_calendar", errors=errors),
@@ -402,11 +406,23 @@ def _clean_plan_fields(values: dict, errors: dict) -> dict:
         "voucher_percent": lambda v: _clean_percent(v, field="voucher_percent", errors=errors),
         "monthly_cap_percent": lambda v: _clean_percent(v, field="monthly_cap_percent", errors=errors),
         "termination_threshold": lambda v: _clean_int(
-            v, field="termination_threshold", low=0, high=MAX_TERMINATION_THRESHOLD, errors=errors
+            v,
+            field="termination_threshold",
+            low=0,
+            high=MAX_TERMINATION_THRESHOLD,
+            errors=errors,
+            nullable=True,
         ),
         "claim_window_months": lambda v: _clean_int(
-            v, field="claim_window_months", low=0, high=MAX_CLAIM_WINDOW_MONTHS, errors=errors
+            v, field="claim_window_months", low=0, high=MAX_CLAIM_WINDOW_MONTHS, errors=errors, nullable=True
         ),
+        "compensation": lambda v: (
+            v
+            if v in Compensation.values
+            else _add(errors, "compensation", f"Choose one of: {', '.join(Compensation.values)}.")
+        ),
+        "response_penalty": lambda v: _clean_term("response_penalty", v, errors),
+        "uptime_terms": lambda v: _clean_term("uptime_terms", v, errors),
         "at_risk_percent": lambda v: _clean_int(v, field="at_risk_percent", low=1, high=100, errors=errors),
     }
     cleaned = {}
@@ -414,8 +430,37 @@ def _clean_plan_fields(values: dict, errors: dict) -> dict:
         if field == "code":
             cleaned["code"] = _clean_code(value, errors)
         else:
-            cleaned[field] = checks[field](value)
+            cleaned[field] = term_checks[field](value)
+    _agree_voucher_percent(cleaned, errors)
     return cleaned
+
+
+def _clean_term(term: str, value, errors: dict) -> dict | None:
+    try:
+        return checks.check(term, value)
+    except ValueError as exc:
+        _add(errors, term, str(exc))
+        return None
+
+
+def _agree_voucher_percent(cleaned: dict, errors: dict) -> None:
+    """`voucher_percent` is the per-miss percent of `response_penalty`: either sets the other.
+
+    A per-miss penalty writes its percent to `voucher_percent`; a `voucher_percent` given alone
+    makes the penalty per miss at that percent; both given must agree.
+    """
+    penalty, percent = cleaned.get("response_penalty"), cleaned.get("voucher_percent")
+    if penalty is None and "response_penalty" in cleaned:
+        return
+    if penalty is None:
+        if percent is not None:
+            cleaned["response_penalty"] = {"basis": "per_miss", "percent": str(percent)}
+        return
+    if penalty["basis"] != "per_miss":
+        return
+    if "voucher_percent" in cleaned and percent is not None and percent != Decimal(penalty["percent"]):
+        _add(errors, "voucher_percent", "Must equal response_penalty's percent (or leave it out).")
+    cleaned["voucher_percent"] = Decimal(penalty["percent"])
 
 
 def _clean_code(value, errors: dict) -> str:
@@ -459,11 +504,14 @@ def plan_create(
     uses_severity: bool = False,
     chat_calendar: Calendar | None = None,
     chat_session_limit: int | None = None,
-    voucher_percent: Decimal = Decimal("5.00"),
+    voucher_percent: Decimal | None = None,
     monthly_cap_percent: Decimal = Decimal("100.00"),
-    termination_threshold: int = 5,
-    claim_window_months: int = 1,
+    termination_threshold: int | None = 5,
+    claim_window_months: int | None = 1,
     at_risk_percent: int = 80,
+    compensation: str = Compensation.CLAIM,
+    response_penalty: dict | None = None,
+    uptime_terms: dict | None = None,
 ) -> Plan:
     """A plan with its Work Started targets (seconds by priority, or priority:severity)."""
     errors: dict[str, list] = {}
@@ -475,11 +523,22 @@ def plan_create(
             "uses_severity": uses_severity,
             "chat_calendar": chat_calendar,
             "chat_session_limit": chat_session_limit,
-            "voucher_percent": voucher_percent,
             "monthly_cap_percent": monthly_cap_percent,
             "termination_threshold": termination_threshold,
             "claim_window_months": claim_window_months,
             "at_risk_percent": at_risk_percent,
+            "compensation": compensation,
+            "uptime_terms": default_uptime_terms() if uptime_terms is None else uptime_terms,
+            **({} if voucher_percent is None else {"voucher_percent": voucher_percent}),
+            **(
+                {}
+                if response_penalty is None and voucher_percent is not None
+                else {
+                    "response_penalty": default_response_penalty()
+                    if response_penalty is None
+                    else response_penalty
+                }
+            ),
         },
         errors,
     )
@@ -508,9 +567,12 @@ def plan_update(
     chat_session_limit: int | None = UNSET,
     voucher_percent: Decimal = UNSET,
     monthly_cap_percent: Decimal = UNSET,
-    termination_threshold: int = UNSET,
-    claim_window_months: int = UNSET,
+    termination_threshold: int | None = UNSET,
+    claim_window_months: int | None = UNSET,
     at_risk_percent: int = UNSET,
+    compensation: str = UNSET,
+    response_penalty: dict = UNSET,
+    uptime_terms: dict = UNSET,
 ) -> Plan:
     """Change what was given and bump the version; targets given are replaced as a whole.
 
@@ -531,6 +593,9 @@ def plan_update(
             "termination_threshold": termination_threshold,
             "claim_window_months": claim_window_months,
             "at_risk_percent": at_risk_percent,
+            "compensation": compensation,
+            "response_penalty": response_penalty,
+            "uptime_terms": uptime_terms,
         }.items()
         if value is not UNSET
     }

@@ -11,7 +11,7 @@ from helpdesk.accounts.models import Account, User
 from helpdesk.kit import roles
 from helpdesk.kit.errors import ValidationError, field_error
 from helpdesk.kit.validation import clean_text
-from sla.uptime import access, probes, selectors, terms
+from sla.uptime import access, probes, selectors
 from sla.uptime import measure as uptime
 from sla.uptime.models import (
     Downtime,
@@ -27,14 +27,14 @@ from sla.uptime.services.downtime import _event
 # --- items ---------------------------------------------------------------------------------------
 
 
-def _validate_item(*, fields: dict) -> dict:
+def _validate_item(*, fields: dict, account_id: int) -> dict:
     errors: dict[str, list] = {}
     fields["name"] = clean_text(fields.get("name"), field="name", max_length=NAME_MAX, errors=errors)
     fields["description"] = clean_text(
         fields.get("description"), field="description", max_length=TEXT_MAX, errors=errors, required=False
     )
-    levels = selectors.uptime_levels()
-    level = fields.get("level") or terms.DEFAULT_LEVEL
+    levels = selectors.uptime_levels(account_id=account_id)
+    level = fields.get("level") or selectors.default_level(account_id=account_id)
     if level not in levels:
         _add(errors, "level", f"Choose one of: {', '.join(levels)}.")
     else:
@@ -101,6 +101,7 @@ def item_create(
 ) -> MonitoredItem:
     roles.require(access.may_manage_uptime(created_by), "Only billing admins manage monitored items.")
     fields = _validate_item(
+        account_id=account.pk,
         fields={
             "name": name,
             "description": description,
@@ -111,11 +112,11 @@ def item_create(
             "probe_expected_status": probe_expected_status,
             "probe_host": probe_host,
             "probe_port": probe_port,
-        }
+        },
     )
     if MonitoredItem.objects.filter(account=account, name=fields["name"]).exists():
         raise field_error("name", "This account already has an item with this name.", code="unique")
-    fields["guarantee_percent"] = selectors.uptime_levels()[fields["level"]]
+    fields["guarantee_percent"] = selectors.uptime_levels(account_id=account.pk)[fields["level"]]
     try:
         with transaction.atomic():
             return MonitoredItem.objects.create(account=account, created_by=created_by, **fields)
@@ -135,7 +136,7 @@ def item_update(
         raise ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})
     item = MonitoredItem.objects.select_for_update().get(pk=item.pk)
     current = {name: getattr(item, name) for name in ITEM_FIELDS}
-    fields = _validate_item(fields={**current, **changes})
+    fields = _validate_item(fields={**current, **changes}, account_id=item.account_id)
     if (
         fields["name"] != item.name
         and MonitoredItem.objects.filter(account_id=item.account_id, name=fields["name"])
@@ -145,7 +146,7 @@ def item_update(
         raise field_error("name", "This account already has an item with this name.", code="unique")
     changed = [name for name in ITEM_FIELDS if fields[name] != current[name]]
     if "level" in changed:
-        item.guarantee_percent = selectors.uptime_levels()[fields["level"]]
+        item.guarantee_percent = selectors.uptime_levels(account_id=item.account_id)[fields["level"]]
         changed.append("guarantee_percent")
     probe_changed = {"probe_kind", "probe_url", "probe_host", "probe_port", "is_active"} & set(changed)
     for name in ITEM_FIELDS:
