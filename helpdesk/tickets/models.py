@@ -132,6 +132,7 @@ class Ticket(models.Model):
         help_text="The engineer who owns the ticket; empty when unassigned.",
     )
     tags = models.ManyToManyField("tickets.Tag", blank=True, related_name="tickets")
+    CHANNELS = ("web", "email", "phone", "chat")
     channel = models.CharField(
         max_length=10,
         choices=[("web", "Web"), ("email", "E-mail"), ("phone", "Phone"), ("chat", "Chat")],

@@ -11,7 +11,7 @@ from billing.services.invoices import invoice_mark_paid, month_close
 from helpdesk.accounts.services.accounts import account_update
 from helpdesk.tickets.models import TicketEvent
 from sla.clocks.models import Miss
-from sla.clocks.services.exclusions import exclusion_create, exclusion_delete
+from sla.clocks.services.exclusions import exclusion_cancel, exclusion_create
 from tests.billing.conftest import NOW, record_misses, user_for
 
 pytestmark = pytest.mark.django_db
@@ -79,9 +79,13 @@ def test_a_period_coming_and_going_never_counts_a_miss_excluded_on_review_again(
     hooked(claim_deny, claim=claim, actor=billing_admin, reason="custom_code", now=NOW)
 
     period = exclusion_create(
-        created_by=billing_admin, kind="force_majeure", starts_at=miss.clock_started_at, ends_at=miss.deadline
+        created_by=billing_admin,
+        kind="force_majeure",
+        starts_at=miss.clock_started_at,
+        ends_at=miss.deadline,
+        note="Declared afterwards",
     )
-    exclusion_delete(period=period, actor=billing_admin)
+    exclusion_cancel(period=period, actor=billing_admin, reason="Declared in error")
 
     miss.refresh_from_db()
     assert not miss.counted and miss.decision_reason == "custom_code"

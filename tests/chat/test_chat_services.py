@@ -417,6 +417,7 @@ def test_the_escalated_ticket_gets_the_normal_work_started_clock(open_chat, cust
     assert ticket.priority == "general"
     assert ticket.work_started_deadline == later(120) + dt.timedelta(hours=6)  # Advanced, General
     assert ticket.status == "new" and ticket.miss_pending
+    assert ticket.channel == "chat"
     assert TicketEvent.objects.filter(ticket=ticket, code="created_from_chat", data__chat=session.pk).exists()
 
 
@@ -485,6 +486,7 @@ def test_staff_log_a_phone_call_and_escalate_it(open_chat, account, engineer):
     ticket, created = chat_escalate(session=call, actor=engineer)
     assert created
     assert ticket.subject == "Phone call with Dana from Finance"
+    assert ticket.channel == "phone"
     assert "Invoices export fails" in ticket.description and "12 min 5 s" in ticket.description
     assert chat_escalate(session=call, actor=engineer)[0] == ticket
 

@@ -36,6 +36,7 @@ def test_a_customer_writes_an_engineer_answers_the_customer_replies(
     ticket = Ticket.objects.get()
     assert (ticket.account_id, ticket.created_by_id) == (customer.account_id, customer.pk)
     assert ticket.subject == "Invoices page is blank"
+    assert ticket.channel == "email"
     assert ticket.description == "Since this morning the invoices page shows nothing."
     assert ticket.created_at == arrived and ticket.clock_started_at == arrived
     (attachment,) = ticket.attachments.all()

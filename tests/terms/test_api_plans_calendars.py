@@ -5,7 +5,8 @@ import datetime as dt
 import pytest
 
 from sla.terms.models import Calendar, Holiday, OpeningHours, Plan, ResponseTarget
-from sla.terms.services.plans import calendar_create, plan_update
+from sla.terms.services.calendars import calendar_create
+from sla.terms.services.plans import plan_update
 from tests.factories import make_ticket
 
 CALENDARS = "/api/v1/calendars/"

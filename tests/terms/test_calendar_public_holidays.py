@@ -7,7 +7,7 @@ import pytest
 
 from helpdesk.chat.selectors import chat_calendar
 from sla.terms.models import Calendar, Plan, ResponseTarget
-from sla.terms.services.plans import calendar_create, calendar_update
+from sla.terms.services.calendars import calendar_create, calendar_update
 from tests.factories import AccountFactory, CustomerFactory, make_ticket
 
 pytestmark = pytest.mark.django_db

@@ -271,7 +271,11 @@ def test_the_plans_excluded_kinds_decide_what_comes_off_measured_uptime(db, excl
     admin, engineer = BillingAdminFactory(), EngineerFactory()
     item = item_create(created_by=admin, account=account, name="Shop")
     exclusion_create(
-        created_by=admin, kind="force_majeure", starts_at=MARCH, ends_at=MARCH + dt.timedelta(hours=1)
+        created_by=admin,
+        kind="force_majeure",
+        starts_at=MARCH,
+        ends_at=MARCH + dt.timedelta(hours=1),
+        note="Declared afterwards",
     )
     downtime_record(
         item=item,

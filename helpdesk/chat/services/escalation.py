@@ -125,6 +125,7 @@ def chat_escalate(
         subject=_ticket_subject(locked),
         description=description,
         files=files,
+        channel="phone" if locked.kind == ChatKind.PHONE else "chat",
         now=now,
     )
     locked.ticket = ticket

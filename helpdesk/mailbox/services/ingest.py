@@ -231,6 +231,7 @@ def _act(mail: InboundMail, arrived_at: dt.datetime) -> tuple[str, Ticket, Messa
         subject=mail.subject or "(no subject)",
         description=mail.text or mail.subject or "(no text)",
         files=_files(mail),
+        channel="email",
         now=arrived_at,
     )
     _keep_cc(ticket, mail)

@@ -61,9 +61,13 @@ def ticket_create(
     service_unavailable: bool = False,
     affected_service: str = "",
     files=(),
+    channel: str = "web",
     now: dt.datetime | None = None,
 ) -> Ticket:
-    """Open a ticket; its Work Started clock starts now, on the plan in force now."""
+    """Open a ticket; its Work Started clock starts now, on the plan in force now.
+
+    `channel` records how the request reached us (the web, e-mail, a phone call, a chat).
+    """
     now = now or timezone.now()
     if not access.may_create_ticket_for(created_by, account):
         raise roles.Denied("You may not open tickets for this account.")
@@ -73,6 +77,8 @@ def ticket_create(
     affected_service = clean_text(
         affected_service, field="affected_service", max_length=200, errors=errors, required=False
     )
+    if channel not in Ticket.CHANNELS:
+        errors.setdefault("channel", []).append(f"Choose one of: {', '.join(Ticket.CHANNELS)}.")
     if priority not in Priority.values:
         errors.setdefault("priority", []).append(f"Choose one of: {', '.join(Priority.values)}.")
     if severity and severity not in Severity.values:
@@ -117,6 +123,7 @@ def ticket_create(
         work_started_target=promise.target_seconds,
         work_started_deadline=promise.deadline,
         at_risk_at=promise.at_risk_at,
+        channel=channel,
     )
     # Exclusion periods already declared may pause the new clock: the clocks move its deadline.
     signals.clock_set.send(sender=Ticket, ticket=ticket)

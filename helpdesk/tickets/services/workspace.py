@@ -16,7 +16,7 @@ from helpdesk.tickets.services.events import event_record
 from helpdesk.tickets.services.tickets import ticket_create
 
 MAX_SAVED_VIEWS = 30
-CHANNELS = ("web", "email", "phone", "chat")
+CHANNELS = Ticket.CHANNELS
 
 
 @transaction.atomic

@@ -7,11 +7,10 @@ from rest_framework import serializers
 
 from helpdesk.kit.api import HourMinuteField
 from sla.terms.models import MAX_TARGET_SECONDS, Calendar, Compensation, Plan
+from sla.terms.services.calendars import MAX_HOLIDAYS, MAX_SHIFTS
 from sla.terms.services.plans import (
     MAX_CHAT_SESSION_SECONDS,
     MAX_CLAIM_WINDOW_MONTHS,
-    MAX_HOLIDAYS,
-    MAX_SHIFTS,
     MAX_TERMINATION_THRESHOLD,
 )
 

@@ -5,7 +5,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from helpdesk.kit.api import _AdminEditableViewSet
 from sla.terms.api import permissions, serializers
 from sla.terms.models import Calendar, Plan
-from sla.terms.services import plans as plan_services
+from sla.terms.services import calendars, plans
 
 # --- calendars and plans ----------------------------------------------------------------
 
@@ -28,8 +28,8 @@ class CalendarViewSet(_AdminEditableViewSet):
     serializer_class = serializers.CalendarSerializer
     input_serializer_class = serializers.CalendarInputSerializer
     permission_classes = [permissions.CalendarAccess]
-    create_service = staticmethod(plan_services.calendar_create)
-    update_service = staticmethod(plan_services.calendar_update)
+    create_service = staticmethod(calendars.calendar_create)
+    update_service = staticmethod(calendars.calendar_update)
     update_keyword = "calendar"
 
 
@@ -49,6 +49,6 @@ class PlanViewSet(_AdminEditableViewSet):
     serializer_class = serializers.PlanSerializer
     input_serializer_class = serializers.PlanInputSerializer
     permission_classes = [permissions.PlanAccess]
-    create_service = staticmethod(plan_services.plan_create)
-    update_service = staticmethod(plan_services.plan_update)
+    create_service = staticmethod(plans.plan_create)
+    update_service = staticmethod(plans.plan_update)
     update_keyword = "plan"
