@@ -1,7 +1,7 @@
 """The uptime probe: how often, how long, how many at once, and where it may go.
 
 What each level guarantees and what a shortfall earns are contract terms: they live with the
-plans (sla.uptime.terms), not here.
+plans (Plan.uptime_terms, checked by sla.uptime.terms), not here.
 """
 
 from helpdesk.settings.celery import UPTIME_PROBE_SECONDS
