@@ -10,7 +10,7 @@ from billing.models import Voucher
 from billing.services.invoices import month_close
 from helpdesk.accounts.models import Account, User
 from helpdesk.kit.roles import Role
-from helpdesk.tickets.services.tickets import ticket_start_work
+from helpdesk.tickets.services.tickets import ticket_respond, ticket_start_work
 from sla.terms.models import Plan
 from sla.terms.seeds import seed_plans
 from tests.factories import PASSWORD, EngineerFactory, make_ticket
@@ -34,7 +34,10 @@ def closed_month(transactional_db):
         username="customer", password=PASSWORD, role=Role.CUSTOMER, account=account, email="c@example.com"
     )
     ticket = make_ticket(customer=customer, priority="high", now=TUESDAY, subject="Payroll export fails")
-    ticket_start_work(ticket=ticket, actor=EngineerFactory(), now=TUESDAY + dt.timedelta(hours=3.5))
+    # Seed 004's clock stops at the first reply: the engineer starts work and answers at once.
+    engineer, answered = EngineerFactory(), TUESDAY + dt.timedelta(hours=3.5)
+    ticket = ticket_start_work(ticket=ticket, actor=engineer, now=answered)
+    ticket_respond(ticket=ticket, actor=engineer, how="reply", now=answered)
     month_close(month="2026-03", now=dt.datetime(2026, 4, 1, 9, 0, tzinfo=dt.UTC))
     return account
 

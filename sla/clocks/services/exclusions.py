@@ -144,7 +144,9 @@ def exclusion_update(
 ) -> ExclusionPeriod:
     """Change a period in force; scheduled maintenance only before it starts. Re-judges both spans."""
     now = now or timezone.now()
-    period = ExclusionPeriod.objects.select_for_update().select_related("account").get(pk=period.pk)
+    period = (
+        ExclusionPeriod.objects.select_for_update(of=("self",)).select_related("account").get(pk=period.pk)
+    )
     if period.cancelled:
         raise ConflictError("This period is cancelled: declare a new one instead.", code="cancelled")
     if period.kind == ExclusionKind.SCHEDULED_MAINTENANCE and period.starts_at <= now:
@@ -195,7 +197,9 @@ def exclusion_cancel(
     reason = clean_text(reason, field="reason", max_length=2000, errors=errors)
     if errors:
         raise ValidationError(errors)
-    period = ExclusionPeriod.objects.select_for_update().select_related("account").get(pk=period.pk)
+    period = (
+        ExclusionPeriod.objects.select_for_update(of=("self",)).select_related("account").get(pk=period.pk)
+    )
     if period.cancelled:
         raise ConflictError("This period is cancelled already.", code="already_cancelled")
     period.cancelled_at, period.cancelled_by, period.cancel_reason = now, actor, reason
