@@ -181,7 +181,9 @@ def _claim_open(ground: _Ground, target, *, created_by: User, note: str, now: dt
     note = _clean_note(created_by, note)
     # The row is locked: an exclusion or a reassessment judging it again waits for this claim,
     # or the reverse.
-    target = ground.model.objects.select_for_update().select_related(*ground.related).get(pk=target.pk)
+    target = (
+        ground.model.objects.select_for_update(of=("self",)).select_related(*ground.related).get(pk=target.pk)
+    )
     if target.account_id != created_by.account_id:
         raise field_error(
             ground.field, f"This {ground.what.split()[-1]} is not on your account.", code="not_yours"

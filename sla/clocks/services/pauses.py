@@ -127,18 +127,21 @@ def clocks_rejudge(
     """
     now = now or timezone.now()
     scope = Q() if account_ids is None else Q(account_id__in=account_ids)
-    tickets = list(
-        Ticket.objects.select_for_update()
-        .filter(scope, clock_started_at__lt=end, work_started_deadline__gt=start)
-        .filter(Q(responded_at__isnull=True) | Q(responded_at__gt=start))
-        .order_by("pk")
-    )
+    # Misses first, then tickets: the order a claim takes them in (its miss, then its ticket's
+    # event), so the two never wait for each other. A miss excluded on review (decision_reason)
+    # stays excluded whatever periods come or go.
     misses = list(
-        Miss.objects.select_for_update()
+        Miss.objects.select_for_update(of=("self",))
         .filter(
             scope, voided_at__isnull=True, decision_reason="", clock_started_at__lt=end, deadline__gt=start
         )
         .select_related("ticket")
+        .order_by("pk")
+    )
+    tickets = list(
+        Ticket.objects.select_for_update()
+        .filter(scope, clock_started_at__lt=end, work_started_deadline__gt=start)
+        .filter(Q(responded_at__isnull=True) | Q(responded_at__gt=start))
         .order_by("pk")
     )
     if not tickets and not misses:
