@@ -85,9 +85,12 @@ class Processes:
             self._wait_for("worker", "ready")
             self._wait_for("timers", "ready")
 
-    def start_beat(self) -> None:
+    def start_beat(self, *, wait: bool = False) -> None:
+        """`wait`: return once beat has sent its first task (its start-up can take seconds)."""
         schedule = self.tmp_path / "beat-schedule"
         self.beat = self._spawn("beat", ["beat", "-l", "info", "-s", str(schedule)])
+        if wait:
+            self._wait_for("beat", "Sending due task")
 
     def _wait_for(self, name: str, marker: str, timeout: float = 60) -> None:
         log = self.tmp_path / f"{name}-{self.starts}.log"

@@ -26,8 +26,14 @@ RATINGS = NotificationCategory.RATINGS
 
 
 def staff_to_tell(ticket: Ticket) -> list[str]:
-    """Who hears of a customer's reply: the engineers on duty (every active engineer) until tickets
-    have an assignee, then the assignee alone."""
+    """Who hears of a customer's reply: the ticket's assignee alone (nobody, if they turned replies
+    off), or the engineers on duty when nobody is assigned or the assignee no longer works here.
+
+    Pledge keeps no duty roster: every active engineer is on duty.
+    """
+    assignee = ticket.assignee
+    if assignee is not None and assignee.is_active and roles.is_staff(assignee):
+        return user_emails([assignee.pk], category=REPLIES)
     return engineer_emails(category=REPLIES)
 
 
@@ -92,7 +98,7 @@ def send_ticket_mail(
 @shared_task(ignore_result=True)
 def notify_reply(message_id: int) -> int:
     message = (
-        Message.objects.select_related("ticket__account", "ticket__created_by", "author")
+        Message.objects.select_related("ticket__account", "ticket__created_by", "ticket__assignee", "author")
         .prefetch_related("attachments")
         .filter(pk=message_id, public=True)
         .first()

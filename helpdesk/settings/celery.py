@@ -27,6 +27,7 @@ __all__ = [
     "CELERY_TIMERS_QUEUE",
     "CELERY_TASK_ROUTES",
     "SLA_SWEEP_SECONDS",
+    "TICKET_AUTO_CLOSE_SWEEP_SECONDS",
     "SLA_SWEEP_MAX_AGE_SECONDS",
     "CHAT_SWEEP_SECONDS",
     "UPTIME_PROBE_SECONDS",
@@ -65,6 +66,8 @@ SLA_SWEEP_SECONDS = env.float("SLA_SWEEP_SECONDS", default=1.0)
 SLA_SWEEP_MAX_AGE_SECONDS = env.float("SLA_SWEEP_MAX_AGE_SECONDS", default=60.0)
 CHAT_SWEEP_SECONDS = env.float("CHAT_SWEEP_SECONDS", default=SLA_SWEEP_SECONDS)
 UPTIME_PROBE_SECONDS = env.float("UPTIME_PROBE_SECONDS", default=60.0)
+# How often beat sends the auto-close sweep: a Resolved ticket closes at most this late.
+TICKET_AUTO_CLOSE_SWEEP_SECONDS = env.float("TICKET_AUTO_CLOSE_SWEEP_SECONDS", default=900.0)
 
 CELERY_TIMERS_QUEUE = f"{CELERY_TASK_DEFAULT_QUEUE}-timers"
 CELERY_TASK_ROUTES = {
@@ -90,10 +93,11 @@ CELERY_BEAT_SCHEDULE = {
     # Hourly, because the 1st in UTC may still be the last day of the month in the support zone;
     # an idle run costs a query.
     "billing-close-month": {"task": "billing.tasks.close_previous_month", "schedule": crontab(minute=5)},
-    "tickets-auto-close": {
-        "task": "helpdesk.tickets.tasks.auto_close_resolved",
-        "schedule": crontab(minute=15),
-    },
+    "tickets-auto-close": _every(
+        TICKET_AUTO_CLOSE_SWEEP_SECONDS,
+        "helpdesk.tickets.tasks.auto_close_resolved",
+        expires=max(5.0, TICKET_AUTO_CLOSE_SWEEP_SECONDS * 0.9),
+    ),
 }
 if env.str("IMAP_HOST", default=""):
     _poll = env.float("IMAP_POLL_SECONDS", default=60.0)

@@ -26,6 +26,8 @@ INBOUND_MAIL_MAX_BYTES = env.int("INBOUND_MAIL_MAX_BYTES", default=25 * 1024 * 1
 # Mail from an address no person has: "hold" (kept for staff review) or "refuse".
 INBOUND_UNKNOWN_SENDERS = env.str("INBOUND_UNKNOWN_SENDERS", default="hold")
 TICKET_AUTO_CLOSE_DAYS = env.int("TICKET_AUTO_CLOSE_DAYS", default=7)
+# A precise age in seconds, when whole days are too coarse; set, it wins over the days.
+TICKET_AUTO_CLOSE_AFTER = env.float("TICKET_AUTO_CLOSE_AFTER", default=None)
 
 __all__ = [
     "EMAIL_CONFIG",
@@ -45,5 +47,6 @@ __all__ = [
     "INBOUND_MAIL_MAX_BYTES",
     "INBOUND_UNKNOWN_SENDERS",
     "TICKET_AUTO_CLOSE_DAYS",
+    "TICKET_AUTO_CLOSE_AFTER",
     *EMAIL_CONFIG,
 ]

@@ -1,4 +1,5 @@
-"""Periodic ticket work: Resolved tickets close by themselves after TICKET_AUTO_CLOSE_DAYS."""
+"""Periodic ticket work: Resolved tickets close by themselves after TICKET_AUTO_CLOSE_DAYS
+(or TICKET_AUTO_CLOSE_AFTER seconds, when set)."""
 
 import datetime as dt
 
@@ -12,14 +13,20 @@ from helpdesk.tickets.services.tickets import ticket_auto_close
 BATCH = 500
 
 
+def auto_close_after() -> dt.timedelta:
+    """How long a Resolved ticket waits for a reply: the precise seconds if set, else the days."""
+    seconds = settings.TICKET_AUTO_CLOSE_AFTER
+    if seconds is None:
+        return dt.timedelta(days=settings.TICKET_AUTO_CLOSE_DAYS)
+    return dt.timedelta(seconds=seconds)
+
+
 @shared_task(ignore_result=True)
 def auto_close_resolved() -> int:
     """Close tickets Resolved longer than the setting ago; a late or repeated run closes nothing twice."""
     now = timezone.now()
-    days = settings.TICKET_AUTO_CLOSE_DAYS
+    after = auto_close_after()
     ids = list(
-        Ticket.objects.resolved_before(now - dt.timedelta(days=days))
-        .order_by("pk")
-        .values_list("pk", flat=True)[:BATCH]
+        Ticket.objects.resolved_before(now - after).order_by("pk").values_list("pk", flat=True)[:BATCH]
     )
-    return sum(ticket_auto_close(ticket_id=pk, days=days, now=now) for pk in ids)
+    return sum(ticket_auto_close(ticket_id=pk, after=after, now=now) for pk in ids)

@@ -6,7 +6,7 @@ from email.parser import BytesParser
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from helpdesk.accounts.models import NotificationCategory
+from helpdesk.accounts.models import NotificationCategory, User
 from helpdesk.accounts.services.notifications import notification_preferences_set
 from helpdesk.inbox.threading import ticket_id_from_reply_address
 from helpdesk.mailbox import notifications, selectors
@@ -15,6 +15,7 @@ from helpdesk.mailbox.services.ingest import mail_ingest
 from helpdesk.tickets import notifications as ticket_notifications
 from helpdesk.tickets.models import Ticket
 from helpdesk.tickets.services.messages import message_create
+from helpdesk.tickets.services.workspace import ticket_assign
 from tests.factories import EngineerFactory
 from tests.mailbox.mails import customer_mail
 
@@ -137,3 +138,93 @@ def test_an_answer_to_the_ticket_received_mail_threads_onto_the_ticket(
 
     assert result.outcome == "message_added" and result.ticket_id == ticket.pk
     assert ticket.messages.get().author == customer
+
+
+# --- a customer's reply goes to the ticket's assignee (issue 13) ------------------------------
+
+
+@pytest.fixture
+def real_smtp(settings, smtp_server):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = smtp_server.host, smtp_server.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    return smtp_server
+
+
+def _assign(ticket, engineer, assignee):
+    return ticket_assign(ticket=ticket, actor=engineer, assignee=assignee)
+
+
+def test_a_customer_reply_on_an_assigned_ticket_reaches_the_assignee_alone(
+    ticket, customer, engineer, real_smtp
+):
+    owner = EngineerFactory()
+    ticket = _assign(ticket, engineer, owner)
+
+    message = reply(ticket, customer, body="Still broken after the restart.")
+
+    assert notifications.notify_reply(message.pk) == 1
+    (received,) = real_smtp.messages
+    assert received.rcpt_tos == (owner.email,)
+    parsed = BytesParser(policy=policy.default).parsebytes(received.content)
+    assert "Still broken after the restart." in parsed.get_body(("plain",)).get_content()
+    assert parsed["Message-ID"] == f"<{SentMail.objects.get(message=message).message_id_header}>"
+
+
+def test_an_assignee_who_muted_replies_gets_nothing_and_nobody_else_is_told(
+    ticket, customer, engineer, real_smtp
+):
+    owner = EngineerFactory()
+    notification_preferences_set(user=owner, muted=[NotificationCategory.REPLIES])
+    ticket = _assign(ticket, engineer, owner)
+
+    message = reply(ticket, customer)
+
+    assert notifications.notify_reply(message.pk) == 0
+    assert real_smtp.messages == []
+    assert not SentMail.objects.filter(message=message).exists()
+
+
+def test_an_unassigned_ticket_reaches_every_engineer_on_duty_less_those_who_muted_replies(
+    ticket, customer, engineer, real_smtp
+):
+    on_duty = EngineerFactory()
+    muted = EngineerFactory()
+    notification_preferences_set(user=muted, muted=[NotificationCategory.REPLIES])
+    EngineerFactory(is_active=False)  # gone: not on duty
+    owner = EngineerFactory()
+    ticket = _assign(ticket, engineer, owner)
+    ticket = _assign(ticket, engineer, None)  # unassigned again
+
+    message = reply(ticket, customer)
+
+    assert notifications.notify_reply(message.pk) == 1
+    (received,) = real_smtp.messages
+    assert set(received.rcpt_tos) == {engineer.email, on_duty.email, owner.email}
+    assert customer.email not in received.rcpt_tos
+
+
+def test_an_assignee_who_left_hands_the_reply_to_the_engineers_on_duty(ticket, customer, engineer, real_smtp):
+    owner = EngineerFactory()
+    ticket = _assign(ticket, engineer, owner)
+    User.objects.filter(pk=owner.pk).update(is_active=False)
+
+    message = reply(ticket, customer)
+
+    assert notifications.notify_reply(message.pk) == 1
+    (received,) = real_smtp.messages
+    assert received.rcpt_tos == (engineer.email,)
+
+
+def test_a_staff_reply_on_an_assigned_ticket_still_goes_to_the_customer_not_the_assignee(
+    ticket, customer, engineer, real_smtp
+):
+    owner = EngineerFactory()
+    ticket = _assign(ticket, engineer, owner)
+
+    message = reply(ticket, engineer, body="We are on it.")
+
+    assert notifications.notify_reply(message.pk) == 1
+    (received,) = real_smtp.messages
+    assert received.rcpt_tos == (customer.email,)

@@ -53,12 +53,27 @@ def test_resolved_tickets_close_after_the_configured_days(resolved, customer, se
     fresh.refresh_from_db()
     assert resolved.status == TicketStatus.CLOSED and resolved.closed_at is not None
     assert resolved.events.get(code="closed").data["auto"] is True
+    assert resolved.events.get(code="closed").data["after_seconds"] == 7 * 86_400
     assert fresh.status == TicketStatus.NEW
+
+
+def test_a_precise_auto_close_age_in_seconds_wins_over_the_days(resolved, settings):
+    settings.TICKET_AUTO_CLOSE_DAYS = 7
+    settings.TICKET_AUTO_CLOSE_AFTER = 90
+    Ticket.objects.filter(pk=resolved.pk).update(resolved_at=timezone.now() - dt.timedelta(seconds=60))
+
+    assert tasks.auto_close_resolved() == 0  # 60 s resolved: not yet
+
+    Ticket.objects.filter(pk=resolved.pk).update(resolved_at=timezone.now() - dt.timedelta(seconds=91))
+    assert tasks.auto_close_resolved() == 1
+    resolved.refresh_from_db()
+    assert resolved.status == TicketStatus.CLOSED
+    assert resolved.events.get(code="closed").data["after_seconds"] == 90
 
 
 def test_a_recently_resolved_ticket_stays_resolved(resolved):
     now = resolved.resolved_at + dt.timedelta(days=6, hours=23)
-    assert ticket_auto_close(ticket_id=resolved.pk, days=7, now=now) is False
+    assert ticket_auto_close(ticket_id=resolved.pk, after=dt.timedelta(days=7), now=now) is False
     resolved.refresh_from_db()
     assert resolved.status == TicketStatus.RESOLVED
 

@@ -449,11 +449,11 @@ def ticket_upgrade(
 
 
 @transaction.atomic
-def ticket_auto_close(*, ticket_id: int, days: int, now: dt.datetime | None = None) -> bool:
-    """Close a ticket Resolved `days` ago with no reply since (a reply reopens it). Idempotent."""
+def ticket_auto_close(*, ticket_id: int, after: dt.timedelta, now: dt.datetime | None = None) -> bool:
+    """Close a ticket Resolved `after` ago or longer with no reply since (a reply reopens it). Idempotent."""
     now = now or timezone.now()
     locked = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
-    cutoff = now - dt.timedelta(days=days)
+    cutoff = now - after
     if (
         locked is None
         or locked.status != S.RESOLVED
@@ -469,7 +469,7 @@ def ticket_auto_close(*, ticket_id: int, days: int, now: dt.datetime | None = No
         actor=None,
         at=now,
         auto=True,
-        days=days,
+        after_seconds=after.total_seconds(),
         **{"from": S.RESOLVED, "to": S.CLOSED},
     )
     return True
