@@ -88,3 +88,14 @@ class MarkPaidForm(forms.Form):
     paid_at = LocalDateTimeField(
         required=False, label="Paid at", help_text="When the payment arrived; empty: now."
     )
+
+
+class OverviewMonthForm(forms.Form):
+    """The month an account or engineer page shows (empty: the current one)."""
+
+    month = MonthField(required=False, label="Month")
+
+
+class AccountListForm(forms.Form):
+    q = forms.CharField(required=False, max_length=100, strip=True, label="Account name")
+    page = forms.IntegerField(required=False, min_value=1, max_value=100_000, label="Page")

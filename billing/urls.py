@@ -1,11 +1,15 @@
-"""Billing pages: claims and their review, the customer's month, termination, invoices."""
+"""Billing pages: claims and their review, the customer's month, termination, invoices; the pages
+about one account or one engineer, and the list of accounts."""
 
 from django.urls import path
 
 from billing.views import billing as views
-from billing.views import statements
+from billing.views import overviews, statements
 
 urlpatterns = [
+    path("accounts/", overviews.account_list, name="account_list"),
+    path("accounts/<int:pk>/", overviews.account_detail, name="account_detail"),
+    path("engineers/<int:pk>/", overviews.engineer_detail, name="engineer_detail"),
     path("billing/claims/", views.claims, name="billing_claims"),
     path("billing/claims/<int:pk>/", views.claim_detail, name="billing_claim"),
     path("billing/claims/<int:pk>/approve/", views.claim_approve_view, name="billing_claim_approve"),

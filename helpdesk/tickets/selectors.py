@@ -73,7 +73,7 @@ def ticket_for(*, user: User, pk) -> Ticket:
     It carries where it came from (helpdesk.tickets.origins), e.g. the chat it was escalated from.
     """
     tickets = origins.with_origin(access.tickets_visible_to(user), user=user)
-    return get_object_or_404(tickets.select_related(*TICKET_LIST_RELATED), pk=pk)
+    return get_object_or_404(tickets.select_related(*TICKET_LIST_RELATED, "assignee"), pk=pk)
 
 
 def ticket_messages(*, user: User, ticket: Ticket) -> QuerySet[Message]:

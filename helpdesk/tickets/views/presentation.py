@@ -192,7 +192,11 @@ def _row_html(t, user_id: int) -> str:
         sub = f'<span class="cell-sub">{_e(t.affected_service)}</span>'
     else:
         sub = ""
-    assignee = _e(t.assignee.display_name) if t.assignee_id else '<span class="muted">Unassigned</span>'
+    assignee = (
+        f'<a href="/engineers/{t.assignee_id}/">{_e(t.assignee.display_name)}</a>'
+        if t.assignee_id
+        else '<span class="muted">Unassigned</span>'
+    )
     high = '<span aria-hidden="true">▲ </span>' if t.priority == "high" else ""
     live = ' aria-live="polite"' if t.ticking else ""
     pk, sla = t.pk, _e(t.sla)
@@ -202,7 +206,8 @@ def _row_html(t, user_id: int) -> str:
         f'name="ticket" value="{pk}" form="bulk-form" aria-label="Select #{pk}"> '
         f'<a class="ticket-link" href="/tickets/{pk}/">'
         f'<span class="ticket-id">#{pk}</span> {subject}</a>{sub}</td>'
-        f'<td data-label="Account">{_e(t.account.name)}</td><td data-label="Plan">{_e(t.plan.name)}</td>'
+        f'<td data-label="Account"><a href="/accounts/{t.account_id}/">{_e(t.account.name)}</a></td>'
+        f'<td data-label="Plan">{_e(t.plan.name)}</td>'
         f'<td data-label="Priority"><span class="badge badge--priority-{_e(t.priority)}">{high}'
         f"{_e(t.get_priority_display())}</span></td>"
         f'<td data-label="Status"><span class="badge badge--status-{_e(t.status)}">'
