@@ -1,4 +1,5 @@
-"""Replies notify: staff reply -> requester (+CC), customer reply -> engineers; notes never leave."""
+"""Replies notify: staff reply -> requester (+CC), customer reply -> the assignee, or the engineers on
+duty when nobody is assigned; notes never leave."""
 
 from email import policy
 from email.parser import BytesParser
