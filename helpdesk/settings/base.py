@@ -87,6 +87,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Before anything reads the body: a request over REQUEST_BODY_MAX_BYTES is a 413.
     "helpdesk.kit.limits.RequestBodyLimitMiddleware",
+    # Uploads named "." or ".." are kept under a safe name on pages too, as in the API.
+    "helpdesk.kit.limits.KeepingUploadsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
