@@ -47,4 +47,12 @@ def muted_categories(user: User) -> set[str]:
 def auth_tokens_of(*, user: User):
     """The user's API tokens that still work, newest first."""
     alive = Q(expiry__isnull=True) | Q(expiry__gt=timezone.now())
-    return AuthToken.objects.filter(alive, user=user).order_by("-created")
+    return AuthToken.objects.filter(alive, user=user).select_related("device").order_by("-created")
+
+
+def auth_token_device_name(token: AuthToken) -> str:
+    """The device a token was issued for ("" for a token issued before devices were named)."""
+    try:
+        return token.device.name
+    except AuthToken.device.RelatedObjectDoesNotExist:
+        return ""

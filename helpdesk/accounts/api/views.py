@@ -46,7 +46,11 @@ class AuthTokenView(APIView):
                 {"detail": "Unable to log in with that username and password."},
                 code="authentication",
             )
-        instance, key = token_services.auth_token_issue(user=user)
+        instance, key = token_services.auth_token_issue(
+            user=user,
+            device=serializer.validated_data["device"],
+            user_agent=request.headers.get("User-Agent", ""),
+        )
         return Response(serializers.AuthTokenSerializer({"token": key, "expiry": instance.expiry}).data)
 
 
