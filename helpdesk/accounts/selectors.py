@@ -2,6 +2,7 @@
 
 from django.db.models import Q
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from knox.models import AuthToken
 
 from helpdesk.accounts.models import User
@@ -56,3 +57,16 @@ def auth_token_device_name(token: AuthToken) -> str:
         return token.device.name
     except AuthToken.device.RelatedObjectDoesNotExist:
         return ""
+
+
+def totp_device_of(*, user: User, confirmed: bool) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=user, confirmed=confirmed).first()
+
+
+def has_two_factor(user) -> bool:
+    """Whether every sign-in of this user asks for a code (read once per request object)."""
+    if user.pk is None:
+        return False
+    if not hasattr(user, "_pledge_two_factor"):
+        user._pledge_two_factor = TOTPDevice.objects.filter(user_id=user.pk, confirmed=True).exists()
+    return user._pledge_two_factor

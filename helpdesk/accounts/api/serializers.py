@@ -7,6 +7,7 @@ from helpdesk.accounts import selectors
 from helpdesk.accounts.models import DEVICE_NAME_MAX_LENGTH, Account, User
 from helpdesk.accounts.services.accounts import MAX_MONTHLY_FEE, MAX_PASSWORD_LENGTH
 from helpdesk.accounts.services.tokens import device_name_clean
+from helpdesk.accounts.services.two_factor import code_clean
 from helpdesk.kit.roles import Role
 from sla.terms.models import Plan
 
@@ -26,6 +27,23 @@ class AuthTokenRequestSerializer(serializers.Serializer):
         help_text="A name for this device or client, shown in the token list (plain text, at most "
         f"{DEVICE_NAME_MAX_LENGTH} characters); default: the User-Agent.",
     )
+
+    otp = serializers.CharField(
+        max_length=16,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The current code from the user's authenticator app: required once the user has "
+        "turned on two-factor sign-in (staff only).",
+    )
+
+    def validate_otp(self, value: str) -> str:
+        if not value:
+            return ""
+        code = code_clean(value)
+        if code is None:
+            raise serializers.ValidationError("A one-time code is 6 to 8 digits.")
+        return code
 
     def validate_device(self, value: str) -> str:
         try:
