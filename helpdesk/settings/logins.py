@@ -16,6 +16,7 @@ __all__ = [
     "AXES_SENSITIVE_PARAMETERS",
     "OTP_TOTP_ISSUER",
     "TWO_FACTOR_STEP_SECONDS",
+    "OTP_ADMIN_HIDE_SENSITIVE_DATA",
 ]
 
 # How many reverse proxies in front of Pledge append to X-Forwarded-For (and set X-Forwarded-Proto).
@@ -40,3 +41,5 @@ AXES_SENSITIVE_PARAMETERS = ["password", "code", "otp"]
 # long the code page waits after a right password before the sign-in must start again.
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Pledge")
 TWO_FACTOR_STEP_SECONDS = env.int("TWO_FACTOR_STEP_SECONDS", default=300)
+# The admin lists devices (a billing admin removes one its owner lost) but never shows a key or its QR code.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True

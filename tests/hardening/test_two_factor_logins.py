@@ -330,3 +330,20 @@ def test_a_wrong_password_with_a_right_code_is_still_a_wrong_password(engineer, 
 
 def test_customers_sign_in_to_the_api_without_otp(customer):
     assert _token(customer).status_code == 200
+
+
+def test_the_admin_lists_devices_but_never_shows_a_key(admin_engineer, billing_admin, secret):
+    billing_admin.is_staff = True
+    billing_admin.is_superuser = True
+    billing_admin.save(update_fields=["is_staff", "is_superuser"])
+    client = Client()
+    client.force_login(billing_admin)  # no device of their own: the password was enough
+    device = TOTPDevice.objects.get(user=admin_engineer)
+
+    listing = client.get("/admin/otp_totp/totpdevice/")
+    change = client.get(f"/admin/otp_totp/totpdevice/{device.pk}/change/")
+
+    assert listing.status_code == 200 and change.status_code == 200
+    for page in (listing.content.decode(), change.content.decode()):
+        assert device.key not in page and secret not in page
+        assert "qrcode" not in page
