@@ -30,6 +30,11 @@ def may_manage_users(user: User) -> bool:
     return is_billing_admin(user)
 
 
+def may_use_two_factor(user: User) -> bool:
+    """Staff may turn on two-factor sign-in; customers never see the option."""
+    return is_staff(user)
+
+
 ROLE_HOME = {Role.CUSTOMER: "portal", Role.ENGINEER: "queue", Role.BILLING_ADMIN: "queue"}
 
 

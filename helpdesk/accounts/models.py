@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from knox.models import AuthToken
 
 from helpdesk.kit.months import support_today
 from helpdesk.kit.roles import Role
@@ -115,3 +116,20 @@ class MutedNotification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} muted {self.category}"
+
+
+DEVICE_NAME_MAX_LENGTH = 64
+
+
+class AuthTokenDevice(models.Model):
+    """The device an API token was issued for: the name its client gave, or its User-Agent.
+
+    Plain text without markup or control characters (services/tokens.py checks), shown beside the
+    token wherever tokens are listed so that a person knows which one to revoke.
+    """
+
+    token = models.OneToOneField(AuthToken, on_delete=models.CASCADE, primary_key=True, related_name="device")
+    name = models.CharField(max_length=DEVICE_NAME_MAX_LENGTH, blank=True)
+
+    def __str__(self) -> str:
+        return self.name

@@ -2,6 +2,7 @@
 
 from django.db.models import Q
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from knox.models import AuthToken
 
 from helpdesk.accounts.models import User
@@ -47,4 +48,25 @@ def muted_categories(user: User) -> set[str]:
 def auth_tokens_of(*, user: User):
     """The user's API tokens that still work, newest first."""
     alive = Q(expiry__isnull=True) | Q(expiry__gt=timezone.now())
-    return AuthToken.objects.filter(alive, user=user).order_by("-created")
+    return AuthToken.objects.filter(alive, user=user).select_related("device").order_by("-created")
+
+
+def auth_token_device_name(token: AuthToken) -> str:
+    """The device a token was issued for ("" for a token issued before devices were named)."""
+    try:
+        return token.device.name
+    except AuthToken.device.RelatedObjectDoesNotExist:
+        return ""
+
+
+def totp_device_of(*, user: User, confirmed: bool) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=user, confirmed=confirmed).first()
+
+
+def has_two_factor(user) -> bool:
+    """Whether every sign-in of this user asks for a code (read once per request object)."""
+    if user.pk is None:
+        return False
+    if not hasattr(user, "_pledge_two_factor"):
+        user._pledge_two_factor = TOTPDevice.objects.filter(user_id=user.pk, confirmed=True).exists()
+    return user._pledge_two_factor

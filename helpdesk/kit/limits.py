@@ -8,11 +8,13 @@ limit. The Django middleware does the same for WSGI servers and the test client.
 
 import json
 import re
+from functools import partial
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParser as DjangoMultiPartParser
 from django.http.multipartparser import MultiPartParserError
+from django.utils.datastructures import ImmutableList
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import DataAndFiles, JSONParser, MultiPartParser
 
@@ -164,3 +166,28 @@ class KeepingMultiPartParser(MultiPartParser):
         except MultiPartParserError as exc:
             raise ParseError(f"Multipart form parse error - {exc}") from exc
         return DataAndFiles(data, files)
+
+
+def _parse_keeping_names(request, meta, post_data):
+    """`HttpRequest.parse_file_upload` on `_NamingMultiPartParser`."""
+    request.upload_handlers = ImmutableList(
+        request.upload_handlers,
+        warning="You cannot alter upload handlers after the upload has been processed.",
+    )
+    return _NamingMultiPartParser(meta, post_data, request.upload_handlers, request.encoding).parse()
+
+
+class KeepingUploadsMiddleware:
+    """Pages parse multipart bodies as the API does: a file named "." or ".." is kept as "attachment".
+
+    Django's request parses its body lazily with its own parser, which offers no setting for the
+    parser class; the request's `parse_file_upload` is the one hook, set here before anything
+    (the CSRF check) reads `request.POST`.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.parse_file_upload = partial(_parse_keeping_names, request)
+        return self.get_response(request)

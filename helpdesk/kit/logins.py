@@ -7,7 +7,9 @@ written by the client and are never believed, so rotating them changes nothing.
 
 import math
 
+from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
+from django.contrib.auth.signals import user_login_failed
 from django.http import HttpResponse, JsonResponse
 from django.template import loader
 
@@ -40,3 +42,14 @@ def lockout_response(request, original_response=None, credentials=None) -> HttpR
         response = HttpResponse(html, status=429)
     response["Retry-After"] = str(seconds)
     return response
+
+
+def sign_in_locked(request, username: str) -> bool:
+    """Whether django-axes has locked this user out from this address (for steps past the password)."""
+    return AxesProxyHandler.is_locked(request, {"username": username})
+
+
+def sign_in_failed(request, username: str) -> None:
+    """Count a failed step past the password (a wrong one-time code) as django-axes counts a wrong
+    password; when it locks the pair, its middleware answers the request with `lockout_response`."""
+    user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)

@@ -5,7 +5,7 @@ from datetime import timedelta
 from helpdesk.settings.env import env
 from helpdesk.settings.logins import TRUSTED_PROXY_COUNT
 
-__all__ = ["REST_FRAMEWORK", "REST_KNOX", "API_TOKENS_PER_USER", "SPECTACULAR_SETTINGS"]
+__all__ = ["REST_FRAMEWORK", "REST_KNOX", "KNOX_TOKEN_MODEL", "API_TOKENS_PER_USER", "SPECTACULAR_SETTINGS"]
 
 REST_FRAMEWORK = {
     # Token first: DRF takes its WWW-Authenticate challenge from the first class, so an
@@ -42,6 +42,8 @@ REST_KNOX = {
     "AUTH_HEADER_PREFIX": "Token",
     "AUTO_REFRESH": False,
 }
+# knox's own token model, named so that accounts.AuthTokenDevice (a token's device name) can point at it.
+KNOX_TOKEN_MODEL = "knox.AuthToken"  # noqa: S105 (a model name)
 API_TOKENS_PER_USER = env.int("API_TOKENS_PER_USER", default=20)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Pledge API",

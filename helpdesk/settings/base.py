@@ -55,7 +55,8 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 SUPPORT_TIME_ZONE = env.str("SUPPORT_TIME_ZONE", default="UTC")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin on Pledge's site (two-factor sign-in for staff who turned it on).
+    "helpdesk.accounts.admin_apps.PledgeAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -64,6 +65,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "knox",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
@@ -87,11 +90,15 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Before anything reads the body: a request over REQUEST_BODY_MAX_BYTES is a 413.
     "helpdesk.kit.limits.RequestBodyLimitMiddleware",
+    # Uploads named "." or ".." are kept under a safe name on pages too, as in the API.
+    "helpdesk.kit.limits.KeepingUploadsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed a TOTP device's code.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",

@@ -14,6 +14,9 @@ __all__ = [
     "AXES_CLIENT_IP_CALLABLE",
     "AXES_LOCKOUT_CALLABLE",
     "AXES_SENSITIVE_PARAMETERS",
+    "OTP_TOTP_ISSUER",
+    "TWO_FACTOR_STEP_SECONDS",
+    "OTP_ADMIN_HIDE_SENSITIVE_DATA",
 ]
 
 # How many reverse proxies in front of Pledge append to X-Forwarded-For (and set X-Forwarded-Proto).
@@ -32,4 +35,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "helpdesk.kit.logins.client_address"
 AXES_LOCKOUT_CALLABLE = "helpdesk.kit.logins.lockout_response"
-AXES_SENSITIVE_PARAMETERS = ["password"]
+AXES_SENSITIVE_PARAMETERS = ["password", "code", "otp"]
+
+# Optional two-factor sign-in for staff (django-otp, TOTP): the name authenticator apps show, and how
+# long the code page waits after a right password before the sign-in must start again.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Pledge")
+TWO_FACTOR_STEP_SECONDS = env.int("TWO_FACTOR_STEP_SECONDS", default=300)
+# The admin lists devices (a billing admin removes one its owner lost) but never shows a key or its QR code.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True

@@ -1,9 +1,13 @@
 """API shapes of tokens, accounts and users."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from helpdesk.accounts.models import Account, User
+from helpdesk.accounts import selectors
+from helpdesk.accounts.models import DEVICE_NAME_MAX_LENGTH, Account, User
 from helpdesk.accounts.services.accounts import MAX_MONTHLY_FEE, MAX_PASSWORD_LENGTH
+from helpdesk.accounts.services.tokens import device_name_clean
+from helpdesk.accounts.services.two_factor import code_clean
 from helpdesk.kit.roles import Role
 from sla.terms.models import Plan
 
@@ -15,6 +19,37 @@ class AuthTokenRequestSerializer(serializers.Serializer):
     password = serializers.CharField(
         max_length=MAX_PASSWORD_LENGTH, trim_whitespace=False, style={"input_type": "password"}
     )
+    device = serializers.CharField(
+        max_length=DEVICE_NAME_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="A name for this device or client, shown in the token list (plain text, at most "
+        f"{DEVICE_NAME_MAX_LENGTH} characters); default: the User-Agent.",
+    )
+
+    otp = serializers.CharField(
+        max_length=16,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The current code from the user's authenticator app: required once the user has "
+        "turned on two-factor sign-in (staff only).",
+    )
+
+    def validate_otp(self, value: str) -> str:
+        if not value:
+            return ""
+        code = code_clean(value)
+        if code is None:
+            raise serializers.ValidationError("A one-time code is 6 to 8 digits.")
+        return code
+
+    def validate_device(self, value: str) -> str:
+        try:
+            return device_name_clean(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict["device"]) from exc
 
 
 class AuthTokenSerializer(serializers.Serializer):
@@ -26,8 +61,12 @@ class IssuedTokenSerializer(serializers.Serializer):
     """One of the user's tokens as listed: never the key itself, only its first characters."""
 
     token_key = serializers.CharField(read_only=True)
+    device = serializers.SerializerMethodField(help_text="The device's name, or its User-Agent.")
     created = serializers.DateTimeField(read_only=True)
     expiry = serializers.DateTimeField(read_only=True)
+
+    def get_device(self, token) -> str:
+        return selectors.auth_token_device_name(token)
 
 
 # --- accounts and users -----------------------------------------------------------------

@@ -1,7 +1,7 @@
 """API: auth tokens, accounts and users."""
 
 from django.contrib.auth import authenticate
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import AllowAny
@@ -13,7 +13,23 @@ from helpdesk.accounts import access, selectors
 from helpdesk.accounts.api import permissions, serializers
 from helpdesk.accounts.services import accounts as account_services
 from helpdesk.accounts.services import tokens as token_services
+from helpdesk.accounts.services import two_factor
 from helpdesk.kit.api import PledgeAPIMixin, _AdminEditableViewSet
+from helpdesk.kit.logins import sign_in_failed
+
+OTP_REQUIRED = (
+    "This account has two-factor sign-in: send the current code from its authenticator app as `otp`."
+)
+OTP_INVALID = "That one-time code is not right, or was already used: send the newest code from the app."
+
+
+def _otp_refused(detail: str, code: str) -> Response:
+    response = Response(
+        {"otp": [detail], "detail": detail, "code": code}, status=status.HTTP_401_UNAUTHORIZED
+    )
+    response["WWW-Authenticate"] = 'Token realm="api", error="otp"'
+    return response
+
 
 # --- auth -------------------------------------------------------------------------------
 
@@ -29,7 +45,13 @@ class AuthTokenView(APIView):
 
     @extend_schema(
         request=serializers.AuthTokenRequestSerializer,
-        responses={200: serializers.AuthTokenSerializer},
+        responses={
+            200: serializers.AuthTokenSerializer,
+            401: OpenApiResponse(
+                description="Two-factor sign-in is on and `otp` is missing (code `otp_required`) or wrong "
+                "(`otp_invalid`)."
+            ),
+        },
         auth=[],
     )
     def post(self, request):
@@ -46,7 +68,19 @@ class AuthTokenView(APIView):
                 {"detail": "Unable to log in with that username and password."},
                 code="authentication",
             )
-        instance, key = token_services.auth_token_issue(user=user)
+        if selectors.has_two_factor(user):
+            otp = serializer.validated_data["otp"]
+            if not otp:
+                return _otp_refused(OTP_REQUIRED, "otp_required")
+            if two_factor.totp_sign_in_verify(user=user, code=otp) is None:
+                # Counted like a wrong password: the last allowed failure is django-axes's 429.
+                sign_in_failed(request._request, user.get_username())
+                return _otp_refused(OTP_INVALID, "otp_invalid")
+        instance, key = token_services.auth_token_issue(
+            user=user,
+            device=serializer.validated_data["device"],
+            user_agent=request.headers.get("User-Agent", ""),
+        )
         return Response(serializers.AuthTokenSerializer({"token": key, "expiry": instance.expiry}).data)
 
 

@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from helpdesk.accounts import selectors
+from helpdesk.accounts import access, selectors
 from helpdesk.accounts.models import NotificationCategory
 from helpdesk.accounts.services import tokens as token_services
 from helpdesk.accounts.services.notifications import notification_preferences_set
@@ -24,7 +24,13 @@ class PreferencesForm(forms.Form):
 
 
 def _page(request, form, *, status: int = 200):
-    context = {"form": form, "tokens": selectors.auth_tokens_of(user=request.user)}
+    offered = access.may_use_two_factor(request.user)
+    context = {
+        "form": form,
+        "tokens": selectors.auth_tokens_of(user=request.user),
+        "two_factor_offered": offered,
+        "two_factor_on": offered and selectors.has_two_factor(request.user),
+    }
     return render(request, "accounts/profile.html", context, status=status)
 
 
