@@ -1,6 +1,7 @@
 """The engineer's workspace in a real browser: live counters, take, search, bulk assign, a saved view."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
@@ -10,6 +11,7 @@ from helpdesk.accounts.models import Account, User
 from helpdesk.kit.roles import Role
 from helpdesk.tickets.models import SavedView, Ticket
 from sla.terms.seeds import seed_plans
+from tests.chat.test_chat_fixtures import Uvicorn
 from tests.factories import PASSWORD, make_ticket
 
 pytestmark = pytest.mark.browser
@@ -102,3 +104,62 @@ def test_take_search_bulk_assign_and_a_saved_view(live_server, new_page, log_in,
     # The shortcut overlay lists the keys
     page.keyboard.press("?")
     expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
+
+
+# --- two engineers on one ticket (WebSockets: uvicorn, as production serves them) ----------------
+
+
+@pytest.fixture
+def server(transactional_db, tmp_path, settings):
+    # The server process checks passwords with Django's default hashers, not the suite's fast one.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    uvicorn = Uvicorn(tmp_path)
+    uvicorn.start()
+    yield uvicorn
+    uvicorn.stop()
+
+
+def sign_in_at(page, url: str, username: str) -> None:
+    page.goto(f"{url}/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+
+
+def test_two_engineers_on_one_ticket_see_each_other_and_the_typing(server, new_page, cast):
+    User.objects.create_user(
+        username="coworker", password=PASSWORD, role=Role.ENGINEER, first_name="Cody", last_name="Coworker"
+    )
+    ticket = make_ticket(customer=cast["customer"], subject="Mail bounces")
+
+    # Erin has the ticket open alone: no notice
+    erin = new_page()
+    sign_in_at(erin, server.url, "engineer")
+    erin.goto(f"{server.url}/tickets/{ticket.pk}/")
+    notice = erin.locator("[data-presence]")
+    expect(notice).to_be_hidden()
+
+    # Cody opens it in another browser: each page names the other
+    cody = new_page()
+    sign_in_at(cody, server.url, "coworker")
+    cody.goto(f"{server.url}/tickets/{ticket.pk}/")
+    expect(notice).to_have_text("Cody Coworker is also viewing this ticket.", timeout=5000)
+    expect(cody.locator("[data-presence]")).to_have_text("Erin Engineer is also viewing this ticket.")
+
+    # Cody types a reply: Erin sees it, and the notice falls back when Cody pauses
+    cody.get_by_label("Message").press_sequentially("Checking the MX records")
+    expect(notice).to_have_text("Cody Coworker is typing on this ticket.", timeout=3000)
+    expect(notice).to_have_class(re.compile("presence--typing"))
+    expect(notice).to_have_text("Cody Coworker is also viewing this ticket.", timeout=8000)
+
+    # Cody leaves: Erin's notice goes
+    cody.close()
+    expect(notice).to_be_hidden(timeout=5000)
+
+    # The customer's page of the same ticket carries no notice and opens no socket
+    casey = new_page()
+    sign_in_at(casey, server.url, "customer")
+    casey.goto(f"{server.url}/tickets/{ticket.pk}/")
+    expect(casey.get_by_role("heading", name=re.compile("Mail bounces"))).to_be_visible()
+    assert casey.locator("[data-presence]").count() == 0
