@@ -129,6 +129,7 @@ def queue(request):
             "previous_url": _link(query, page.previous_cursor),
             "downgrade_form": DowngradeForm(),
             "engineers": choices_for_assign(form),
+            "canned_choices": selectors.canned_reply_choices(user=user),
         },
         status=status,
     )
