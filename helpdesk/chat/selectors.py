@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import BooleanField, Case, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models import BooleanField, Case, Count, Max, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from helpdesk.accounts import access as accounts_access
@@ -104,6 +105,14 @@ def waiting_chats(*, user: User) -> QuerySet[ChatSession]:
         .select_related(*SESSION_RELATED)
         .order_by("requested_at", "id")
     )
+
+
+def queue_news(*, user: User) -> dict:
+    """For the queue page's poll: how many chats wait, and the newest waiting one (0: none)."""
+    if not access.may_take_chats(user):
+        return {}
+    waiting = access.chats_visible_to(user).filter(status=ChatStatus.QUEUED)
+    return waiting.aggregate(chats_waiting=Count("pk"), newest_chat=Coalesce(Max("pk"), 0))
 
 
 def active_chats(*, user: User) -> QuerySet[ChatSession]:

@@ -18,6 +18,7 @@ urlpatterns = [
     path("rate/<str:token>/", ratings.rate_from_mail, name="rate_from_mail"),
     path("tickets/<int:pk>/assign/", workspace.ticket_assign_view, name="ticket_assign"),
     path("queue/counters/", pages.queue_counters, name="queue_counters"),
+    path("queue/alerts/", workspace.queue_alerts_view, name="queue_alerts"),
     path("queue/bulk/", workspace.queue_bulk_view, name="queue_bulk"),
     path("queue/views/", workspace.saved_view_create_view, name="saved_view_create"),
     path("queue/views/<int:pk>/delete/", workspace.saved_view_delete_view, name="saved_view_delete"),

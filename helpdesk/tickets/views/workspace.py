@@ -1,13 +1,14 @@
-"""Workspace actions from the pages: assign a ticket, save a queue view."""
+"""Workspace actions from the pages: assign a ticket, save a queue view, bulk actions, alerts."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseBadRequest, QueryDict
+from django.http import HttpResponseBadRequest, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from helpdesk.accounts.services.notifications import queue_alerts_set
 from helpdesk.kit import roles
 from helpdesk.kit.errors import ConflictError, ValidationError
 from helpdesk.tickets import access, selectors
@@ -147,3 +148,21 @@ def _back_to(request):
     ):
         return redirect(target)
     return redirect("queue")
+
+
+@require_POST
+@login_required
+def queue_alerts_view(request):
+    """Turn the queue's sound and browser notifications on or off; remembered for the engineer."""
+    if not access.may_work_tickets(request.user):
+        raise PermissionDenied("Only support staff have a queue.")
+    value = request.POST.get("alerts")
+    if value not in ("on", "off"):
+        return HttpResponseBadRequest("Say alerts=on or alerts=off.")
+    alerts = queue_alerts_set(user=request.user, alerts=value == "on")
+    if "application/json" in request.headers.get("Accept", ""):
+        return JsonResponse({"alerts": alerts})
+    messages.success(
+        request, "Sound and notifications are on." if alerts else "Sound and notifications are off."
+    )
+    return _back_to(request)
