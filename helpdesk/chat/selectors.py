@@ -12,7 +12,14 @@ from django.shortcuts import get_object_or_404
 from helpdesk.accounts import access as accounts_access
 from helpdesk.accounts.models import Account, User
 from helpdesk.chat import access
-from helpdesk.chat.models import ChatKind, ChatMessage, ChatMessageKind, ChatSession, ChatStatus
+from helpdesk.chat.models import (
+    ChatKind,
+    ChatMessage,
+    ChatMessageKind,
+    ChatSession,
+    ChatStatus,
+    ConsolePresence,
+)
 from helpdesk.kit import roles
 from sla import calendars
 from sla.terms.models import Plan
@@ -105,6 +112,17 @@ def waiting_chats(*, user: User) -> QuerySet[ChatSession]:
         .select_related(*SESSION_RELATED)
         .order_by("requested_at", "id")
     )
+
+
+# The console refreshes itself every 10 s; one not heard from for this long has been closed.
+ONLINE_SECONDS = 60
+
+
+def engineers_online(*, now: dt.datetime) -> int:
+    """How many active support staff have the chat console open (seen within ONLINE_SECONDS)."""
+    return ConsolePresence.objects.filter(
+        seen_at__gte=now - dt.timedelta(seconds=ONLINE_SECONDS), user__is_active=True
+    ).count()
 
 
 def queue_news(*, user: User) -> dict:
