@@ -57,6 +57,10 @@ class User(AbstractUser):
     timezone = models.CharField(
         max_length=64, blank=True, help_text="IANA zone for showing times; empty = support zone."
     )
+    queue_alerts = models.BooleanField(
+        default=False,
+        help_text="Staff: a sound and a browser notification on the queue when a ticket or a chat arrives.",
+    )
 
     objects = PledgeUserManager()
 

@@ -8,6 +8,7 @@ class ChatConfig(AppConfig):
 
     def ready(self) -> None:
         from helpdesk.chat import selectors
-        from helpdesk.tickets import origins
+        from helpdesk.tickets import origins, queue_news
 
         origins.register(selectors.with_source_chat)
+        queue_news.register(selectors.queue_news)

@@ -231,3 +231,15 @@ class ChatEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} on chat {self.session_id}"
+
+
+class ConsolePresence(models.Model):
+    """When a staff member last had the chat console open: whether anyone is there to answer."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    seen_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.user_id} seen {self.seen_at:%H:%M:%S}"

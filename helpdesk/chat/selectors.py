@@ -5,13 +5,21 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import BooleanField, Case, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models import BooleanField, Case, Count, Max, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from helpdesk.accounts import access as accounts_access
 from helpdesk.accounts.models import Account, User
 from helpdesk.chat import access
-from helpdesk.chat.models import ChatKind, ChatMessage, ChatMessageKind, ChatSession, ChatStatus
+from helpdesk.chat.models import (
+    ChatKind,
+    ChatMessage,
+    ChatMessageKind,
+    ChatSession,
+    ChatStatus,
+    ConsolePresence,
+)
 from helpdesk.kit import roles
 from sla import calendars
 from sla.terms.models import Plan
@@ -104,6 +112,25 @@ def waiting_chats(*, user: User) -> QuerySet[ChatSession]:
         .select_related(*SESSION_RELATED)
         .order_by("requested_at", "id")
     )
+
+
+# The console refreshes itself every 10 s; one not heard from for this long has been closed.
+ONLINE_SECONDS = 60
+
+
+def engineers_online(*, now: dt.datetime) -> int:
+    """How many active support staff have the chat console open (seen within ONLINE_SECONDS)."""
+    return ConsolePresence.objects.filter(
+        seen_at__gte=now - dt.timedelta(seconds=ONLINE_SECONDS), user__is_active=True
+    ).count()
+
+
+def queue_news(*, user: User) -> dict:
+    """For the queue page's poll: how many chats wait, and the newest waiting one (0: none)."""
+    if not access.may_take_chats(user):
+        return {}
+    waiting = access.chats_visible_to(user).filter(status=ChatStatus.QUEUED)
+    return waiting.aggregate(chats_waiting=Count("pk"), newest_chat=Coalesce(Max("pk"), 0))
 
 
 def active_chats(*, user: User) -> QuerySet[ChatSession]:

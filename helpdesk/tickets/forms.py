@@ -194,3 +194,22 @@ class PortalFilterForm(forms.Form):
         choices=[("open", "Open"), ("all", "All")],
         initial="open",
     )
+
+
+class TagForm(forms.Form):
+    name = forms.CharField(
+        label="Name",
+        max_length=50,
+        help_text="Lowercase letters, digits and hyphens, e.g. “billing-question”.",
+    )
+    internal = forms.BooleanField(label="Internal: only staff see it", required=False)
+
+
+class CannedReplyForm(forms.Form):
+    title = forms.CharField(label="Title", max_length=100)
+    body = forms.CharField(
+        label="Text",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text="Placeholders filled in for each ticket: {customer_name}, {ticket_number}, {deadline}.",
+    )

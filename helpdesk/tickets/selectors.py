@@ -252,6 +252,11 @@ def tag_choices(*, user: User) -> QuerySet[Tag]:
     return tags if roles.is_staff(user) else tags.filter(internal=False)
 
 
+def tags_with_counts() -> QuerySet[Tag]:
+    """Every tag with the number of tickets carrying it, for the staff page that keeps them."""
+    return Tag.objects.annotate(ticket_count=Count("tickets")).order_by("name")
+
+
 def engineer_choices() -> QuerySet[User]:
     return User.objects.filter(
         role__in=[roles.Role.ENGINEER, roles.Role.BILLING_ADMIN], is_active=True
@@ -266,10 +271,37 @@ def canned_replies(*, user: User) -> QuerySet[CannedReply]:
 FILTER_CHOICES_SECONDS = 30
 
 
+CHOICES_VERSION_KEY = "tickets:choices-version"
+
+
+def _choices_key(name: str, user: User) -> str:
+    # Saving a tag or a canned reply moves the version on (see choices_changed), so every
+    # user's kept lists are read afresh at once.
+    return f"tickets:{name}:{cache.get(CHOICES_VERSION_KEY, 0)}:{user.pk}"
+
+
+def choices_changed() -> None:
+    """Tags or canned replies changed: forget the lists kept for the queue's selects."""
+    try:
+        cache.incr(CHOICES_VERSION_KEY)
+    except ValueError:
+        cache.set(CHOICES_VERSION_KEY, 1, None)
+
+
+def canned_reply_choices(*, user: User) -> list[tuple[int, str]]:
+    """(id, title) of the canned replies the queue's bulk bar offers, kept like the filter lists."""
+    key = _choices_key("canned-choices", user)
+    choices = cache.get(key)
+    if choices is None:
+        choices = list(canned_replies(user=user).order_by("title").values_list("pk", "title"))
+        cache.set(key, choices, FILTER_CHOICES_SECONDS)
+    return choices
+
+
 def queue_form_choices(*, user: User) -> dict:
     """Everything the queue's filter selects offer, as (value, label) pairs: plans, accounts, staff
     and tags. Kept for half a minute per user, since every page turn and poll shows the same lists."""
-    key = f"tickets:queue-choices:{user.pk}"
+    key = _choices_key("queue-choices", user)
     choices = cache.get(key)
     if choices is None:
         choices = {

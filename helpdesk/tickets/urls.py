@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from helpdesk.tickets.views import attachments, pages, ratings, tickets, workspace
+from helpdesk.tickets.views import attachments, manage, pages, ratings, tickets, workspace
 
 urlpatterns = [
     path("portal/", pages.portal, name="portal"),
@@ -18,8 +18,20 @@ urlpatterns = [
     path("rate/<str:token>/", ratings.rate_from_mail, name="rate_from_mail"),
     path("tickets/<int:pk>/assign/", workspace.ticket_assign_view, name="ticket_assign"),
     path("queue/counters/", pages.queue_counters, name="queue_counters"),
+    path("queue/alerts/", workspace.queue_alerts_view, name="queue_alerts"),
     path("queue/bulk/", workspace.queue_bulk_view, name="queue_bulk"),
     path("queue/views/", workspace.saved_view_create_view, name="saved_view_create"),
     path("queue/views/<int:pk>/delete/", workspace.saved_view_delete_view, name="saved_view_delete"),
+    path("workspace/tags/", manage.tag_list, name="tag_list"),
+    path("workspace/tags/<int:pk>/", manage.tag_edit, name="tag_edit"),
+    path("workspace/tags/<int:pk>/delete/", manage.tag_delete_view, name="tag_delete"),
+    path("workspace/canned-replies/", manage.canned_reply_list, name="canned_reply_list"),
+    path("workspace/canned-replies/new/", manage.canned_reply_new, name="canned_reply_new"),
+    path("workspace/canned-replies/<int:pk>/", manage.canned_reply_edit, name="canned_reply_edit"),
+    path(
+        "workspace/canned-replies/<int:pk>/delete/",
+        manage.canned_reply_delete_view,
+        name="canned_reply_delete",
+    ),
     path("attachments/<int:pk>/", attachments.attachment_download, name="attachment_download"),
 ]

@@ -261,6 +261,12 @@ def test_the_month_page_shows_claims_vouchers_the_cap_and_the_invoice(client, cu
     assert "Claim #" in html and "Approved" in html
     assert "50.00" in html and "1000.00 USD cap" in html and "5%" in html
     assert f"Invoice #{invoice.pk}" in html
+    # What is left under the cap reads as a limit on credits, never as a balance
+    assert "left this month" not in html
+    assert (
+        "Up to 950.00 USD more in credits can be issued for this month: the cap on credits is 100% of "
+        "the fee (1000.00 USD). This is a limit, not a balance owed to you."
+    ) in html
 
 
 def test_current_month_redirects_customers_and_refuses_staff(client, customer, engineer):

@@ -84,3 +84,18 @@ def test_the_ticket_page_offers_them_to_staff_only(client, engineer, customer, t
 
     assert "Insert a canned reply" in staff_page and f"we are on #{ticket.pk}." in staff_page
     assert "Insert a canned reply" not in customer_page and "Looking into it" not in customer_page
+
+
+@pytest.mark.parametrize("role", ["engineer", "billing_admin"])
+def test_staff_delete_a_canned_reply_through_the_api(request, api, reply, role):
+    client = api(_user(request, role))
+
+    assert client.delete(f"{URL}{reply.pk}/").status_code == 204
+    assert not CannedReply.objects.exists()
+    assert client.delete(f"{URL}{reply.pk}/").status_code == 404
+
+
+@pytest.mark.parametrize("role, status", [("anonymous", 401), ("customer", 403), ("other_customer", 403)])
+def test_customers_cannot_delete_canned_replies(request, api, reply, role, status):
+    assert api(_user(request, role)).delete(f"{URL}{reply.pk}/").status_code == status
+    assert CannedReply.objects.filter(pk=reply.pk).exists()

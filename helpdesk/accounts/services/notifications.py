@@ -1,8 +1,9 @@
-"""Which categories of mail a person has turned off."""
+"""Which categories of mail a person has turned off, and whether the queue page alerts them."""
 
 from django.db import transaction
 
 from helpdesk.accounts.models import MutedNotification, NotificationCategory, User
+from helpdesk.kit import roles
 from helpdesk.kit.errors import ValidationError
 
 
@@ -20,3 +21,14 @@ def notification_preferences_set(*, user: User, muted) -> set[str]:
         [MutedNotification(user=user, category=category) for category in sorted(muted - have)]
     )
     return muted
+
+
+@transaction.atomic
+def queue_alerts_set(*, user: User, alerts: bool) -> bool:
+    """Turn the queue page's sound and browser notifications on or off (support staff only)."""
+    roles.require(roles.is_staff(user), "Only support staff have a queue.")
+    if not isinstance(alerts, bool):
+        raise ValidationError({"alerts": ["Must be on or off."]})
+    User.objects.filter(pk=user.pk).update(queue_alerts=alerts)
+    user.queue_alerts = alerts
+    return alerts

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from helpdesk.accounts import access as accounts_access
 from helpdesk.chat import access, selectors
 from helpdesk.chat.models import ChatEndReason, ChatKind, ChatMessageKind, ChatStatus
-from helpdesk.chat.services import chats, escalation
+from helpdesk.chat.services import chats, escalation, presence
 from helpdesk.kit import roles
 from helpdesk.kit.errors import ConflictError, ValidationError
 from helpdesk.kit.pages import add_service_errors, duration_text
@@ -138,6 +138,7 @@ def chat_portal(request):
             "account": account,
             "plan": plan,
             "hours": hours,
+            "engineers_online": selectors.engineers_online(now=timezone.now()) if hours.open_now else 0,
             "form": form,
             "session_limit": target_text(plan.chat_session_limit) if plan.chat_session_limit else None,
             "wait_limit": target_text(chats.wait_limit_seconds()),
@@ -306,6 +307,7 @@ def _console_context(request) -> dict:
 def chat_console(request):
     if not access.may_take_chats(request.user):
         raise PermissionDenied("The chat console is for support staff.")
+    presence.console_seen(user=request.user)
     recent = selectors.chat_list(user=request.user, status=ChatStatus.ENDED)[:CONSOLE_RECENT]
     return render(
         request,
@@ -323,6 +325,7 @@ def chat_console_live(request):
     """The console's waiting list and running sessions, re-fetched by chat.js when they change."""
     if not access.may_take_chats(request.user):
         raise PermissionDenied("The chat console is for support staff.")
+    presence.console_seen(user=request.user)
     return render(request, "chat/chat_console_live.html", _console_context(request))
 
 

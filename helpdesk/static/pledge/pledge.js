@@ -161,7 +161,22 @@
     });
   }
 
+  /* On a phone the main menu folds behind a "Menu" button (CSS shows it below 720 px). */
+  function setUpMenu() {
+    var toggle = document.querySelector("[data-nav-toggle]");
+    var topbar = document.querySelector(".topbar");
+    if (!toggle || !topbar) return;
+    toggle.hidden = false;
+    topbar.classList.add("topbar--menu");
+    toggle.addEventListener("click", function () {
+      var open = !topbar.classList.contains("topbar--open");
+      topbar.classList.toggle("topbar--open", open);
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
+
   function init() {
+    setUpMenu();
     startCountdowns();
     setUpDialogs();
     setUpReplyToggle();

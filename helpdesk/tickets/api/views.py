@@ -27,6 +27,7 @@ from helpdesk.tickets.services.tickets import (
     ticket_upgrade,
 )
 from helpdesk.tickets.services.workspace import (
+    canned_reply_delete,
     canned_reply_save,
     ticket_assign,
     ticket_open_for_customer,
@@ -298,6 +299,7 @@ class CannedReplyViewSet(_AdminEditableViewSet):
     permission_classes = [MayKeepCannedReplies]
     input_serializer_class = serializers.CannedReplyInputSerializer
     update_keyword = "reply"
+    http_method_names = [*_AdminEditableViewSet.http_method_names, "delete"]
 
     def get_queryset(self):
         return selectors.canned_replies(user=self.request.user)
@@ -314,6 +316,10 @@ class CannedReplyViewSet(_AdminEditableViewSet):
         data = {"title": reply.title, "body": reply.body}
         data.update(self.validated(serializers.CannedReplyInputSerializer, partial=partial))
         return self.render(canned_reply_save(actor=request.user, reply=reply, **data))
+
+    def destroy(self, request, pk=None):
+        canned_reply_delete(actor=request.user, reply=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 @extend_schema(responses=serializers.CannedReplyFilledSerializer(many=True))

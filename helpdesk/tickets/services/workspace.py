@@ -1,6 +1,7 @@
 """Workspace writes: who owns a ticket, and an engineer's saved queue views."""
 
 import datetime as dt
+import re
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -10,12 +11,14 @@ from helpdesk.accounts.models import User
 from helpdesk.kit import roles
 from helpdesk.kit.errors import field_error
 from helpdesk.kit.validation import clean_text
-from helpdesk.tickets import access, canned
-from helpdesk.tickets.models import CannedReply, SavedView, Tag, Ticket
+from helpdesk.tickets import access, canned, selectors
+from helpdesk.tickets.models import CannedReply, Message, SavedView, Tag, Ticket
 from helpdesk.tickets.services.events import event_record
+from helpdesk.tickets.services.messages import message_create
 from helpdesk.tickets.services.tickets import ticket_create
 
 MAX_SAVED_VIEWS = 30
+TAG_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 CHANNELS = Ticket.CHANNELS
 
 
@@ -92,12 +95,34 @@ def canned_reply_save(*, actor: User, title: str, body: str, reply: CannedReply 
         errors.setdefault("title", []).append("A canned reply has this title already.")
     if errors:
         raise ValidationError(errors)
+    transaction.on_commit(selectors.choices_changed)
     if reply is None:
         return CannedReply.objects.create(title=title, body=body, created_by=actor)
     reply = CannedReply.objects.select_for_update().get(pk=reply.pk)
     reply.title, reply.body = title, body
     reply.save(update_fields=["title", "body", "updated_at"])
     return reply
+
+
+@transaction.atomic
+def canned_reply_delete(*, actor: User, reply: CannedReply) -> None:
+    """Forget a canned reply; replies already sent with it stay as they were written."""
+    roles.require(access.may_work_tickets(actor), "Only support staff keep canned replies.")
+    CannedReply.objects.filter(pk=reply.pk).delete()
+    transaction.on_commit(selectors.choices_changed)
+
+
+@transaction.atomic
+def canned_reply_send(
+    *, ticket: Ticket, reply: CannedReply, author: User, now: dt.datetime | None = None
+) -> Message:
+    """Send a canned reply on a ticket as a public reply, its placeholders filled for that ticket.
+
+    It is a reply like any other: the customer is mailed, and it starts work and answers the
+    customer (the clock stops) when it is the first public staff reply.
+    """
+    roles.require(access.may_work_tickets(author), "Only support staff use canned replies.")
+    return message_create(ticket=ticket, author=author, body=canned.fill(reply.body, ticket), now=now)
 
 
 @transaction.atomic
@@ -145,3 +170,42 @@ def ticket_set_tags(
         ticket=locked, code="tags_changed", actor=actor, at=now or timezone.now(), tags=wanted, before=before
     )
     return locked
+
+
+@transaction.atomic
+def tag_save(*, actor: User, name: str, internal: bool, tag: Tag | None = None) -> Tag:
+    """Create or change a tag (staff only): a lowercase slug, unique; `internal` hides it from customers."""
+    roles.require(access.may_work_tickets(actor), "Only support staff keep the tag list.")
+    errors: dict = {}
+    name = clean_text(name, field="name", max_length=50, errors=errors).lower()
+    if name and not TAG_NAME.fullmatch(name):
+        errors.setdefault("name", []).append(
+            "Use lowercase letters, digits and hyphens, e.g. “billing-question”."
+        )
+    if not isinstance(internal, bool):
+        errors.setdefault("internal", []).append("Must be true or false.")
+    if name and Tag.objects.filter(name=name).exclude(pk=tag.pk if tag else None).exists():
+        errors.setdefault("name", []).append("A tag has this name already.")
+    if errors:
+        raise ValidationError(errors)
+    transaction.on_commit(selectors.choices_changed)
+    try:
+        with transaction.atomic():
+            if tag is None:
+                return Tag.objects.create(name=name, internal=internal)
+            tag = Tag.objects.select_for_update().get(pk=tag.pk)
+            tag.name, tag.internal = name, internal
+            tag.save(update_fields=["name", "internal"])
+            return tag
+    except IntegrityError as error:  # the same name saved at the same moment
+        raise field_error("name", "A tag has this name already.") from error
+
+
+@transaction.atomic
+def tag_delete(*, actor: User, tag: Tag) -> int:
+    """Remove a tag from the list and from every ticket that carried it; returns how many did."""
+    roles.require(access.may_work_tickets(actor), "Only support staff keep the tag list.")
+    tagged = tag.tickets.count()
+    Tag.objects.filter(pk=tag.pk).delete()
+    transaction.on_commit(selectors.choices_changed)
+    return tagged

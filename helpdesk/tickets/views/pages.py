@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from helpdesk.kit import keyset, roles
-from helpdesk.tickets import access, search, selectors
+from helpdesk.tickets import access, queue_news, search, selectors
 from helpdesk.tickets.forms import DowngradeForm, PortalFilterForm, QueueFilterForm, SavedViewForm
 from helpdesk.tickets.views.presentation import queue_rows_html, select_html, with_sla
 
@@ -129,6 +129,7 @@ def queue(request):
             "previous_url": _link(query, page.previous_cursor),
             "downgrade_form": DowngradeForm(),
             "engineers": choices_for_assign(form),
+            "canned_choices": selectors.canned_reply_choices(user=user),
         },
         status=status,
     )
@@ -142,13 +143,15 @@ def choices_for_assign(form) -> list:
 @require_GET
 @login_required
 def queue_counters(request):
-    """The header figures and the newest open ticket, polled by the queue page to stay live."""
+    """The header figures, the newest open ticket and what the apps above add (waiting chats, the
+    newest of them), polled by the queue page to stay live and to announce arrivals."""
     if not access.may_work_tickets(request.user):
         raise PermissionDenied("The queue is for support staff.")
     now = timezone.now()
     return JsonResponse(
         {
             **selectors.ticket_counters(user=request.user, now=now, fresh=True),
+            **queue_news.news(user=request.user),
             "at": now.isoformat(),
         }
     )

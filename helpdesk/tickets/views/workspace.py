@@ -1,20 +1,26 @@
-"""Workspace actions from the pages: assign a ticket, save a queue view."""
+"""Workspace actions from the pages: assign a ticket, save a queue view, bulk actions, alerts."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseBadRequest, QueryDict
+from django.http import HttpResponseBadRequest, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from helpdesk.accounts.services.notifications import queue_alerts_set
 from helpdesk.kit import roles
 from helpdesk.kit.errors import ConflictError, ValidationError
 from helpdesk.tickets import access, selectors
 from helpdesk.tickets.forms import AssignForm, QueueFilterForm, SavedViewForm
 from helpdesk.tickets.models import TicketStatus
 from helpdesk.tickets.services.tickets import ticket_start_work, ticket_transition
-from helpdesk.tickets.services.workspace import saved_view_create, saved_view_delete, ticket_assign
+from helpdesk.tickets.services.workspace import (
+    canned_reply_send,
+    saved_view_create,
+    saved_view_delete,
+    ticket_assign,
+)
 from helpdesk.tickets.views.tickets import _perform
 
 
@@ -85,15 +91,20 @@ MAX_BULK = 100
 @require_POST
 @login_required
 def queue_bulk_view(request):
-    """Assign, start or resolve the selected tickets; each one through its own service call."""
+    """Assign, start, resolve or answer with a canned reply the selected tickets, each one through
+    its own service call (a canned reply is filled in for each ticket)."""
     if not access.may_work_tickets(request.user):
         raise PermissionDenied("Only support staff work the queue.")
     ids = request.POST.getlist("ticket")
     action = request.POST.get("action", "")
     if not ids or len(ids) > MAX_BULK or not all(i.isdigit() and len(i) < 19 for i in ids):
         return HttpResponseBadRequest(f"Select between 1 and {MAX_BULK} tickets.")
-    assignee, perform = None, None
-    if action == "assign_me":
+    assignee, perform, reply = None, None, None
+    if action.startswith("canned:") and action[7:].isdigit() and len(action) < 26:
+        reply = selectors.canned_replies(user=request.user).filter(pk=int(action[7:])).first()
+        if reply is None:
+            return HttpResponseBadRequest("That canned reply no longer exists.")
+    elif action == "assign_me":
         assignee = request.user
     elif action.startswith("assign:") and action[7:].isdigit() and len(action) < 26:
         assignee = _assignee(request, action[7:])
@@ -102,11 +113,16 @@ def queue_bulk_view(request):
     elif action not in ("unassign", "start_work", "resolve"):
         return HttpResponseBadRequest("Choose what to do with the selected tickets.")
     tickets = list(
-        access.tickets_visible_to(request.user).filter(pk__in=[int(i) for i in ids]).order_by("pk")
+        access.tickets_visible_to(request.user)
+        .filter(pk__in=[int(i) for i in ids])
+        .select_related("created_by")
+        .order_by("pk")
     )
     done, refused = 0, []
     for ticket in tickets:
-        if action == "start_work":
+        if reply is not None:
+            perform = lambda t=ticket: canned_reply_send(ticket=t, reply=reply, author=request.user)  # noqa: E731
+        elif action == "start_work":
             perform = lambda t=ticket: ticket_start_work(ticket=t, actor=request.user)  # noqa: E731
         elif action == "resolve":
             perform = lambda t=ticket: ticket_transition(  # noqa: E731
@@ -132,3 +148,21 @@ def _back_to(request):
     ):
         return redirect(target)
     return redirect("queue")
+
+
+@require_POST
+@login_required
+def queue_alerts_view(request):
+    """Turn the queue's sound and browser notifications on or off; remembered for the engineer."""
+    if not access.may_work_tickets(request.user):
+        raise PermissionDenied("Only support staff have a queue.")
+    value = request.POST.get("alerts")
+    if value not in ("on", "off"):
+        return HttpResponseBadRequest("Say alerts=on or alerts=off.")
+    alerts = queue_alerts_set(user=request.user, alerts=value == "on")
+    if "application/json" in request.headers.get("Accept", ""):
+        return JsonResponse({"alerts": alerts})
+    messages.success(
+        request, "Sound and notifications are on." if alerts else "Sound and notifications are off."
+    )
+    return _back_to(request)

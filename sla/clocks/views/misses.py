@@ -197,7 +197,8 @@ def sla_report(request):
     )
 
 
-# The chart is drawn in a 640-wide viewBox: a label column, the bar track, then the value.
+# The chart is drawn in a 680-wide viewBox: a label column, the bar track, then the value (room
+# for "100.00%"); an account with nothing due says so inside its empty track.
 CHART_TRACK_WIDTH = 360
 CHART_ROW_HEIGHT = 30
 
