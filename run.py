@@ -140,24 +140,32 @@ def run_tests(pytest_args: list[str]) -> int:
     return code
 
 
-def run_benchmarks(args: list[str]) -> int:
-    """Every tests/benchmarks/bench_*.py, or those `--only a,b` names, less those `--skip a,b` names.
+def benchmarks_chosen(args: list[str]) -> tuple[list[Path], list[str]]:
+    """The tests/benchmarks/bench_*.py to run, and the arguments left for them.
 
-    Names are the file names without `bench_` and `.py` (`--skip load,faults` leaves out the two
-    ten-minute ones); PLEDGE_BENCH_SKIP works like `--skip`. The other arguments go to each benchmark.
+    All of them, or those `--only a,b` names, less those `--skip a,b` names; names are the file
+    names without `bench_` and `.py` (`--skip load,faults` leaves out the two ten-minute ones).
+    PLEDGE_BENCH_SKIP works like `--skip`.
     """
-    ensure_venv("test")
     parser = argparse.ArgumentParser(prog="run.py bench", allow_abbrev=False)
     parser.add_argument("--only", default="")
     parser.add_argument("--skip", default=os.environ.get("PLEDGE_BENCH_SKIP", ""))
-    chosen, args = parser.parse_known_args(args)
+    chosen, rest = parser.parse_known_args(args)
     only = {name for name in chosen.only.split(",") if name}
     skip = {name for name in chosen.skip.split(",") if name}
-    failures = 0
+    scripts = []
     for script in sorted((ROOT / "tests" / "benchmarks").glob("bench_*.py")):
         name = script.stem.removeprefix("bench_")
-        if (only and name not in only) or name in skip:
-            continue
+        if (not only or name in only) and name not in skip:
+            scripts.append(script)
+    return scripts, rest
+
+
+def run_benchmarks(args: list[str]) -> int:
+    ensure_venv("test")
+    scripts, args = benchmarks_chosen(args)
+    failures = 0
+    for script in scripts:
         say(f"benchmark {script.name}")
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         failures += subprocess.run([str(PYTHON), str(script), *args], cwd=ROOT, env=env).returncode != 0

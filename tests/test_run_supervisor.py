@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from run import RESTART_MAX_DELAY, STABLE_AFTER, Child, restart_delay, stack
+from run import RESTART_MAX_DELAY, STABLE_AFTER, Child, benchmarks_chosen, restart_delay, stack
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -182,3 +182,20 @@ def test_the_connection_pool_is_the_web_servers_alone():
         assert children[name].env["CELERY_QUEUE"] == "pledge-pool"
     assert children["worker"].command[children["worker"].command.index("--concurrency") + 1] == "2"
     assert children["timers"].command[children["timers"].command.index("-Q") + 1] == "pledge-pool-timers"
+
+
+def test_run_py_bench_runs_the_benchmarks_named_and_leaves_out_those_skipped(monkeypatch):
+    monkeypatch.delenv("PLEDGE_BENCH_SKIP", raising=False)
+
+    def names(args):
+        scripts, rest = benchmarks_chosen(args)
+        return [script.stem.removeprefix("bench_") for script in scripts], rest
+
+    everything, _ = names([])
+    assert {"load", "faults", "chat", "sweep"} <= set(everything)
+    assert names(["--only", "load", "--minutes", "2"]) == (["load"], ["--minutes", "2"])
+    assert names(["--only", "faults,load"]) == (["faults", "load"], [])
+    skipped, _ = names(["--skip", "load,faults"])
+    assert skipped == [name for name in everything if name not in ("load", "faults")]
+    monkeypatch.setenv("PLEDGE_BENCH_SKIP", "load")
+    assert "load" not in names([])[0] and "faults" in names([])[0]
