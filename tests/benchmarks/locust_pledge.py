@@ -14,6 +14,7 @@ stored exactly once. Request names say the kind: "portal ...", "api ...", "chat 
   targets are seconds long and never starts work on it: its deadlines keep passing.
 """
 
+import contextlib
 import itertools
 import json
 import os
@@ -204,11 +205,13 @@ class Chatter(_Pledge):
             context={},
         )
 
-    def _socket(self, chat: int, headers: dict):
+    def _socket(self, sockets: contextlib.ExitStack, chat: int, headers: dict):
         url = self.host.replace("http", "ws", 1) + f"/ws/chats/{chat}/"
         started = time.perf_counter()
         try:
-            socket = connect(url, additional_headers=headers, origin=self.host, open_timeout=30)
+            socket = sockets.enter_context(
+                connect(url, additional_headers=headers, origin=self.host, open_timeout=30)
+            )
         except Exception as error:  # noqa: BLE001 - any failure to connect is the request's failure
             self._fire("chat WS connect", started, error)
             return None
@@ -246,14 +249,12 @@ class Chatter(_Pledge):
         ) as response:
             if self._json(response, expect=200) is None:
                 return
-        sockets = [self._socket(chat, self.api), self._socket(chat, self.engineer)]
         try:
-            if None not in sockets:
-                self._talk(chat, sockets)
+            with contextlib.ExitStack() as opened:
+                sockets = [self._socket(opened, chat, self.api), self._socket(opened, chat, self.engineer)]
+                if None not in sockets:
+                    self._talk(chat, sockets)
         finally:
-            for socket in sockets:
-                if socket is not None:
-                    socket.close()
             with self.client.post(
                 f"/api/v1/chats/{chat}/end/",
                 headers=self.api,
