@@ -4,7 +4,7 @@
     python3 run.py            install, migrate, seed, then serve: web (ASGI), Celery worker and beat,
                               each restarted with a growing delay when it dies
     python3 run.py test       install the test extras and run the whole suite (args go to pytest)
-    python3 run.py bench      run the benchmarks in tests/benchmarks/
+    python3 run.py bench      run the benchmarks in tests/benchmarks/ (--only NAME,.. / --skip NAME,..)
 
 Without DATABASE_URL and REDIS_URL Pledge runs embedded: SQLite and Celery on kombu's
 filesystem transport, both under ./var. With them set, it uses PostgreSQL and Redis.
@@ -140,10 +140,32 @@ def run_tests(pytest_args: list[str]) -> int:
     return code
 
 
+def benchmarks_chosen(args: list[str]) -> tuple[list[Path], list[str]]:
+    """The tests/benchmarks/bench_*.py to run, and the arguments left for them.
+
+    All of them, or those `--only a,b` names, less those `--skip a,b` names; names are the file
+    names without `bench_` and `.py` (`--skip load,faults` leaves out the two ten-minute ones).
+    PLEDGE_BENCH_SKIP works like `--skip`.
+    """
+    parser = argparse.ArgumentParser(prog="run.py bench", allow_abbrev=False)
+    parser.add_argument("--only", default="")
+    parser.add_argument("--skip", default=os.environ.get("PLEDGE_BENCH_SKIP", ""))
+    chosen, rest = parser.parse_known_args(args)
+    only = {name for name in chosen.only.split(",") if name}
+    skip = {name for name in chosen.skip.split(",") if name}
+    scripts = []
+    for script in sorted((ROOT / "tests" / "benchmarks").glob("bench_*.py")):
+        name = script.stem.removeprefix("bench_")
+        if (not only or name in only) and name not in skip:
+            scripts.append(script)
+    return scripts, rest
+
+
 def run_benchmarks(args: list[str]) -> int:
     ensure_venv("test")
+    scripts, args = benchmarks_chosen(args)
     failures = 0
-    for script in sorted((ROOT / "tests" / "benchmarks").glob("bench_*.py")):
+    for script in scripts:
         say(f"benchmark {script.name}")
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         failures += subprocess.run([str(PYTHON), str(script), *args], cwd=ROOT, env=env).returncode != 0
@@ -274,19 +296,15 @@ def stop(children: list[Child]) -> None:
         child.process.wait()
 
 
-def serve(host: str, port: int, install: bool) -> int:
-    if install:
-        ensure_venv("")
-    env = os.environ.copy()
-    # The embedded default is for trying Pledge on this machine: plain http, debug pages.
-    env.setdefault("DEBUG", "true")
-    env.setdefault("SITE_URL", f"http://{host}:{port}")
+def stack(env: dict, host: str, port: int) -> list[Child]:
+    """The processes `serve` supervises: web, worker, timers (the miss sweep's worker) and beat.
+
+    psycopg's pool (DATABASE_POOL_SIZE) is the web server's alone, as in the compose file: a worker
+    child runs one task at a time on a connection of its own, and a pool there would hold its
+    minimum open in every child besides (bench_load.py measured 16 connections against the
+    README's bound of 13 before the workers were left out of it).
+    """
     queue = env.get("CELERY_QUEUE", "pledge")
-    say("migrating the database")
-    manage("migrate", "--no-input", "-v", "0", env=env)
-    say("seeding plans and demo logins")
-    manage("seed_plans", env=env)
-    manage("seed_demo", env=env)
     # fmt: off
     commands = {
         "web": web_command(str(PYTHON), host, port),
@@ -326,10 +344,26 @@ def serve(host: str, port: int, install: bool) -> int:
         "beat": [str(PYTHON), "-m", "celery", "-A", "helpdesk", "beat", "-l", "warning"],
     }
     # fmt: on
+    workers_env = {**env, "DATABASE_POOL_SIZE": "0"}
+    return [Child(name, command, env if name == "web" else workers_env) for name, command in commands.items()]
+
+
+def serve(host: str, port: int, install: bool) -> int:
+    if install:
+        ensure_venv("")
+    env = os.environ.copy()
+    # The embedded default is for trying Pledge on this machine: plain http, debug pages.
+    env.setdefault("DEBUG", "true")
+    env.setdefault("SITE_URL", f"http://{host}:{port}")
+    say("migrating the database")
+    manage("migrate", "--no-input", "-v", "0", env=env)
+    say("seeding plans and demo logins")
+    manage("seed_plans", env=env)
+    manage("seed_demo", env=env)
     say(f"Pledge is running at http://{host}:{port}/  (web, workers and beat, restarted if one dies)")
     say("Ctrl-C stops them all")
     say("log in as customer / pledge-demo, engineer / pledge-demo or admin / pledge-demo")
-    supervise([Child(name, command, env) for name, command in commands.items()])
+    supervise(stack(env, host, port))
     return 0
 
 

@@ -1,8 +1,9 @@
 """Metrics for operators at /metrics: django-prometheus's request and database figures, plus Pledge's own.
 
 Pledge's gauges are read from the database when Prometheus scrapes (the database is the record):
-how long ago the miss sweep ran, misses recorded (counted or not), open tickets by state, and the
-live chat queue. /metrics answers only this machine (loopback), or a scraper sending
+how long ago the miss sweep ran, misses recorded (counted or not), open tickets by state, the
+live chat queue and inbound mail that failed to ingest (held for review, refused, rejected).
+/metrics answers only this machine (loopback), or a scraper sending
 `Authorization: Bearer <METRICS_TOKEN>` when that is set.
 """
 
@@ -19,6 +20,7 @@ from prometheus_client.registry import REGISTRY, Collector
 
 from helpdesk.chat.models import ChatSession, ChatStatus
 from helpdesk.kit.logins import client_address
+from helpdesk.mailbox.selectors import ingest_failure_counts
 from helpdesk.tickets.models import OPEN_STATUSES, Ticket
 from sla.clocks.models import Miss, SweepHeartbeat
 
@@ -34,6 +36,7 @@ class PledgeCollector(Collector):
         yield GaugeMetricFamily("pledge_misses_recorded", "", labels=["counted"])
         yield GaugeMetricFamily("pledge_open_tickets", "", labels=["state"])
         yield GaugeMetricFamily("pledge_chat_queue_length", "")
+        yield GaugeMetricFamily("pledge_mail_ingest_failures", "", labels=["outcome"])
 
     def collect(self):
         beat = SweepHeartbeat.objects.filter(pk=1).values_list("at", flat=True).first()
@@ -58,6 +61,15 @@ class PledgeCollector(Collector):
         queue = GaugeMetricFamily("pledge_chat_queue_length", "Chat requests waiting for an engineer.")
         queue.add_metric([], ChatSession.objects.filter(status=ChatStatus.QUEUED).count())
         yield queue
+
+        failures = GaugeMetricFamily(
+            "pledge_mail_ingest_failures",
+            "Inbound mails not ingested: held for review, refused or rejected (as recorded now).",
+            labels=["outcome"],
+        )
+        for outcome, count in ingest_failure_counts().items():
+            failures.add_metric([outcome], count)
+        yield failures
 
 
 _collector = PledgeCollector()

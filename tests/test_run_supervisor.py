@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from run import RESTART_MAX_DELAY, STABLE_AFTER, Child, restart_delay
+from run import RESTART_MAX_DELAY, STABLE_AFTER, Child, benchmarks_chosen, restart_delay, stack
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -167,3 +167,35 @@ def test_sigint_stops_every_process_run_py_started(pledge):
         time.sleep(0.1)
     assert _session(run_py.pid) == {}, log.read_text()
     assert "stopping web, workers and beat" in log.read_text()
+
+
+def test_the_connection_pool_is_the_web_servers_alone():
+    """A pool in every worker child held its minimum open besides: 16 connections against a bound of 13."""
+    env = {**os.environ, "DATABASE_POOL_SIZE": "10", "CELERY_QUEUE": "pledge-pool", "CELERY_CONCURRENCY": "2"}
+
+    children = {child.name: child for child in stack(env, "127.0.0.1", 8000)}
+
+    assert set(children) == {"web", "worker", "timers", "beat"}
+    assert children["web"].env["DATABASE_POOL_SIZE"] == "10"
+    for name in ("worker", "timers", "beat"):
+        assert children[name].env["DATABASE_POOL_SIZE"] == "0"
+        assert children[name].env["CELERY_QUEUE"] == "pledge-pool"
+    assert children["worker"].command[children["worker"].command.index("--concurrency") + 1] == "2"
+    assert children["timers"].command[children["timers"].command.index("-Q") + 1] == "pledge-pool-timers"
+
+
+def test_run_py_bench_runs_the_benchmarks_named_and_leaves_out_those_skipped(monkeypatch):
+    monkeypatch.delenv("PLEDGE_BENCH_SKIP", raising=False)
+
+    def names(args):
+        scripts, rest = benchmarks_chosen(args)
+        return [script.stem.removeprefix("bench_") for script in scripts], rest
+
+    everything, _ = names([])
+    assert {"load", "faults", "chat", "sweep"} <= set(everything)
+    assert names(["--only", "load", "--minutes", "2"]) == (["load"], ["--minutes", "2"])
+    assert names(["--only", "faults,load"]) == (["faults", "load"], [])
+    skipped, _ = names(["--skip", "load,faults"])
+    assert skipped == [name for name in everything if name not in ("load", "faults")]
+    monkeypatch.setenv("PLEDGE_BENCH_SKIP", "load")
+    assert "load" not in names([])[0] and "faults" in names([])[0]

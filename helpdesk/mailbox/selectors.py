@@ -3,9 +3,10 @@
 from collections.abc import Sequence
 
 from django.conf import settings
+from django.db.models import Count
 
 from helpdesk.inbox.threading import reply_address, ticket_id_from_reply_address
-from helpdesk.mailbox.models import InboundMail, SentMail
+from helpdesk.mailbox.models import FAILED_OUTCOMES, InboundMail, InboundOutcome, SentMail
 
 MAX_REFERENCES = 20
 
@@ -47,3 +48,19 @@ def thread_message_ids(ticket_id: int) -> list[str]:
     ordered = [mid for _, mid in sorted([*sent, *came])]
     # The first one roots the thread; the rest are the most recent.
     return ordered[:1] + ordered[1:][-(MAX_REFERENCES - 1) :] if ordered else []
+
+
+# What an operator watches: mail Pledge did not turn into a ticket or a reply, held or refused.
+INGEST_FAILURE_OUTCOMES = (InboundOutcome.HELD, *sorted(FAILED_OUTCOMES))
+
+
+def ingest_failure_counts() -> dict[str, int]:
+    """Inbound mails held for review, refused or rejected (as recorded now), by outcome; one query."""
+    counts = dict(
+        InboundMail.objects.filter(outcome__in=INGEST_FAILURE_OUTCOMES)
+        .order_by()
+        .values("outcome")
+        .annotate(n=Count("pk"))
+        .values_list("outcome", "n")
+    )
+    return {str(outcome.value): counts.get(outcome.value, 0) for outcome in INGEST_FAILURE_OUTCOMES}

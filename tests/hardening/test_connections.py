@@ -1,6 +1,7 @@
 """Database connections are bounded under ASGI: a request's connection does not outlive it."""
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -13,6 +14,11 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from knox.models import AuthToken
+
+from run import stack
+from sla.clocks.models import SweepHeartbeat
+from sla.clocks.tasks import sweep
+from tests.workers import Processes
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -96,3 +102,55 @@ def test_uvicorn_under_concurrent_load_stays_within_its_bound(customer, ticket, 
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def _sessions_opened() -> int:
+    """Connections ever made to this database (PostgreSQL's counter, flushed within a second)."""
+    time.sleep(1.5)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
+        return cursor.fetchone()[0]
+
+
+def _sweep_once(after) -> object:
+    """Send one sweep and wait until the timers worker has run it; the heartbeat it recorded."""
+    sweep.apply_async(expires=30)
+    deadline = time.monotonic() + 90
+    while True:
+        beat = SweepHeartbeat.objects.filter(pk=1).values_list("at", flat=True).first()
+        if beat is not None and (after is None or beat > after):
+            return beat
+        assert time.monotonic() < deadline, "the timers worker ran no sweep"
+        time.sleep(0.2)
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_run_pys_timers_worker_opens_one_connection_a_task_with_the_pool_set(tmp_path):
+    """DATABASE_POOL_SIZE set for `python3 run.py` once reached the workers too: each task opened a
+    pool of its minimum (2) connections, so bench_load.py saw 16 against the README's bound of 13."""
+    if connection.vendor != "postgresql":
+        pytest.skip("counts PostgreSQL's own connections")
+    env = {**Processes(tmp_path).env, "DATABASE_POOL_SIZE": "10"}
+    timers = next(child for child in stack(env, "127.0.0.1", _free_port()) if child.name == "timers")
+    log = (tmp_path / "timers.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, *timers.command[1:]],
+        cwd=ROOT,
+        env=timers.env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        last = _sweep_once(None)  # up, and its first task done
+        before = _sessions_opened()
+        for _ in range(10):
+            last = _sweep_once(last)
+        opened = _sessions_opened() - before
+        assert opened <= 10 + 1, (tmp_path / "timers.log").read_text()[-3000:]
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+        connection.close()
