@@ -1,9 +1,9 @@
 """Who may see and manage monitored items, downtime, maintenance and shortfalls."""
 
-from helpdesk.accounts.models import User
+from helpdesk.accounts.models import MonitoredItem, User
 from helpdesk.kit.roles import is_billing_admin, is_customer, is_staff
 from sla.clocks.access import may_manage_exclusions
-from sla.uptime.models import Downtime, MaintenanceWindow, MonitoredItem, UptimeShortfall
+from sla.uptime.models import Downtime, MaintenanceWindow, UptimeShortfall
 
 # --- uptime ----------------------------------------------------------------------------
 # Monitored items, their downtime, maintenance windows and shortfalls follow the account like

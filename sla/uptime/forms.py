@@ -3,9 +3,10 @@
 from django import forms
 from django.utils import timezone
 
+from helpdesk.accounts.models import ItemState, ProbeKind
 from helpdesk.kit.forms import LocalDateTimeField, MonthField
 from sla.uptime import selectors
-from sla.uptime.models import ItemState, MaintenanceKind, ProbeKind
+from sla.uptime.models import MaintenanceKind
 
 # --- forms: the shape of browser input -----------------------------------------------------------
 

@@ -10,8 +10,9 @@ from decimal import Decimal
 import pytest
 import time_machine
 
+from helpdesk.accounts.models import MonitoredItem
 from sla.clocks.models import ExclusionPeriod
-from sla.uptime.models import Downtime, DowntimeEvent, MaintenanceWindow, MonitoredItem
+from sla.uptime.models import Downtime, DowntimeEvent, MaintenanceWindow
 from sla.uptime.services import downtime as uptime_downtime
 from sla.uptime.services import items as uptime_items
 from sla.uptime.services import maintenance as uptime_maintenance

@@ -11,8 +11,9 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from helpdesk.accounts.models import MonitoredItem
 from sla.clocks.models import ExclusionPeriod
-from sla.uptime.models import Downtime, MaintenanceWindow, MonitoredItem, UptimeShortfall
+from sla.uptime.models import Downtime, MaintenanceWindow, UptimeShortfall
 from sla.uptime.services import downtime as uptime_downtime
 from sla.uptime.services import items as uptime_items
 from sla.uptime.services import maintenance as uptime_maintenance

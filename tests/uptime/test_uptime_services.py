@@ -7,11 +7,12 @@ import pytest
 import time_machine
 from django.core import mail
 
+from helpdesk.accounts.models import MonitoredItem
 from helpdesk.kit.errors import ConflictError, ValidationError
 from helpdesk.kit.roles import Denied
 from sla.clocks.models import ExclusionPeriod
 from sla.uptime import notifications
-from sla.uptime.models import Downtime, DowntimeEvent, MaintenanceWindow, MonitoredItem
+from sla.uptime.models import Downtime, DowntimeEvent, MaintenanceWindow
 from sla.uptime.services import downtime as uptime_downtime
 from sla.uptime.services import items as uptime_items
 from sla.uptime.services import maintenance as uptime_maintenance

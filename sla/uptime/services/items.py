@@ -7,19 +7,13 @@ import datetime as dt
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from helpdesk.accounts.models import Account, User
+from helpdesk.accounts.models import Account, ItemState, MonitoredItem, ProbeKind, User
 from helpdesk.kit import roles
 from helpdesk.kit.errors import ValidationError, field_error
 from helpdesk.kit.validation import clean_text
 from sla.uptime import access, probes, selectors
 from sla.uptime import measure as uptime
-from sla.uptime.models import (
-    Downtime,
-    DowntimeSource,
-    ItemState,
-    MonitoredItem,
-    ProbeKind,
-)
+from sla.uptime.models import Downtime, DowntimeSource
 from sla.uptime.services.assessment import _assess_span
 from sla.uptime.services.common import NAME_MAX, TEXT_MAX, _add, allowed_networks
 from sla.uptime.services.downtime import _event

@@ -7,7 +7,7 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from helpdesk.accounts.models import Account, User
+from helpdesk.accounts.models import Account, MonitoredItem, User
 from helpdesk.kit import roles
 from helpdesk.kit.enqueue import enqueue_after_commit
 from helpdesk.kit.errors import ConflictError, ValidationError
@@ -15,11 +15,7 @@ from helpdesk.kit.validation import clean_text
 from sla.clocks.models import ExclusionKind
 from sla.clocks.services.exclusions import exclusion_create
 from sla.uptime import access, notifications
-from sla.uptime.models import (
-    MaintenanceKind,
-    MaintenanceWindow,
-    MonitoredItem,
-)
+from sla.uptime.models import MaintenanceKind, MaintenanceWindow
 from sla.uptime.services.assessment import _assess_span
 from sla.uptime.services.common import EARLIEST, FURTHEST_AHEAD, LONGEST_WINDOW, TEXT_MAX, _add, _aware
 

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from helpdesk.accounts.models import ItemState, ProbeKind
 from helpdesk.kit import roles
 from helpdesk.kit.errors import ValidationError
 from helpdesk.kit.months import support_zone
@@ -19,7 +20,6 @@ from helpdesk.kit.pages import add_service_errors, duration_text
 from sla.uptime import access, selectors
 from sla.uptime import measure as uptime
 from sla.uptime.forms import ItemFilterForm, ItemForm
-from sla.uptime.models import ItemState, ProbeKind
 from sla.uptime.services import items as items_services
 
 ITEMS_PER_PAGE = 50
