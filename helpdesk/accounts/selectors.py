@@ -1,10 +1,10 @@
-"""Reads about accounts and people: whom to tell about what."""
+"""Reads about accounts and people: whom to tell about what, and what an account has covered."""
 
 from django.db.models import Q
 from django.utils import timezone
 from knox.models import AuthToken
 
-from helpdesk.accounts.models import User
+from helpdesk.accounts.models import MonitoredItem, User
 from helpdesk.kit.roles import Role
 
 
@@ -48,3 +48,8 @@ def auth_tokens_of(*, user: User):
     """The user's API tokens that still work, newest first."""
     alive = Q(expiry__isnull=True) | Q(expiry__gt=timezone.now())
     return AuthToken.objects.filter(alive, user=user).order_by("-created")
+
+
+def covered_items(*, account_id: int):
+    """The items a ticket of this account may name as affected: its active ones, by name."""
+    return MonitoredItem.objects.filter(account_id=account_id, is_active=True).order_by("name", "pk")

@@ -24,7 +24,7 @@ from helpdesk.tickets.models import (
 )
 from sla.terms.models import Plan
 
-TICKET_LIST_RELATED = ("account", "account__plan", "created_by", "work_started_by")
+TICKET_LIST_RELATED = ("account", "account__plan", "created_by", "work_started_by", "item")
 
 
 def queue_tickets(*, user: User, filters: dict | None = None) -> QuerySet[Ticket]:

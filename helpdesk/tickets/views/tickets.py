@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from helpdesk.accounts import selectors as accounts_selectors
 from helpdesk.kit import roles
 from helpdesk.kit.errors import ConflictError, ValidationError
 from helpdesk.kit.pages import add_service_errors
@@ -54,12 +55,13 @@ def ticket_new(request):
         raise PermissionDenied("Only customers open tickets here.")
     account = selectors.customer_account(user=request.user)
     uses_severity = account.plan.uses_severity
+    items = accounts_selectors.covered_items(account_id=account.pk)
     targets = {
         t.priority: target_text(t.seconds) for t in account.plan.response_targets.all() if not t.severity
     }
     status = 200
     if request.method == "POST":
-        form = TicketForm(request.POST, request.FILES, uses_severity=uses_severity)
+        form = TicketForm(request.POST, request.FILES, uses_severity=uses_severity, items=items)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -72,6 +74,7 @@ def ticket_new(request):
                     severity=data.get("severity", ""),
                     service_unavailable=data["service_unavailable"],
                     affected_service=data["affected_service"],
+                    item=data.get("item"),
                     files=data["attachments"],
                 )
             except roles.Denied as exc:
@@ -86,7 +89,7 @@ def ticket_new(request):
                 return redirect("ticket_detail", pk=ticket.pk)
         status = 400
     else:
-        form = TicketForm(uses_severity=uses_severity)
+        form = TicketForm(uses_severity=uses_severity, items=items)
     return render(
         request,
         "tickets/ticket_new.html",
