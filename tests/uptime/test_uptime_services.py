@@ -245,7 +245,12 @@ def test_an_emergency_window_excludes_the_misses_it_overlaps(admin, account, cus
     assert Miss.objects.get().counted
 
     window = uptime_maintenance.maintenance_schedule(
-        created_by=admin, account=account, kind="emergency", starts_at=NOW - 3 * H, ends_at=NOW - 2 * H
+        created_by=admin,
+        account=account,
+        kind="emergency",
+        starts_at=NOW - 3 * H,
+        ends_at=NOW - 2 * H,
+        note="Storage controller failed",
     )
 
     # The window paused the clock until work started: the response was within the moved deadline.

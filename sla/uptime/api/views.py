@@ -88,7 +88,7 @@ class _UptimeAccess(BasePermission):
 
 
 class ItemAccess(_UptimeAccess):
-    message = "Only billing admins manage monitored items."
+    message = "Only support staff manage monitored items."
 
     def may_write(self, user) -> bool:
         return access.may_manage_uptime(user)

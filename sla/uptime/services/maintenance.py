@@ -41,6 +41,8 @@ def maintenance_schedule(
 ) -> MaintenanceWindow:
     """Agree a maintenance window in advance (scheduled), or record an emergency one after the fact.
 
+    Support staff schedule; an emergency window is a billing admin's, with a note saying why.
+
     A scheduled window must be created before it starts; its minutes leave the item's month. An
     emergency window becomes an exclusion period of kind emergency_maintenance for the account,
     and SPEC's exclusion rules take it from there (misses and uptime alike).
@@ -76,6 +78,9 @@ def maintenance_schedule(
             )
         elif kind == MaintenanceKind.EMERGENCY and starts_at > now:
             _add(errors, "starts_at", "An emergency window has begun already; schedule future work instead.")
+    if kind == MaintenanceKind.EMERGENCY and not note:
+        # Declared after it began, it excuses failures: the billing admin says why (issue 11).
+        _add(errors, "note", "Say why: an emergency window is declared after it began and needs a note.")
     if errors:
         raise ValidationError(errors)
     window = MaintenanceWindow(
