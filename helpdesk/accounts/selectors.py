@@ -4,7 +4,7 @@ from django.db.models import Q
 from django.utils import timezone
 from knox.models import AuthToken
 
-from helpdesk.accounts.models import MonitoredItem, User
+from helpdesk.accounts.models import Account, MonitoredItem, User
 from helpdesk.kit.roles import Role
 
 
@@ -53,3 +53,8 @@ def auth_tokens_of(*, user: User):
 def covered_items(*, account_id: int):
     """The items a ticket of this account may name as affected: its active ones, by name."""
     return MonitoredItem.objects.filter(account_id=account_id, is_active=True).order_by("name", "pk")
+
+
+def active_accounts():
+    """Accounts under contract, by name (whom staff may open a ticket for)."""
+    return Account.objects.filter(is_active=True).order_by("name", "pk")

@@ -86,6 +86,23 @@ class TicketForm(forms.Form):
         return "required for High"
 
 
+class StaffTicketForm(TicketForm):
+    """Staff open a ticket on a customer's behalf: who asked, and how the request reached us."""
+
+    requester = forms.ModelChoiceField(queryset=None, label="Requester", help_text="Gets the replies.")
+    channel = forms.ChoiceField(
+        choices=[("phone", "Phone"), ("email", "E-mail"), ("web", "Web"), ("chat", "Chat")],
+        initial="phone",
+        label="Came in by",
+    )
+
+    def __init__(self, *args, requesters, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["requester"].queryset = requesters
+        self.fields["requester"].label_from_instance = lambda user: f"{user.display_name} <{user.email}>"
+        self.order_fields(["requester", "channel"])
+
+
 class ReplyForm(forms.Form):
     PUBLIC, INTERNAL = "public", "internal"
 

@@ -7,7 +7,7 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from helpdesk.accounts import access as accounts_access
-from helpdesk.accounts.models import User
+from helpdesk.accounts.models import Account, User
 from helpdesk.kit import roles
 from helpdesk.kit.keyset import Segment
 from helpdesk.tickets import access, origins, search
@@ -250,6 +250,22 @@ def saved_views(*, user: User) -> QuerySet[SavedView]:
 def tag_choices(*, user: User) -> QuerySet[Tag]:
     tags = Tag.objects.all()
     return tags if roles.is_staff(user) else tags.filter(internal=False)
+
+
+def account_for_staff(*, user: User, pk) -> Account:
+    """An account support staff open a ticket for, with its plan's targets, or 404."""
+    return get_object_or_404(
+        accounts_access.accounts_visible_to(user)
+        .filter(is_active=True)
+        .select_related("plan")
+        .prefetch_related("plan__response_targets"),
+        pk=pk,
+    )
+
+
+def requester_choices(*, account: Account) -> QuerySet[User]:
+    """The active customers of the account: whom a ticket opened on their behalf may be for."""
+    return User.objects.filter(account=account, role=roles.Role.CUSTOMER, is_active=True).order_by("username")
 
 
 def engineer_choices() -> QuerySet[User]:
