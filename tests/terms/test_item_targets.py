@@ -1,7 +1,10 @@
 """Plans key response targets by a covered item's level and the severity (`item_targets`), as data."""
 
+import json
+
 import pytest
 
+from sla.terms.admin import PlanAdminForm
 from sla.terms.models import Plan
 
 PLANS = "/api/v1/plans/"
@@ -122,3 +125,21 @@ def test_a_billing_admin_replaces_item_targets_and_the_version_moves_on(api, bil
     assert response.status_code == 200, response.json()
     assert response.json()["item_targets"] == {"high:fatal": 2 * H}
     assert response.json()["version"] == business.version + 1
+
+
+def test_the_django_admin_checks_item_targets_against_the_levels(plans):
+    business = Plan.objects.get(code="business")
+    fields = {name: getattr(business, name) for name in PlanAdminForm._meta.fields}
+    fields.update(
+        response_calendar=business.response_calendar_id,
+        chat_calendar=business.chat_calendar_id,
+        response_penalty=json.dumps(business.response_penalty),
+        uptime_terms=json.dumps(business.uptime_terms),
+    )
+
+    good = PlanAdminForm(data={**fields, "item_targets": json.dumps({"high:fatal": 600})}, instance=business)
+    bad = PlanAdminForm(data={**fields, "item_targets": json.dumps({"gold:fatal": 600})}, instance=business)
+
+    assert good.is_valid(), good.errors
+    assert good.cleaned_data["item_targets"] == {"high:fatal": 600}
+    assert not bad.is_valid() and "item_targets" in bad.errors

@@ -107,6 +107,17 @@ def _clean_item_targets(targets, *, uses_severity: bool, levels, errors: dict) -
     return dict(sorted(cleaned.items()))
 
 
+def check_item_targets(targets, *, uses_severity: bool, uptime_terms) -> dict[str, int]:
+    """The item targets in canonical form, or ValidationError naming `item_targets` (the admin's check)."""
+    errors: dict[str, list] = {}
+    cleaned = _clean_item_targets(
+        targets, uses_severity=uses_severity, levels=_levels(uptime_terms), errors=errors
+    )
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
 def _levels(uptime_terms) -> list[str]:
     return list((uptime_terms or {}).get("levels") or {}) if isinstance(uptime_terms, Mapping) else []
 
