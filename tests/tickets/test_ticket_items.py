@@ -315,3 +315,17 @@ def test_staff_and_the_other_account_see_the_item_on_the_ticket_page_as_they_may
     assert "Web shop" in client.get(reverse("ticket_detail", args=[ticket.pk])).content.decode()
     client.force_login(other_customer)
     assert client.get(reverse("ticket_detail", args=[ticket.pk])).status_code == 404
+
+
+def test_the_form_shows_the_targets_by_item_level_and_severity(client, business_customer, customer):
+    client.force_login(business_customer)
+    html = client.get(reverse("ticket_new")).content.decode()
+    table = html[html.index("data-item-targets") : html.index("</table>", html.index("data-item-targets"))]
+
+    assert (
+        '<th scope="row">critical</th><td>1 hour</td><td>1 hour</td><td>2 hours</td><td>4 hours</td>' in table
+    )
+    assert "default level" in table
+
+    client.force_login(customer)  # a plan without item targets shows none
+    assert "data-item-targets" not in client.get(reverse("ticket_new")).content.decode()

@@ -368,11 +368,17 @@ def test_bad_items_are_refused_naming_the_field(account, admin, fields, field):
     assert not MonitoredItem.objects.exists()
 
 
-def test_only_billing_admins_manage_items(account, staff, customer):
-    for user in (staff, customer):
-        with pytest.raises(Denied):
-            uptime_items.item_create(created_by=user, account=account, name="Shop")
+def test_support_staff_manage_items_and_customers_do_not(account, staff, customer):
+    with pytest.raises(Denied):
+        uptime_items.item_create(created_by=customer, account=account, name="Shop")
     assert not MonitoredItem.objects.exists()
+
+    item = uptime_items.item_create(created_by=staff, account=account, name="Shop")
+    with pytest.raises(Denied):
+        uptime_items.item_update(item=item, actor=customer, name="Mine now")
+    uptime_items.item_update(item=item, actor=staff, name="Shop front")
+
+    assert MonitoredItem.objects.get().name == "Shop front"
 
 
 def test_item_names_are_unique_per_account(account, other_account, admin):

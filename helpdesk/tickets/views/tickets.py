@@ -25,9 +25,9 @@ from helpdesk.tickets.services.tickets import (
     ticket_transition,
     ticket_upgrade,
 )
-from helpdesk.tickets.views.presentation import target_text, with_labels, with_sla
+from helpdesk.tickets.views.presentation import item_target_rows, target_text, with_labels, with_sla
 from helpdesk.tickets.views.ratings import rating_context
-from sla.terms.models import Priority
+from sla.terms.models import Priority, Severity
 
 # The buttons a ticket page offers, in order: (target status, label, style).
 STAFF_MOVES = [
@@ -99,6 +99,8 @@ def ticket_new(request):
             "targets": targets,
             "high_target": targets.get(Priority.HIGH),
             "general_target": targets.get(Priority.GENERAL),
+            "item_targets": item_target_rows(account.plan),
+            "severities": Severity.labels,
         },
         status=status,
     )
