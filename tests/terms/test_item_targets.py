@@ -3,9 +3,12 @@
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sla.terms.admin import PlanAdminForm
 from sla.terms.models import Plan
+from sla.terms.policies import target_seconds
 
 PLANS = "/api/v1/plans/"
 H = 3600
@@ -143,3 +146,44 @@ def test_the_django_admin_checks_item_targets_against_the_levels(plans):
     assert good.is_valid(), good.errors
     assert good.cleaned_data["item_targets"] == {"high:fatal": 600}
     assert not bad.is_valid() and "item_targets" in bad.errors
+
+
+LEVELS = ("critical", "high", "standard")
+SEVERITIES = ("fatal", "severe", "medium", "minor")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    item_targets=st.dictionaries(
+        st.sampled_from([f"{level}:{severity}" for level in LEVELS for severity in SEVERITIES]),
+        st.integers(min_value=1, max_value=366 * 24 * H),
+    ),
+    level=st.sampled_from(("", *LEVELS)),
+    default_level=st.sampled_from(LEVELS),
+    priority=st.sampled_from(("general", "high")),
+    severity=st.sampled_from(("", *SEVERITIES)),
+)
+def test_the_target_is_the_items_level_by_severity_else_the_prioritys(
+    item_targets, level, default_level, priority, severity
+):
+    snapshot = {
+        "plan": "p",
+        "uses_severity": True,
+        "targets": {"general": 8 * H, "high": H},
+        "item_targets": item_targets,
+        "default_level": default_level,
+        **({"item_level": level} if level else {}),
+    }
+
+    seconds = target_seconds(snapshot, priority=priority, severity=severity)
+
+    key = f"{level or default_level}:{severity}"
+    if severity and key in item_targets:
+        assert seconds == item_targets[key]
+    else:
+        assert seconds == snapshot["targets"][priority]
+    # A plan that does not use severity never looks at items.
+    assert (
+        target_seconds({**snapshot, "uses_severity": False}, priority=priority, severity=severity)
+        == (snapshot["targets"][priority])
+    )
