@@ -19,14 +19,13 @@ from billing.models import Invoice, Voucher
 from billing.selectors import account_month_summary, month_misses, month_shortfalls
 from billing.services.months import month_label
 from billing.services.vouchers import miss_lateness_seconds
-from helpdesk.accounts.models import Account, User
+from helpdesk.accounts.models import Account, MonitoredItem, User
 from helpdesk.kit.months import month_bounds
 from helpdesk.tickets.models import Ticket
 from sla.clocks.models import ExclusionPeriod
 from sla.terms.models import Compensation
 from sla.uptime import measure
 from sla.uptime import selectors as uptime_selectors
-from sla.uptime.models import MonitoredItem
 
 
 def statement_data(*, account: Account, month: str, user: User | None, now: dt.datetime) -> dict:

@@ -5,7 +5,7 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from helpdesk.accounts.models import Account, User
+from helpdesk.accounts.models import Account, MonitoredItem, User
 from helpdesk.kit.roles import Role
 from helpdesk.tickets.services.tickets import ticket_create
 from sla.terms.models import Plan
@@ -59,6 +59,20 @@ class EngineerFactory(UserFactory):
 class BillingAdminFactory(UserFactory):
     role = Role.BILLING_ADMIN
     account = None
+
+
+class MonitoredItemFactory(factory.django.DjangoModelFactory):
+    """A covered item of an account, at a level of its plan's uptime terms (guarantee from the level)."""
+
+    class Meta:
+        model = MonitoredItem
+
+    account = factory.SubFactory(AccountFactory)
+    name = factory.Sequence(lambda n: f"Service {n}")
+    level = factory.LazyAttribute(lambda item: item.account.plan.uptime_terms["default_level"])
+    guarantee_percent = factory.LazyAttribute(
+        lambda item: Decimal(item.account.plan.uptime_terms["levels"][item.level])
+    )
 
 
 def make_ticket(*, customer: User, priority: str = "general", now=None, **fields):

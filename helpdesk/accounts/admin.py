@@ -1,9 +1,9 @@
-"""Django admin for accounts and users."""
+"""Django admin for accounts, users and their covered (monitored) items."""
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from helpdesk.accounts.models import Account, User
+from helpdesk.accounts.models import Account, MonitoredItem, User
 
 
 @admin.register(Account)
@@ -22,3 +22,18 @@ class UserAdmin(DjangoUserAdmin):
     list_select_related = ["account"]
     fieldsets = DjangoUserAdmin.fieldsets + (("Pledge", {"fields": ("role", "account", "timezone")}),)
     add_fieldsets = DjangoUserAdmin.add_fieldsets + (("Pledge", {"fields": ("role", "account", "email")}),)
+
+
+@admin.register(MonitoredItem)
+class MonitoredItemAdmin(admin.ModelAdmin):
+    """Read-mostly: items change through sla.uptime.services (the API and the pages), which validate
+    probe targets against the allowed networks and take the guarantee from the level."""
+
+    list_display = ["name", "account", "level", "guarantee_percent", "probe_kind", "state", "last_probed_at"]
+    list_filter = ["state", "probe_kind", "level", "is_active"]
+    search_fields = ["name", "account__name", "probe_url", "probe_host"]
+    raw_id_fields = ["account", "created_by"]
+    readonly_fields = [f.name for f in MonitoredItem._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

@@ -1,11 +1,11 @@
-"""Reads about accounts and people: whom to tell about what."""
+"""Reads about accounts and people: whom to tell about what, and what an account has covered."""
 
 from django.db.models import Q
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from knox.models import AuthToken
 
-from helpdesk.accounts.models import User
+from helpdesk.accounts.models import Account, MonitoredItem, User
 from helpdesk.kit.roles import Role
 
 
@@ -70,3 +70,13 @@ def has_two_factor(user) -> bool:
     if not hasattr(user, "_pledge_two_factor"):
         user._pledge_two_factor = TOTPDevice.objects.filter(user_id=user.pk, confirmed=True).exists()
     return user._pledge_two_factor
+
+
+def covered_items(*, account_id: int):
+    """The items a ticket of this account may name as affected: its active ones, by name."""
+    return MonitoredItem.objects.filter(account_id=account_id, is_active=True).order_by("name", "pk")
+
+
+def active_accounts():
+    """Accounts under contract, by name (whom staff may open a ticket for)."""
+    return Account.objects.filter(is_active=True).order_by("name", "pk")

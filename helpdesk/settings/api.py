@@ -65,8 +65,8 @@ SPECTACULAR_SETTINGS = {
         "ChatEndReasonEnum": "helpdesk.chat.models.ChatEndReason",
         "ChatMessageKindEnum": "helpdesk.chat.models.ChatMessageKind",
         "MaintenanceKindEnum": "sla.uptime.models.MaintenanceKind",
-        "ProbeKindEnum": "sla.uptime.models.ProbeKind",
-        "ItemStateEnum": "sla.uptime.models.ItemState",
+        "ProbeKindEnum": "helpdesk.accounts.models.ProbeKind",
+        "ItemStateEnum": "helpdesk.accounts.models.ItemState",
         "DowntimeSourceEnum": "sla.uptime.models.DowntimeSource",
     },
 }

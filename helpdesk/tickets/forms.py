@@ -59,12 +59,48 @@ class TicketForm(forms.Form):
         required=False,
         label="The service is unavailable or inaccessible right now",
     )
+    item = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        label="Affected item",
+        empty_label="None of these / not sure",
+        help_text="The covered service or system the problem is about.",
+    )
     attachments = MultipleFileField(help_text=ATTACHMENTS_HELP)
 
-    def __init__(self, *args, uses_severity: bool = False, **kwargs):
+    def __init__(self, *args, uses_severity: bool = False, items=None, **kwargs):
+        """`items`: the account's covered items a ticket may name (none: the field is left out)."""
         super().__init__(*args, **kwargs)
         if not uses_severity:
             del self.fields["severity"]
+        if items is None or not items.exists():
+            del self.fields["item"]
+        else:
+            self.fields["item"].queryset = items
+
+    @property
+    def affected_service_requirement(self) -> str:
+        """When the affected service must be given: only for High (the item can stand for it)."""
+        if "item" in self.fields:
+            return "required for High, unless you choose the affected item"
+        return "required for High"
+
+
+class StaffTicketForm(TicketForm):
+    """Staff open a ticket on a customer's behalf: who asked, and how the request reached us."""
+
+    requester = forms.ModelChoiceField(queryset=None, label="Requester", help_text="Gets the replies.")
+    channel = forms.ChoiceField(
+        choices=[("phone", "Phone"), ("email", "E-mail"), ("web", "Web"), ("chat", "Chat")],
+        initial="phone",
+        label="Came in by",
+    )
+
+    def __init__(self, *args, requesters, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["requester"].queryset = requesters
+        self.fields["requester"].label_from_instance = lambda user: f"{user.display_name} <{user.email}>"
+        self.order_fields(["requester", "channel"])
 
 
 class ReplyForm(forms.Form):

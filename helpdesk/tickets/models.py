@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from helpdesk.accounts.models import Account
+from helpdesk.accounts.models import Account, MonitoredItem
 from sla.terms.models import Plan, Priority, Severity
 
 
@@ -70,6 +70,14 @@ class Ticket(models.Model):
         default=False, help_text="The customer confirms the affected service is down."
     )
     affected_service = models.CharField(max_length=200, blank=True)
+    item = models.ForeignKey(
+        MonitoredItem,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        help_text="The covered item the ticket is about (an active item of its account), if any.",
+    )
     status = models.CharField(max_length=32, choices=TicketStatus.choices, default=TicketStatus.NEW)
     created_at = models.DateTimeField(db_index=True)
     updated_at = models.DateTimeField(auto_now=True)

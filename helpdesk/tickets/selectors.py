@@ -7,7 +7,7 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from helpdesk.accounts import access as accounts_access
-from helpdesk.accounts.models import User
+from helpdesk.accounts.models import Account, User
 from helpdesk.kit import roles
 from helpdesk.kit.keyset import Segment
 from helpdesk.tickets import access, origins, search
@@ -24,7 +24,7 @@ from helpdesk.tickets.models import (
 )
 from sla.terms.models import Plan
 
-TICKET_LIST_RELATED = ("account", "account__plan", "created_by", "work_started_by")
+TICKET_LIST_RELATED = ("account", "account__plan", "created_by", "work_started_by", "item")
 
 
 def queue_tickets(*, user: User, filters: dict | None = None) -> QuerySet[Ticket]:
@@ -255,6 +255,22 @@ def tag_choices(*, user: User) -> QuerySet[Tag]:
 def tags_with_counts() -> QuerySet[Tag]:
     """Every tag with the number of tickets carrying it, for the staff page that keeps them."""
     return Tag.objects.annotate(ticket_count=Count("tickets")).order_by("name")
+
+
+def account_for_staff(*, user: User, pk) -> Account:
+    """An account support staff open a ticket for, with its plan's targets, or 404."""
+    return get_object_or_404(
+        accounts_access.accounts_visible_to(user)
+        .filter(is_active=True)
+        .select_related("plan")
+        .prefetch_related("plan__response_targets"),
+        pk=pk,
+    )
+
+
+def requester_choices(*, account: Account) -> QuerySet[User]:
+    """The active customers of the account: whom a ticket opened on their behalf may be for."""
+    return User.objects.filter(account=account, role=roles.Role.CUSTOMER, is_active=True).order_by("username")
 
 
 def engineer_choices() -> QuerySet[User]:

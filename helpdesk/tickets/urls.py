@@ -2,12 +2,13 @@
 
 from django.urls import path
 
-from helpdesk.tickets.views import attachments, manage, pages, ratings, tickets, workspace
+from helpdesk.tickets.views import attachments, manage, pages, ratings, staff_new, tickets, workspace
 
 urlpatterns = [
     path("portal/", pages.portal, name="portal"),
     path("portal/tickets/new/", tickets.ticket_new, name="ticket_new"),
     path("queue/", pages.queue, name="queue"),
+    path("queue/tickets/new/", staff_new.staff_ticket_new, name="staff_ticket_new"),
     path("tickets/<int:pk>/", tickets.ticket_detail, name="ticket_detail"),
     path("tickets/<int:pk>/start-work/", tickets.ticket_start_work_view, name="ticket_start_work"),
     path("tickets/<int:pk>/reply/", tickets.ticket_reply, name="ticket_reply"),

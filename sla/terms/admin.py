@@ -2,9 +2,11 @@
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 
 from sla.terms import checks
 from sla.terms.models import Calendar, Holiday, OpeningHours, Plan, ResponseTarget
+from sla.terms.services.plans import check_item_targets
 
 
 class OpeningHoursInline(admin.TabularInline):
@@ -38,6 +40,7 @@ class PlanAdminForm(forms.ModelForm):
         fields = [
             "code",
             "name",
+            "description",
             "response_calendar",
             "uses_severity",
             "chat_calendar",
@@ -50,6 +53,7 @@ class PlanAdminForm(forms.ModelForm):
             "compensation",
             "response_penalty",
             "uptime_terms",
+            "item_targets",
         ]
 
     def _term(self, term: str):
@@ -66,6 +70,15 @@ class PlanAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        if "item_targets" in cleaned and cleaned.get("uptime_terms") is not None:
+            try:
+                cleaned["item_targets"] = check_item_targets(
+                    cleaned["item_targets"] or {},
+                    uses_severity=bool(cleaned.get("uses_severity")),
+                    uptime_terms=cleaned["uptime_terms"],
+                )
+            except ValidationError as exc:
+                self.add_error("item_targets", exc.message_dict["item_targets"])
         penalty = cleaned.get("response_penalty")
         if penalty and penalty["basis"] == "per_miss":
             # voucher_percent is the per-miss percent: the penalty term decides it.

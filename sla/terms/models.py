@@ -183,6 +183,11 @@ class Plan(models.Model):
 
     code = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=100)
+    description = models.TextField(
+        blank=True,
+        max_length=4000,
+        help_text="What the plan is, and which of its figures are defaults still to agree with the client.",
+    )
     response_calendar = models.ForeignKey(
         Calendar,
         null=True,
@@ -258,6 +263,14 @@ class Plan(models.Model):
         default=default_uptime_terms,
         help_text="levels, default_level, credit_tiers, cap_percent, shares_voucher_cap, "
         "counts_toward_termination, excluded_kinds.",
+    )
+    # --- covered items (issue 11): seed 004 keys its targets by the affected item's priority level
+    item_targets = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Seconds until the response by "level:severity" (a level of uptime_terms, e.g. '
+        '"critical:fatal"), used on a plan that uses severity: a ticket naming an item takes its '
+        "level, one naming none the default level. Empty: targets by ticket priority only.",
     )
 
     class Meta:

@@ -38,13 +38,30 @@ def plan_snapshot(plan: Plan, *, today: dt.date | None = None) -> dict:
             for t in plan.response_targets.all()
         },
         "calendar": calendar.snapshot(today=today) if calendar else None,
+        "item_targets": dict(plan.item_targets or {}),
+        "default_level": (plan.uptime_terms or {}).get("default_level", ""),
     }
 
 
+def with_item_level(snapshot: dict, level: str) -> dict:
+    """The promise of a ticket that names a covered item: the item's level at creation is kept."""
+    return {**snapshot, "item_level": level}
+
+
 def target_seconds(snapshot: dict, *, priority: str, severity: str = "") -> int:
+    """The target of a stored promise, most specific first.
+
+    On a plan that uses severity: the item level (the ticket's item's, or the plan's default level)
+    by severity from `item_targets`, then priority by severity; then the plain priority.
+    """
     targets = snapshot["targets"]
-    if snapshot.get("uses_severity") and severity and f"{priority}:{severity}" in targets:
-        return targets[f"{priority}:{severity}"]
+    if snapshot.get("uses_severity") and severity:
+        level = snapshot.get("item_level") or snapshot.get("default_level") or ""
+        by_item = snapshot.get("item_targets") or {}
+        if f"{level}:{severity}" in by_item:
+            return by_item[f"{level}:{severity}"]
+        if f"{priority}:{severity}" in targets:
+            return targets[f"{priority}:{severity}"]
     if priority in targets:
         return targets[priority]
     raise NoTargetError(f"The plan {snapshot['plan']} promises nothing for priority {priority!r}.")

@@ -41,6 +41,12 @@ CLAIM_TERMS = {
     "uptime_terms": {**default_uptime_terms(), "excluded_kinds": list(EXCLUSION_KINDS)},
 }
 
+# Seed 004's covered items have a priority level (its table is missing from the text).
+ITEM_LEVELS = ("critical", "high", "standard")
+DEFAULT_ITEM_LEVEL = "high"
+# "uptime levels of 99.9%": the contract gives one figure, so every level guarantees it.
+CONTRACT_UPTIME_PERCENT = "99.90"
+
 # Seed 004's: penalties "will be applied" when the month closes, on a sliding scale of started
 # working hours late (our figures: the contract publishes none), capped at 50% of the fee; uptime
 # credits on their own 50% cap, counting toward termination; only agreed maintenance windows
@@ -57,7 +63,12 @@ AUTOMATIC_TERMS = {
     "monthly_cap_percent": Decimal("50.00"),
     "claim_window_months": 1,
     "termination_threshold": 5,
-    "uptime_terms": {**default_uptime_terms(), "excluded_kinds": ["scheduled_maintenance"]},
+    "uptime_terms": {
+        **default_uptime_terms(),
+        "levels": dict.fromkeys(ITEM_LEVELS, CONTRACT_UPTIME_PERCENT),
+        "default_level": DEFAULT_ITEM_LEVEL,
+        "excluded_kinds": ["scheduled_maintenance"],
+    },
 }
 
 # Seed 000: response clocks run 24x7x365; chat hours and session limits per plan.
@@ -91,26 +102,73 @@ PLANS = [
 # the seed leaves them empty because the contract names no country.
 BUSINESS_CALENDAR = "Business hours: weekdays 09:00–17:00"
 S = Severity
-# Seed 004: working hours only, targets by the affected item's priority and the issue's
-# severity, penalties capped at 50% of the monthly fee. The contract's own figures were not
-# published with it; these are ours, and editable. Plain priority keys serve tickets
-# that name no severity ("respond to support requests within 24 hours": one working day).
+# Seed 004: working hours only, targets by the affected item's priority level and the issue's
+# severity, penalties capped at 50% of the monthly fee. The contract's target and credit tables
+# are missing from its text: the figures below are Pledge's defaults, editable, and the plan's
+# description says so. No target passes one working day ("respond to support requests within
+# 24 hours"). Plain priority keys serve tickets that name no severity.
+ITEM_TARGETS = {
+    "critical": {S.FATAL: 1 * H, S.SEVERE: 1 * H, S.MEDIUM: 2 * H, S.MINOR: 4 * H},
+    "high": {S.FATAL: 1 * H, S.SEVERE: 2 * H, S.MEDIUM: 4 * H, S.MINOR: 8 * H},
+    "standard": {S.FATAL: 2 * H, S.SEVERE: 4 * H, S.MEDIUM: 8 * H, S.MINOR: 8 * H},
+}
 BUSINESS_POLICY = {
     "code": "business",
     "name": "Business hours (severity)",
     "targets": {
         (Priority.HIGH, ""): 1 * H,
         (Priority.GENERAL, ""): 8 * H,
-        (Priority.HIGH, S.FATAL): 1 * H,
-        (Priority.HIGH, S.SEVERE): 2 * H,
-        (Priority.HIGH, S.MEDIUM): 4 * H,
-        (Priority.HIGH, S.MINOR): 8 * H,
-        (Priority.GENERAL, S.FATAL): 2 * H,
-        (Priority.GENERAL, S.SEVERE): 4 * H,
-        (Priority.GENERAL, S.MEDIUM): 8 * H,
-        (Priority.GENERAL, S.MINOR): 16 * H,
+    },
+    "item_targets": {
+        f"{level}:{severity}": seconds
+        for level, by_severity in ITEM_TARGETS.items()
+        for severity, seconds in by_severity.items()
     },
 }
+
+
+def _hours(seconds: int) -> str:
+    return f"{seconds // H} h" if seconds % H == 0 else f"{seconds // M} min"
+
+
+def _percent_tiers(tiers) -> str:
+    parts = []
+    for tier in tiers:
+        upto = f"up to {tier['up_to_hours']} h" if tier["up_to_hours"] is not None else "beyond"
+        parts.append(f"{tier['percent_per_hour']}% per started hour {upto}")
+    return "; ".join(parts)
+
+
+def business_description() -> str:
+    """Seed 004's plan description: the contract's own figures, then every default still to agree."""
+    targets = "; ".join(
+        f"{level}: " + ", ".join(f"{severity} {_hours(seconds)}" for severity, seconds in by_severity.items())
+        for level, by_severity in ITEM_TARGETS.items()
+    )
+    plain = BUSINESS_POLICY["targets"]
+    uptime = AUTOMATIC_TERMS["uptime_terms"]
+    return "\n".join(
+        [
+            "Seed 004 (the Werner Host SLA): response clocks count working hours only; the host has "
+            "responded when it has replied to the client; penalties are applied at month end, capped "
+            "at 50% of the monthly fee for response times and 50% for uptime; uptime 99.9%; more than "
+            "five failures in a calendar month allow termination without penalty.",
+            "The contract's target and credit tables are missing from its text. These figures are "
+            "DEFAULTS TO AGREE WITH THE CLIENT:",
+            f"- Working hours: {BUSINESS_CALENDAR.split(': ', 1)[1]} (calendar {BUSINESS_CALENDAR!r}; "
+            "set its public-holiday country there).",
+            f"- Item priority levels: {', '.join(ITEM_LEVELS)}; each guarantees the contract's "
+            f"{CONTRACT_UPTIME_PERCENT.rstrip('0')}% uptime.",
+            f"- Response targets by item level and severity (working time): {targets}.",
+            f"- A ticket naming no covered item is counted at the {DEFAULT_ITEM_LEVEL!r} level; one "
+            f"without a severity gets {_hours(plain[(Priority.HIGH, '')])} (High) or "
+            f"{_hours(plain[(Priority.GENERAL, '')])} (General).",
+            "- Response penalty: " + _percent_tiers(AUTOMATIC_TERMS["response_penalty"]["tiers"]) + ".",
+            "- Uptime credit: " + _percent_tiers(uptime["credit_tiers"]) + ".",
+            f"- Disputes of failures Pledge did not record: within {AUTOMATIC_TERMS['claim_window_months']} "
+            "month after the month of the failure.",
+        ]
+    )
 
 
 def _calendar(name: str, days, start: dt.time, end: dt.time) -> Calendar:
@@ -151,8 +209,10 @@ def seed_plans() -> list[tuple[str, bool]]:
         code=BUSINESS_POLICY["code"],
         defaults={
             "name": BUSINESS_POLICY["name"],
+            "description": business_description(),
             "response_calendar": business_hours,
             "uses_severity": True,
+            "item_targets": BUSINESS_POLICY["item_targets"],
             **AUTOMATIC_TERMS,
             # Seed 004: the host has responded only once it has replied to the client.
             "response_event": ResponseEvent.FIRST_REPLY,

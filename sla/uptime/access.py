@@ -1,15 +1,16 @@
 """Who may see and manage monitored items, downtime, maintenance and shortfalls."""
 
-from helpdesk.accounts.models import User
+from helpdesk.accounts.models import MonitoredItem, User
 from helpdesk.kit.roles import is_billing_admin, is_customer, is_staff
 from sla.clocks.access import may_manage_exclusions
-from sla.uptime.models import Downtime, MaintenanceWindow, MonitoredItem, UptimeShortfall
+from sla.uptime.models import Downtime, MaintenanceWindow, UptimeShortfall
 
 # --- uptime ----------------------------------------------------------------------------
 # Monitored items, their downtime, maintenance windows and shortfalls follow the account like
-# tickets. Items are contract terms (their level sets the guarantee): billing admins manage
-# them. Support staff record and correct downtime and schedule maintenance; an emergency window
-# is a declared exclusion, so it is a billing admin's, like every exclusion period.
+# tickets. Support staff add and edit an account's items (their level comes from the plan's
+# uptime terms, so the guarantee stays the contract's), record and correct downtime and schedule
+# maintenance; an emergency window is a declared exclusion, so it is a billing admin's, like
+# every exclusion period.
 
 
 def items_visible_to(user: User):
@@ -54,8 +55,8 @@ def may_read_uptime(user: User) -> bool:
 
 
 def may_manage_uptime(user: User) -> bool:
-    """Create and change monitored items (their level is the guarantee the contract gives)."""
-    return is_billing_admin(user)
+    """Create and change monitored items: support staff (engineers and billing admins)."""
+    return is_staff(user)
 
 
 def may_record_downtime(user: User) -> bool:

@@ -1,30 +1,9 @@
-"""Django admin for monitored items, downtime, maintenance and shortfalls (uptime terms are the plan's)."""
+"""Django admin for downtime, maintenance and shortfalls (uptime terms are the plan's)."""
 
 from django.contrib import admin
 
 from helpdesk.kit.admin import EvidenceAdminMixin
-from sla.uptime.models import (
-    Downtime,
-    DowntimeEvent,
-    MaintenanceWindow,
-    MonitoredItem,
-    UptimeShortfall,
-)
-
-
-@admin.register(MonitoredItem)
-class MonitoredItemAdmin(admin.ModelAdmin):
-    """Read-mostly: items change through sla.uptime.services (the API and the pages), which validate
-    probe targets against the allowed networks and take the guarantee from the level."""
-
-    list_display = ["name", "account", "level", "guarantee_percent", "probe_kind", "state", "last_probed_at"]
-    list_filter = ["state", "probe_kind", "level", "is_active"]
-    search_fields = ["name", "account__name", "probe_url", "probe_host"]
-    raw_id_fields = ["account", "created_by"]
-    readonly_fields = [f.name for f in MonitoredItem._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
+from sla.uptime.models import Downtime, DowntimeEvent, MaintenanceWindow, UptimeShortfall
 
 
 class DowntimeEventInline(admin.TabularInline):

@@ -3,9 +3,10 @@
 from django import forms
 from django.utils import timezone
 
+from helpdesk.accounts.models import ItemState, ProbeKind
 from helpdesk.kit.forms import LocalDateTimeField, MonthField
 from sla.uptime import selectors
-from sla.uptime.models import ItemState, MaintenanceKind, ProbeKind
+from sla.uptime.models import MaintenanceKind
 
 # --- forms: the shape of browser input -----------------------------------------------------------
 
@@ -27,11 +28,20 @@ class ItemForm(forms.Form):
     probe_port = forms.IntegerField(min_value=1, max_value=65535, required=False, label="Port")
     is_active = forms.BooleanField(required=False, initial=True, label="Active (probed and shown)")
 
-    def __init__(self, *args, accounts=None, **kwargs):
+    def __init__(self, *args, accounts=None, account_id: int | None = None, **kwargs):
+        """`account_id`: the item's account, whose plan's levels (and guarantees) are offered.
+
+        Without it (a new item, its account chosen in the form) every plan's level names are
+        offered and the service checks the one chosen against the account's plan.
+        """
         super().__init__(*args, **kwargs)
-        levels = selectors.uptime_levels()
-        self.fields["level"].choices = [(name, f"{name} — {value}%") for name, value in levels.items()]
-        self.fields["level"].initial = selectors.default_level()
+        levels = selectors.uptime_levels(account_id=account_id)
+        if account_id is not None:
+            self.fields["level"].choices = [(name, f"{name} — {value}%") for name, value in levels.items()]
+        else:
+            self.fields["level"].choices = [(name, name) for name in levels]
+            self.fields["level"].help_text = "The guarantee of the level comes from the account's plan."
+        self.fields["level"].initial = selectors.default_level(account_id=account_id)
         if accounts is not None:
             self.fields["account"] = forms.ModelChoiceField(queryset=accounts, label="Account")
             self.order_fields(["account"])
@@ -88,6 +98,9 @@ class MaintenanceForm(forms.Form):
         self.fields["account"].queryset = accounts
         self.fields["item"].queryset = items
         self.fields["item"].label_from_instance = lambda item: f"{item.account.name} · {item.name}"
+        # Optional for a scheduled window; an emergency one is declared afterwards and says why.
+        self.fields["note"].requirement = "required for an emergency window"
+        self.fields["note"].help_text = "Why the emergency work was needed (billing admins record it)."
         zone = timezone.get_current_timezone_name()
         self.fields[
             "starts_at"

@@ -1,107 +1,17 @@
-"""Uptime (seed 004): monitored items, their downtime, maintenance windows, credit terms and shortfalls."""
+"""Uptime (seed 004): downtime of an account's covered items, maintenance windows and shortfalls.
 
-from decimal import Decimal
+The items themselves are the account's (helpdesk.accounts.models.MonitoredItem), so tickets can
+name the item they are about.
+"""
 
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
+from helpdesk.accounts.models import MonitoredItem
 from sla.clocks.models import ExclusionPeriod
 
 PERCENT = {"max_digits": 7, "decimal_places": 4}
 AMOUNT = {"max_digits": 15, "decimal_places": 3}
-
-
-class ProbeKind(models.TextChoices):
-    NONE = "none", "No probe (staff record downtime)"
-    HTTP = "http", "HTTP(S) request"
-    TCP = "tcp", "TCP connection"
-
-
-class ItemState(models.TextChoices):
-    UNKNOWN = "unknown", "Not probed yet"
-    UP = "up", "Up"
-    DOWN = "down", "Down"
-
-
-class MonitoredItem(models.Model):
-    """One of an account's services whose uptime is guaranteed, by the level of its priority."""
-
-    account = models.ForeignKey("accounts.Account", on_delete=models.PROTECT, related_name="monitored_items")
-    name = models.CharField(max_length=120)
-    description = models.TextField(blank=True, max_length=2000)
-    level = models.CharField(max_length=32, help_text="Priority level: a key of the uptime terms' levels.")
-    guarantee_percent = models.DecimalField(
-        **PERCENT,
-        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
-        help_text="Guaranteed uptime, taken from the level when the item got it.",
-    )
-    is_active = models.BooleanField(default=True, help_text="Probed and shown on the status page.")
-
-    probe_kind = models.CharField(max_length=8, choices=ProbeKind.choices, default=ProbeKind.NONE)
-    probe_url = models.CharField(max_length=500, blank=True)
-    probe_expected_status = models.PositiveSmallIntegerField(
-        default=200, validators=[MinValueValidator(100), MaxValueValidator(599)]
-    )
-    probe_host = models.CharField(max_length=253, blank=True)
-    probe_port = models.PositiveIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(65535)]
-    )
-
-    # What the probe last saw; written by sla.uptime.services only.
-    state = models.CharField(max_length=8, choices=ItemState.choices, default=ItemState.UNKNOWN)
-    state_changed_at = models.DateTimeField(null=True, blank=True)
-    consecutive_failures = models.PositiveIntegerField(default=0)
-    failing_since = models.DateTimeField(null=True, blank=True, help_text="First failure of the current run.")
-    last_probed_at = models.DateTimeField(null=True, blank=True)
-    last_probe_ok = models.BooleanField(null=True, blank=True)
-    last_probe_detail = models.CharField(max_length=200, blank=True)
-    probe_claimed_at = models.DateTimeField(
-        null=True, blank=True, help_text="When a probe round took the item (two rounds never both probe it)."
-    )
-
-    created_by = models.ForeignKey(
-        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["account", "name"]
-        indexes = [
-            models.Index(fields=["account", "name"], name="item_account_name"),
-            models.Index(
-                fields=["probe_claimed_at"],
-                name="item_probe_due",
-                condition=Q(is_active=True) & ~Q(probe_kind="none"),
-            ),
-        ]
-        constraints = [
-            models.UniqueConstraint(fields=["account", "name"], name="item_unique_name_per_account"),
-            models.CheckConstraint(
-                condition=Q(probe_kind="none")
-                | (Q(probe_kind="http") & ~Q(probe_url=""))
-                | (Q(probe_kind="tcp") & ~Q(probe_host="") & Q(probe_port__isnull=False)),
-                name="item_probe_has_target",
-            ),
-            models.CheckConstraint(
-                condition=Q(guarantee_percent__gte=0, guarantee_percent__lte=100),
-                name="item_guarantee_in_range",
-            ),
-            models.CheckConstraint(condition=Q(state__in=ItemState.values), name="item_state_valid"),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def probe_target(self) -> str:
-        if self.probe_kind == ProbeKind.HTTP:
-            return self.probe_url
-        if self.probe_kind == ProbeKind.TCP:
-            host = f"[{self.probe_host}]" if ":" in self.probe_host else self.probe_host
-            return f"{host}:{self.probe_port}"
-        return ""
 
 
 class DowntimeSource(models.TextChoices):

@@ -19,21 +19,14 @@ from django.db.models import BigIntegerField, Count, Exists, Func, OuterRef, Pre
 from django.shortcuts import get_object_or_404
 
 from helpdesk.accounts import access as accounts_access
-from helpdesk.accounts.models import Account, User
+from helpdesk.accounts.models import Account, MonitoredItem, User
 from helpdesk.kit.months import month_bounds, month_of, support_zone
 from helpdesk.tickets import access as tickets_access
 from sla.clocks.models import ExclusionPeriod, Miss
 from sla.terms.models import Plan, default_uptime_terms
 from sla.uptime import access
 from sla.uptime import measure as uptime
-from sla.uptime.models import (
-    Downtime,
-    DowntimeEvent,
-    MaintenanceKind,
-    MaintenanceWindow,
-    MonitoredItem,
-    UptimeShortfall,
-)
+from sla.uptime.models import Downtime, DowntimeEvent, MaintenanceKind, MaintenanceWindow, UptimeShortfall
 
 STATUS_DAYS = 90
 

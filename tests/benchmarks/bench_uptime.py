@@ -95,7 +95,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from helpdesk.accounts.models import Account, User
+from helpdesk.accounts.models import Account, MonitoredItem, User
 from helpdesk.kit.months import month_bounds, month_of
 from helpdesk.kit.roles import Role
 from sla.clocks.models import ExclusionPeriod
@@ -103,7 +103,7 @@ from sla.terms.models import Plan
 from sla.terms.seeds import seed_plans
 from sla.uptime import measure as uptime
 from sla.uptime import selectors
-from sla.uptime.models import MaintenanceWindow, MonitoredItem, UptimeShortfall
+from sla.uptime.models import MaintenanceWindow, UptimeShortfall
 from sla.uptime.services.assessment import uptime_month_assess
 from sla.uptime.services.items import item_create
 from sla.uptime.services.probing import probe_round

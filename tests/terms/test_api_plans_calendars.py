@@ -332,6 +332,7 @@ def test_plan_shows_the_contract_terms(api, customer, plans):
         "id": advanced.pk,
         "code": "advanced",
         "name": "Advanced",
+        "description": "",
         "response_calendar": None,
         "uses_severity": False,
         "response_targets": {"general": 6 * H, "high": 30 * 60},
@@ -345,24 +346,25 @@ def test_plan_shows_the_contract_terms(api, customer, plans):
         "compensation": "claim",
         "response_penalty": {"basis": "per_miss", "percent": "5.00"},
         "uptime_terms": body["uptime_terms"],
+        "item_targets": {},
         "version": 1,
     }
     assert body["uptime_terms"]["default_level"] == "high"
 
 
-def test_severity_plan_shows_priority_severity_targets_and_its_calendar(api, engineer, plans):
-    # given seed 004's working-hours plan, keyed by priority and severity
+def test_severity_plan_shows_item_level_severity_targets_and_its_calendar(api, engineer, plans):
+    # given seed 004's working-hours plan, keyed by the item's level and the severity
     business = Plan.objects.get(uses_severity=True)
-    expected = {
-        (f"{t.priority}:{t.severity}" if t.severity else t.priority): t.seconds
-        for t in business.response_targets.all()
-    }
 
     body = api(engineer).get(f"{PLANS}{business.pk}/").json()
 
     assert body["uses_severity"] is True
-    assert body["response_targets"] == expected
-    assert {"general", "high"} <= set(expected) and any(":" in key for key in expected)
+    assert body["response_targets"] == {"general": 8 * H, "high": 1 * H}
+    levels = body["uptime_terms"]["levels"]
+    assert set(body["item_targets"]) == {
+        f"{level}:{severity}" for level in levels for severity in ("fatal", "severe", "medium", "minor")
+    }
+    assert body["item_targets"]["critical:fatal"] == 1 * H
     assert body["response_calendar"] == business.response_calendar_id is not None
     calendar = api(engineer).get(f"{CALENDARS}{business.response_calendar_id}/").json()
     assert calendar["hours"]

@@ -9,7 +9,7 @@ from helpdesk.tickets.models import Ticket
 from sla.terms.models import Plan
 from sla.terms.policies import plan_snapshot, promise_for
 from sla.terms.seeds import seed_plans
-from tests.factories import AccountFactory, CustomerFactory, make_ticket
+from tests.factories import AccountFactory, CustomerFactory, MonitoredItemFactory, make_ticket
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 
@@ -47,13 +47,65 @@ def test_a_60_minute_target_reported_late_in_the_day_is_due_the_next_working_day
 
 
 @pytest.mark.parametrize(
-    ("priority", "severity", "hours"),
-    [("high", "fatal", 1), ("high", "minor", 8), ("general", "severe", 4), ("general", "", 8)],
+    ("level", "priority", "severity", "hours"),
+    [
+        ("critical", "general", "fatal", 1),
+        ("critical", "general", "minor", 4),
+        ("standard", "general", "severe", 4),
+        ("standard", "high", "fatal", 2),
+        (None, "general", "severe", 2),  # no item: the plan's default level ("high")
+        (None, "high", "minor", 8),
+        ("critical", "general", "", 8),  # no severity: the priority's own target
+        (None, "high", "", 1),
+    ],
 )
-def test_targets_are_keyed_by_priority_and_severity(business_customer, priority, severity, hours):
+def test_targets_are_keyed_by_the_item_level_and_severity(
+    business_customer, level, priority, severity, hours
+):
     monday_nine = dt.datetime(2026, 11, 23, 9, 0, tzinfo=BERLIN)
-    ticket = make_ticket(customer=business_customer, priority=priority, severity=severity, now=monday_nine)
+    item = None
+    if level:
+        item = MonitoredItemFactory(account=business_customer.account, level=level)
+    ticket = make_ticket(
+        customer=business_customer, priority=priority, severity=severity, item=item, now=monday_nine
+    )
     assert ticket.work_started_target == hours * 3600
+    assert ticket.promise.get("item_level") == level
+
+
+def test_seed_004_levels_all_guarantee_the_contracts_99_9_percent(business_customer):
+    terms = business_customer.account.plan.uptime_terms
+
+    assert set(terms["levels"].values()) == {"99.90"}
+    assert terms["default_level"] in terms["levels"]
+
+
+def test_seed_004_marks_every_number_it_leaves_out_as_a_default_to_agree(business_customer):
+    plan = business_customer.account.plan
+    description = plan.description
+
+    assert "DEFAULTS TO AGREE WITH THE CLIENT" in description
+    for key, seconds in plan.item_targets.items():
+        level, severity = key.split(":")
+        assert level in description and f"{severity} {seconds // 3600} h" in description
+    for tier in plan.response_penalty["tiers"] + plan.uptime_terms["credit_tiers"]:
+        assert f"{tier['percent_per_hour']}% per started hour" in description
+    assert "09:00–17:00" in description and "99.9%" in description
+
+
+def test_seed_plans_twice_keeps_the_item_targets_and_description(db):
+    seed_plans()
+    first = Plan.objects.get(code="business")
+    seed_plans()
+    again = Plan.objects.get(code="business")
+
+    assert (again.version, again.item_targets, again.description, again.uptime_terms) == (
+        first.version,
+        first.item_targets,
+        first.description,
+        first.uptime_terms,
+    )
+    assert len(again.item_targets) == 3 * 4
 
 
 def test_a_24x7_deadline_counts_real_time_across_a_dst_change(customer):

@@ -108,9 +108,10 @@ def test_staff_open_a_ticket_for_any_account(request, api, other_account, role):
     assert Ticket.objects.get(pk=response.json()["id"]).created_by == staff
 
 
-def test_severity_picks_the_priority_severity_target_where_the_plan_uses_severity(api, engineer, plans):
+def test_severity_picks_the_level_severity_target_where_the_plan_uses_severity(api, engineer, plans):
     business = Plan.objects.get(uses_severity=True)
-    target = business.response_targets.get(priority="general", severity="minor").seconds
+    # No item named: the plan's default level, by the severity.
+    target = business.item_targets[f"{business.uptime_terms['default_level']}:minor"]
     client_account = AccountFactory(plan=business)
 
     response = api(engineer).post(URL, _payload(account=client_account.pk, severity="minor"), format="json")

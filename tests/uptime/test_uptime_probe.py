@@ -14,8 +14,9 @@ import time
 import pytest
 from django.db.models import Count
 
+from helpdesk.accounts.models import ItemState, MonitoredItem
 from sla.uptime import probes
-from sla.uptime.models import Downtime, DowntimeEvent, ItemState, MonitoredItem
+from sla.uptime.models import Downtime, DowntimeEvent
 from sla.uptime.services import items as uptime_items
 from sla.uptime.services.items import item_create
 from sla.uptime.services.probing import probe_round

@@ -7,11 +7,12 @@ import pytest
 import time_machine
 from django.core import mail
 
+from helpdesk.accounts.models import MonitoredItem
 from helpdesk.kit.errors import ConflictError, ValidationError
 from helpdesk.kit.roles import Denied
 from sla.clocks.models import ExclusionPeriod
 from sla.uptime import notifications
-from sla.uptime.models import Downtime, DowntimeEvent, MaintenanceWindow, MonitoredItem
+from sla.uptime.models import Downtime, DowntimeEvent, MaintenanceWindow
 from sla.uptime.services import downtime as uptime_downtime
 from sla.uptime.services import items as uptime_items
 from sla.uptime.services import maintenance as uptime_maintenance
@@ -244,7 +245,12 @@ def test_an_emergency_window_excludes_the_misses_it_overlaps(admin, account, cus
     assert Miss.objects.get().counted
 
     window = uptime_maintenance.maintenance_schedule(
-        created_by=admin, account=account, kind="emergency", starts_at=NOW - 3 * H, ends_at=NOW - 2 * H
+        created_by=admin,
+        account=account,
+        kind="emergency",
+        starts_at=NOW - 3 * H,
+        ends_at=NOW - 2 * H,
+        note="Storage controller failed",
     )
 
     # The window paused the clock until work started: the response was within the moved deadline.
@@ -362,11 +368,17 @@ def test_bad_items_are_refused_naming_the_field(account, admin, fields, field):
     assert not MonitoredItem.objects.exists()
 
 
-def test_only_billing_admins_manage_items(account, staff, customer):
-    for user in (staff, customer):
-        with pytest.raises(Denied):
-            uptime_items.item_create(created_by=user, account=account, name="Shop")
+def test_support_staff_manage_items_and_customers_do_not(account, staff, customer):
+    with pytest.raises(Denied):
+        uptime_items.item_create(created_by=customer, account=account, name="Shop")
     assert not MonitoredItem.objects.exists()
+
+    item = uptime_items.item_create(created_by=staff, account=account, name="Shop")
+    with pytest.raises(Denied):
+        uptime_items.item_update(item=item, actor=customer, name="Mine now")
+    uptime_items.item_update(item=item, actor=staff, name="Shop front")
+
+    assert MonitoredItem.objects.get().name == "Shop front"
 
 
 def test_item_names_are_unique_per_account(account, other_account, admin):

@@ -47,6 +47,7 @@ class TicketSerializer(serializers.ModelSerializer):
     chat = serializers.SerializerMethodField(
         help_text="The live chat or phone call the ticket was escalated from (its id), or null."
     )
+    item_name = serializers.SerializerMethodField(help_text="The name of the affected covered item, or null.")
 
     class Meta:
         model = Ticket
@@ -59,6 +60,8 @@ class TicketSerializer(serializers.ModelSerializer):
             "severity",
             "service_unavailable",
             "affected_service",
+            "item",
+            "item_name",
             "status",
             "plan",
             "plan_code",
@@ -97,6 +100,10 @@ class TicketSerializer(serializers.ModelSerializer):
     def get_sla_state(self, ticket: Ticket) -> str:
         return ticket.sla_state(self.context["now"])
 
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_item_name(self, ticket: Ticket) -> str | None:
+        return ticket.item.name if ticket.item_id else None
+
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_chat(self, ticket: Ticket) -> int | None:
         if hasattr(ticket, "from_chat_id"):  # annotated by the selectors, for this user
@@ -126,6 +133,14 @@ class TicketCreateSerializer(serializers.Serializer):
         default=False, help_text="High priority: the customer confirms the service is down."
     )
     affected_service = serializers.CharField(max_length=200, allow_blank=True, default="")
+    item = serializers.IntegerField(
+        min_value=1,
+        max_value=2**63 - 1,
+        allow_null=True,
+        default=None,
+        help_text="The affected covered item: the id of an active monitored item of the ticket's account. "
+        "On a plan that uses severity its level chooses the target.",
+    )
     # --- workspace (issue 14): staff open tickets for customers
     requester = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.none(),

@@ -5,7 +5,7 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from helpdesk.accounts.models import Account, User
+from helpdesk.accounts.models import Account, MonitoredItem, User
 from helpdesk.kit import roles
 from helpdesk.kit.enqueue import enqueue_after_commit
 from helpdesk.kit.errors import ConflictError, ValidationError, field_error
@@ -15,7 +15,7 @@ from helpdesk.tickets.models import Ticket, TicketStatus
 from helpdesk.tickets.services.attachments import attachments_store, validate_files
 from helpdesk.tickets.services.events import event_record
 from sla.terms.models import Plan, Priority, ResponseEvent, Severity
-from sla.terms.policies import NoTargetError, plan_snapshot, promise_for
+from sla.terms.policies import NoTargetError, plan_snapshot, promise_for, with_item_level
 
 S = TicketStatus
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -60,6 +60,7 @@ def ticket_create(
     severity: str = "",
     service_unavailable: bool = False,
     affected_service: str = "",
+    item: MonitoredItem | int | None = None,
     files=(),
     channel: str = "web",
     now: dt.datetime | None = None,
@@ -67,6 +68,9 @@ def ticket_create(
     """Open a ticket; its Work Started clock starts now, on the plan in force now.
 
     `channel` records how the request reached us (the web, e-mail, a phone call, a chat).
+    `item` names the affected covered item (an active item of the account); its level is kept
+    with the promise, and on a plan that keys targets by item level it chooses the target.
+    A High ticket naming an item has that item as its affected service unless another is typed.
     """
     now = now or timezone.now()
     if not access.may_create_ticket_for(created_by, account):
@@ -77,6 +81,9 @@ def ticket_create(
     affected_service = clean_text(
         affected_service, field="affected_service", max_length=200, errors=errors, required=False
     )
+    item = _covered_item(item, account=account, errors=errors)
+    if item is not None and not affected_service and priority == Priority.HIGH:
+        affected_service = item.name
     if channel not in Ticket.CHANNELS:
         errors.setdefault("channel", []).append(f"Choose one of: {', '.join(Ticket.CHANNELS)}.")
     if priority not in Priority.values:
@@ -102,6 +109,8 @@ def ticket_create(
         "response_targets", "response_calendar__hours", "response_calendar__holidays"
     ).get(pk=account.plan_id)
     snapshot = plan_snapshot(plan, today=now.date())
+    if item is not None:
+        snapshot = with_item_level(snapshot, item.level)
     try:
         promise = promise_for(snapshot, priority=priority, severity=severity, start=now)
     except NoTargetError as exc:
@@ -116,6 +125,7 @@ def ticket_create(
         severity=severity,
         service_unavailable=bool(service_unavailable),
         affected_service=affected_service,
+        item=item,
         created_at=now,
         clock_started_at=now,
         plan=plan,
@@ -135,6 +145,7 @@ def ticket_create(
         at=now,
         priority=priority,
         severity=severity,
+        **({"item": item.pk, "item_level": item.level} if item is not None else {}),
         plan=plan.code,
         plan_version=plan.version,
         target_seconds=promise.target_seconds,
@@ -142,6 +153,23 @@ def ticket_create(
     )
     enqueue_after_commit(notifications.notify_ticket_received, ticket.pk)
     return ticket
+
+
+def _covered_item(item, *, account: Account, errors: dict) -> MonitoredItem | None:
+    """The affected item named by id (or instance): an active item of this account, else a field error.
+
+    Another account's item, an unknown id and a retired item get the same answer.
+    """
+    if item is None or item == "":
+        return None
+    pk = item.pk if isinstance(item, MonitoredItem) else item
+    if isinstance(pk, bool) or not isinstance(pk, int) or not 0 < pk < 2**63:
+        errors.setdefault("item", []).append("Give the id of one of this account's covered items.")
+        return None
+    found = MonitoredItem.objects.filter(pk=pk, account_id=account.pk, is_active=True).first()
+    if found is None:
+        errors.setdefault("item", []).append("Choose an active covered item of this account.")
+    return found
 
 
 def _stops_at_start_work(ticket: Ticket) -> bool:

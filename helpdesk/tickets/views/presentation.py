@@ -9,6 +9,7 @@ from django.utils.safestring import SafeData, SafeString, mark_safe
 
 from helpdesk.kit.pages import duration_text
 from sla.calendars import working_intervals
+from sla.terms.models import Severity
 from sla.terms.policies import calendar_of
 
 SLA_LABELS = {"running": "Running", "at_risk": "At risk", "met": "Met", "missed": "Missed"}
@@ -237,3 +238,17 @@ def select_html(field) -> SafeString:
     return mark_safe(  # noqa: S308 - escaped by _e
         f'<select name="{_e(field.html_name)}" id="{_e(field.auto_id)}"{invalid}>{options}</select>'
     )
+
+
+def item_target_rows(plan) -> list[dict]:
+    """A plan's targets by item level (rows) and severity (columns), in words; empty when it has none."""
+    targets = plan.item_targets or {}
+    if not plan.uses_severity or not targets:
+        return []
+    levels = list((plan.uptime_terms or {}).get("levels") or {})
+    rows = []
+    for level in levels:
+        cells = [targets.get(f"{level}:{severity}") for severity in Severity.values]
+        if any(cells):
+            rows.append({"level": level, "targets": [target_text(c) if c else "—" for c in cells]})
+    return rows

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from helpdesk.accounts import selectors as accounts_selectors
 from helpdesk.kit import roles
 from helpdesk.kit.errors import ConflictError, ValidationError
 from helpdesk.kit.pages import add_service_errors
@@ -24,9 +25,9 @@ from helpdesk.tickets.services.tickets import (
     ticket_transition,
     ticket_upgrade,
 )
-from helpdesk.tickets.views.presentation import target_text, with_labels, with_sla
+from helpdesk.tickets.views.presentation import item_target_rows, target_text, with_labels, with_sla
 from helpdesk.tickets.views.ratings import rating_context
-from sla.terms.models import Priority
+from sla.terms.models import Priority, Severity
 
 # The buttons a ticket page offers, in order: (target status, label, style).
 STAFF_MOVES = [
@@ -54,12 +55,13 @@ def ticket_new(request):
         raise PermissionDenied("Only customers open tickets here.")
     account = selectors.customer_account(user=request.user)
     uses_severity = account.plan.uses_severity
+    items = accounts_selectors.covered_items(account_id=account.pk)
     targets = {
         t.priority: target_text(t.seconds) for t in account.plan.response_targets.all() if not t.severity
     }
     status = 200
     if request.method == "POST":
-        form = TicketForm(request.POST, request.FILES, uses_severity=uses_severity)
+        form = TicketForm(request.POST, request.FILES, uses_severity=uses_severity, items=items)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -72,6 +74,7 @@ def ticket_new(request):
                     severity=data.get("severity", ""),
                     service_unavailable=data["service_unavailable"],
                     affected_service=data["affected_service"],
+                    item=data.get("item"),
                     files=data["attachments"],
                 )
             except roles.Denied as exc:
@@ -86,7 +89,7 @@ def ticket_new(request):
                 return redirect("ticket_detail", pk=ticket.pk)
         status = 400
     else:
-        form = TicketForm(uses_severity=uses_severity)
+        form = TicketForm(uses_severity=uses_severity, items=items)
     return render(
         request,
         "tickets/ticket_new.html",
@@ -96,6 +99,8 @@ def ticket_new(request):
             "targets": targets,
             "high_target": targets.get(Priority.HIGH),
             "general_target": targets.get(Priority.GENERAL),
+            "item_targets": item_target_rows(account.plan),
+            "severities": Severity.labels,
         },
         status=status,
     )

@@ -12,12 +12,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from helpdesk.accounts.models import Account, User
+from helpdesk.kit import roles
 from helpdesk.kit.errors import ConflictError, ValidationError
 from helpdesk.kit.validation import clean_text
+from sla.clocks import access
 from sla.clocks.models import ExclusionKind, ExclusionPeriod
 from sla.clocks.services.pauses import clocks_rejudge
 
 EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+DECLARED_BY = "Only billing admins declare, change or cancel exclusion periods."
 LONGEST = dt.timedelta(days=366)
 
 
@@ -107,6 +110,7 @@ def exclusion_create(
     now: dt.datetime | None = None,
 ) -> ExclusionPeriod:
     """Declare a period; the clocks it overlaps move their deadlines and misses are judged again."""
+    roles.require(access.may_manage_exclusions(created_by), DECLARED_BY)
     now = now or timezone.now()
     fields = _validate(
         kind=kind,
@@ -143,6 +147,7 @@ def exclusion_update(
     *, period: ExclusionPeriod, actor: User, now: dt.datetime | None = None, **changes
 ) -> ExclusionPeriod:
     """Change a period in force; scheduled maintenance only before it starts. Re-judges both spans."""
+    roles.require(access.may_manage_exclusions(actor), DECLARED_BY)
     now = now or timezone.now()
     period = (
         ExclusionPeriod.objects.select_for_update(of=("self",)).select_related("account").get(pk=period.pk)
@@ -192,6 +197,7 @@ def exclusion_cancel(
     *, period: ExclusionPeriod, actor: User, reason: str, now: dt.datetime | None = None
 ) -> ExclusionPeriod:
     """End a period's effect, with a reason; the record and its history stay. Re-judges its span."""
+    roles.require(access.may_manage_exclusions(actor), DECLARED_BY)
     now = now or timezone.now()
     errors: dict[str, list] = {}
     reason = clean_text(reason, field="reason", max_length=2000, errors=errors)

@@ -73,6 +73,7 @@ class PlanSerializer(serializers.ModelSerializer):
             "id",
             "code",
             "name",
+            "description",
             "response_calendar",
             "uses_severity",
             "response_targets",
@@ -86,6 +87,7 @@ class PlanSerializer(serializers.ModelSerializer):
             "compensation",
             "response_penalty",
             "uptime_terms",
+            "item_targets",
             "version",
         ]
         read_only_fields = fields
@@ -101,6 +103,12 @@ class PlanSerializer(serializers.ModelSerializer):
 class PlanInputSerializer(serializers.Serializer):
     code = serializers.SlugField(max_length=40)
     name = serializers.CharField(max_length=100)
+    description = serializers.CharField(
+        max_length=4000,
+        allow_blank=True,
+        required=False,
+        help_text="What the plan is, and which figures are defaults still to agree with the client.",
+    )
     response_calendar = serializers.PrimaryKeyRelatedField(
         queryset=Calendar.objects.all(),
         allow_null=True,
@@ -162,4 +170,9 @@ class PlanInputSerializer(serializers.Serializer):
         required=False,
         help_text="{levels, default_level, credit_tiers, cap_percent, shares_voucher_cap, "
         "counts_toward_termination, excluded_kinds}",
+    )
+    item_targets = serializers.JSONField(
+        required=False,
+        help_text='Seconds by "level:severity" (a level of uptime_terms), on a plan that uses severity: '
+        "a ticket naming a covered item takes the item's level, one naming none the default level.",
     )

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 from django.db import IntegrityError, transaction
 
+from helpdesk.kit.validation import clean_text
 from sla.terms import checks
 from sla.terms.models import (
     MAX_TARGET_SECONDS,
@@ -71,6 +72,56 @@ def _clean_targets(targets, *, uses_severity: bool, errors: dict) -> dict[tuple[
     return cleaned
 
 
+MAX_ITEM_TARGET_KEYS = 200
+
+
+def _clean_item_targets(targets, *, uses_severity: bool, levels, errors: dict) -> dict[str, int]:
+    """{"critical:fatal": s, ...}: seconds by an uptime level of the plan and a severity."""
+    if not isinstance(targets, Mapping):
+        _add(errors, "item_targets", 'Must be an object of seconds by "level:severity".')
+        return {}
+    if len(targets) > MAX_ITEM_TARGET_KEYS:
+        _add(errors, "item_targets", f"At most {MAX_ITEM_TARGET_KEYS} targets.")
+        return {}
+    if targets and not uses_severity:
+        _add(errors, "item_targets", "Item targets are keyed by severity: set uses_severity.")
+        return {}
+    problems: list[str] = []
+    cleaned: dict[str, int] = {}
+    for key, seconds in targets.items():
+        level, _, severity = str(key).partition(":")
+        label = str(key)[:40]
+        if level not in levels or severity not in Severity.values:
+            problems.append(
+                f"{label!r} is not a target key: use level:severity, a level of the plan's uptime "
+                f"terms ({', '.join(levels)}) and a severity ({', '.join(Severity.values)})."
+            )
+        elif not _is_int(seconds) or not 1 <= seconds <= MAX_TARGET_SECONDS:
+            problems.append(
+                f"{label}: must be a whole number of seconds from 1 to {MAX_TARGET_SECONDS} (366 days)."
+            )
+        else:
+            cleaned[f"{level}:{severity}"] = seconds
+    if problems:
+        errors.setdefault("item_targets", []).extend(problems)
+    return dict(sorted(cleaned.items()))
+
+
+def check_item_targets(targets, *, uses_severity: bool, uptime_terms) -> dict[str, int]:
+    """The item targets in canonical form, or ValidationError naming `item_targets` (the admin's check)."""
+    errors: dict[str, list] = {}
+    cleaned = _clean_item_targets(
+        targets, uses_severity=uses_severity, levels=_levels(uptime_terms), errors=errors
+    )
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _levels(uptime_terms) -> list[str]:
+    return list((uptime_terms or {}).get("levels") or {}) if isinstance(uptime_terms, Mapping) else []
+
+
 def _clean_calendar_ref(value, *, field: str, errors: dict) -> Calendar | None:
     if value is not None and not isinstance(value, Calendar):
         _add(errors, field, "Must be a calendar or null.")
@@ -81,6 +132,9 @@ def _clean_plan_fields(values: dict, errors: dict) -> dict:
     """Check each plan attribute present in `values`; returns the cleaned values."""
     term_checks = {
         "name": lambda v: _clean_name(v, field="name", max_length=100, errors=errors),
+        "description": lambda v: clean_text(
+            v, field="description", max_length=4000, errors=errors, required=False
+        ),
         "response_calendar": lambda v: _clean_calendar_ref(v, field="response_calendar", errors=errors),
         "chat_calendar": lambda v: _clean_calendar_ref(v, field="chat_calendar", errors=errors),
         "uses_severity": lambda v: (
@@ -191,6 +245,7 @@ def plan_create(
     code: str,
     name: str,
     response_targets: Mapping[str, int],
+    description: str = "",
     response_calendar: Calendar | None = None,
     uses_severity: bool = False,
     chat_calendar: Calendar | None = None,
@@ -203,13 +258,16 @@ def plan_create(
     compensation: str = Compensation.CLAIM,
     response_penalty: dict | None = None,
     uptime_terms: dict | None = None,
+    item_targets: Mapping[str, int] | None = None,
 ) -> Plan:
-    """A plan with its Work Started targets (seconds by priority, or priority:severity)."""
+    """A plan with its Work Started targets (seconds by priority, or priority:severity, and by
+    item level:severity)."""
     errors: dict[str, list] = {}
     fields = _clean_plan_fields(
         {
             "code": code,
             "name": name,
+            "description": description,
             "response_calendar": response_calendar,
             "uses_severity": uses_severity,
             "chat_calendar": chat_calendar,
@@ -234,6 +292,12 @@ def plan_create(
         errors,
     )
     targets = _clean_targets(response_targets, uses_severity=uses_severity is True, errors=errors)
+    fields["item_targets"] = _clean_item_targets(
+        {} if item_targets is None else item_targets,
+        uses_severity=uses_severity is True,
+        levels=_levels(fields.get("uptime_terms")),
+        errors=errors,
+    )
     if "code" not in errors and _plan_code_taken(fields["code"]):
         _add(errors, "code", "A plan with this code already exists.")
     if errors:
@@ -251,6 +315,7 @@ def plan_update(
     plan: Plan,
     code: str = UNSET,
     name: str = UNSET,
+    description: str = UNSET,
     response_targets: Mapping[str, int] = UNSET,
     response_calendar: Calendar | None = UNSET,
     uses_severity: bool = UNSET,
@@ -264,6 +329,7 @@ def plan_update(
     compensation: str = UNSET,
     response_penalty: dict = UNSET,
     uptime_terms: dict = UNSET,
+    item_targets: Mapping[str, int] = UNSET,
 ) -> Plan:
     """Change what was given and bump the version; targets given are replaced as a whole.
 
@@ -275,6 +341,7 @@ def plan_update(
         for field, value in {
             "code": code,
             "name": name,
+            "description": description,
             "response_calendar": response_calendar,
             "uses_severity": uses_severity,
             "chat_calendar": chat_calendar,
@@ -298,6 +365,14 @@ def plan_update(
         targets = _clean_targets(response_targets, uses_severity=severity_in_use, errors=errors)
     elif not severity_in_use and locked.response_targets.exclude(severity="").exists():
         _add(errors, "uses_severity", "Remove the priority:severity targets first.")
+    if item_targets is not UNSET or "uptime_terms" in fields or "uses_severity" in fields:
+        # Item targets name the plan's uptime levels: a change of either is checked against the other.
+        fields["item_targets"] = _clean_item_targets(
+            locked.item_targets if item_targets is UNSET else item_targets,
+            uses_severity=severity_in_use,
+            levels=_levels(fields.get("uptime_terms", locked.uptime_terms)),
+            errors=errors,
+        )
     if "code" in fields and "code" not in errors and _plan_code_taken(fields["code"], exclude_pk=locked.pk):
         _add(errors, "code", "A plan with this code already exists.")
     if errors:

@@ -8,19 +8,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from helpdesk.accounts.models import Account
+from helpdesk.accounts.models import Account, ItemState, MonitoredItem, ProbeKind
 from helpdesk.kit.api import AwareDateTimeField, BlankAsNullCharField, MonthField
 from helpdesk.tickets import access as tickets_access
 from sla.uptime import providers, selectors
-from sla.uptime.models import (
-    Downtime,
-    ItemState,
-    MaintenanceKind,
-    MaintenanceWindow,
-    MonitoredItem,
-    ProbeKind,
-    UptimeShortfall,
-)
+from sla.uptime.models import Downtime, MaintenanceKind, MaintenanceWindow, UptimeShortfall
 
 BIG_ID = 2**63 - 1
 

@@ -16,6 +16,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthentic
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from helpdesk.accounts.models import ItemState
 from helpdesk.kit.api import PledgeAPIMixin
 from helpdesk.kit.months import is_month
 from sla.uptime import access, selectors
@@ -40,9 +41,6 @@ from sla.uptime.api.serializers import (
     _MonthFilter,
     _ShortfallFilter,
     _WindowFilter,
-)
-from sla.uptime.models import (
-    ItemState,
 )
 from sla.uptime.services import assessment as assessment_services
 from sla.uptime.services import downtime as downtime_services
@@ -90,7 +88,7 @@ class _UptimeAccess(BasePermission):
 
 
 class ItemAccess(_UptimeAccess):
-    message = "Only billing admins manage monitored items."
+    message = "Only support staff manage monitored items."
 
     def may_write(self, user) -> bool:
         return access.may_manage_uptime(user)

@@ -10,15 +10,12 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from helpdesk.accounts.models import Account
+from helpdesk.accounts.models import Account, MonitoredItem
 from helpdesk.kit.months import month_bounds, month_of
 from sla.clocks import hooks
 from sla.uptime import measure as uptime
 from sla.uptime import providers, selectors
-from sla.uptime.models import (
-    MonitoredItem,
-    UptimeShortfall,
-)
+from sla.uptime.models import UptimeShortfall
 from sla.uptime.services.common import LOCK_BATCH, _months_between
 
 # --- the month's assessment --------------------------------------------------------------------------

@@ -7,19 +7,14 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from helpdesk.accounts.models import User
+from helpdesk.accounts.models import MonitoredItem, User
 from helpdesk.kit import roles
 from helpdesk.kit.errors import ConflictError, ValidationError, field_error
 from helpdesk.kit.validation import clean_text
 from helpdesk.tickets.models import Ticket
 from sla.uptime import access
 from sla.uptime import measure as uptime
-from sla.uptime.models import (
-    Downtime,
-    DowntimeEvent,
-    DowntimeSource,
-    MonitoredItem,
-)
+from sla.uptime.models import Downtime, DowntimeEvent, DowntimeSource
 from sla.uptime.services.assessment import _assess_span
 from sla.uptime.services.common import _UNSET, EARLIEST, LONGEST_DOWNTIME, TEXT_MAX, _add, _aware
 

@@ -7,19 +7,13 @@ import datetime as dt
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from helpdesk.accounts.models import Account, User
+from helpdesk.accounts.models import Account, ItemState, MonitoredItem, ProbeKind, User
 from helpdesk.kit import roles
 from helpdesk.kit.errors import ValidationError, field_error
 from helpdesk.kit.validation import clean_text
 from sla.uptime import access, probes, selectors
 from sla.uptime import measure as uptime
-from sla.uptime.models import (
-    Downtime,
-    DowntimeSource,
-    ItemState,
-    MonitoredItem,
-    ProbeKind,
-)
+from sla.uptime.models import Downtime, DowntimeSource
 from sla.uptime.services.assessment import _assess_span
 from sla.uptime.services.common import NAME_MAX, TEXT_MAX, _add, allowed_networks
 from sla.uptime.services.downtime import _event
@@ -62,7 +56,10 @@ def _validate_item(*, fields: dict, account_id: int) -> dict:
             )
         except probes.TargetNotAllowed as exc:
             field, _, message = str(exc).partition(": ")
-            _add(errors, field if field in ("probe_host", "probe_port") else "probe_host", message)
+            if field not in ("probe_host", "probe_port"):
+                # A refused address names no field ("10.0.0.8 is outside ..."): it is the host's.
+                field, message = "probe_host", str(exc)
+            _add(errors, field, message)
         fields["probe_url"] = ""
     else:
         fields["probe_url"], fields["probe_host"], fields["probe_port"] = "", "", None
@@ -99,7 +96,7 @@ def item_create(
     probe_host: str = "",
     probe_port: int | None = None,
 ) -> MonitoredItem:
-    roles.require(access.may_manage_uptime(created_by), "Only billing admins manage monitored items.")
+    roles.require(access.may_manage_uptime(created_by), "Only support staff manage monitored items.")
     fields = _validate_item(
         account_id=account.pk,
         fields={
@@ -129,7 +126,7 @@ def item_update(
     *, item: MonitoredItem, actor: User, now: dt.datetime | None = None, **changes
 ) -> MonitoredItem:
     """Change an item. A new level takes its guarantee; a new probe target starts its count afresh."""
-    roles.require(access.may_manage_uptime(actor), "Only billing admins manage monitored items.")
+    roles.require(access.may_manage_uptime(actor), "Only support staff manage monitored items.")
     now = now or timezone.now()
     unknown = set(changes) - set(ITEM_FIELDS)
     if unknown:

@@ -7,7 +7,7 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from helpdesk.accounts.models import Account, User
+from helpdesk.accounts.models import Account, MonitoredItem, User
 from helpdesk.kit import roles
 from helpdesk.kit.enqueue import enqueue_after_commit
 from helpdesk.kit.errors import ConflictError, ValidationError
@@ -15,11 +15,7 @@ from helpdesk.kit.validation import clean_text
 from sla.clocks.models import ExclusionKind
 from sla.clocks.services.exclusions import exclusion_create
 from sla.uptime import access, notifications
-from sla.uptime.models import (
-    MaintenanceKind,
-    MaintenanceWindow,
-    MonitoredItem,
-)
+from sla.uptime.models import MaintenanceKind, MaintenanceWindow
 from sla.uptime.services.assessment import _assess_span
 from sla.uptime.services.common import EARLIEST, FURTHEST_AHEAD, LONGEST_WINDOW, TEXT_MAX, _add, _aware
 
@@ -44,6 +40,8 @@ def maintenance_schedule(
     now: dt.datetime | None = None,
 ) -> MaintenanceWindow:
     """Agree a maintenance window in advance (scheduled), or record an emergency one after the fact.
+
+    Support staff schedule; an emergency window is a billing admin's, with a note saying why.
 
     A scheduled window must be created before it starts; its minutes leave the item's month. An
     emergency window becomes an exclusion period of kind emergency_maintenance for the account,
@@ -80,6 +78,9 @@ def maintenance_schedule(
             )
         elif kind == MaintenanceKind.EMERGENCY and starts_at > now:
             _add(errors, "starts_at", "An emergency window has begun already; schedule future work instead.")
+    if kind == MaintenanceKind.EMERGENCY and not note:
+        # Declared after it began, it excuses failures: the billing admin says why (issue 11).
+        _add(errors, "note", "Say why: an emergency window is declared after it began and needs a note.")
     if errors:
         raise ValidationError(errors)
     window = MaintenanceWindow(

@@ -11,16 +11,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from helpdesk.accounts.models import ItemState, MonitoredItem, ProbeKind
 from sla.uptime import measure as uptime
 from sla.uptime import probes
-from sla.uptime.models import (
-    Downtime,
-    DowntimeEvent,
-    DowntimeSource,
-    ItemState,
-    MonitoredItem,
-    ProbeKind,
-)
+from sla.uptime.models import Downtime, DowntimeEvent, DowntimeSource
 from sla.uptime.services.assessment import _assess_span
 from sla.uptime.services.common import LOCK_BATCH, TEXT_MAX, allowed_networks
 

@@ -24,7 +24,7 @@ def uptime_maintenance(request):
     _require(access.may_schedule_maintenance(user), "Only support staff schedule maintenance.")
     accounts = selectors.item_account_choices(user=user)
     items = selectors.items_for(user=user)
-    status = 200
+    status, refused = 200, False
     if request.method == "POST":
         form = MaintenanceForm(request.POST, accounts=accounts, items=items)
         if form.is_valid():
@@ -33,13 +33,15 @@ def uptime_maintenance(request):
             except ValidationError as exc:
                 add_service_errors(form, exc)
             except roles.Denied as exc:
+                # An engineer's emergency window: the wrong role, shown on the form.
                 form.add_error("kind", str(exc))
+                refused = True
             else:
                 messages.success(
                     request, f"{window.get_kind_display()} window recorded; the customer is told."
                 )
                 return redirect("uptime_maintenance")
-        status = 400
+        status = 403 if refused else 400
     else:
         form = MaintenanceForm(accounts=accounts, items=items)
     windows = selectors.maintenance_windows_for(user=user)[:200]

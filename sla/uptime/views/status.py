@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from helpdesk.accounts.models import ItemState, ProbeKind
 from helpdesk.kit import roles
 from helpdesk.kit.errors import ValidationError
 from helpdesk.kit.months import support_zone
@@ -19,7 +20,6 @@ from helpdesk.kit.pages import add_service_errors, duration_text
 from sla.uptime import access, selectors
 from sla.uptime import measure as uptime
 from sla.uptime.forms import ItemFilterForm, ItemForm
-from sla.uptime.models import ItemState, ProbeKind
 from sla.uptime.services import items as items_services
 
 ITEMS_PER_PAGE = 50
@@ -92,7 +92,7 @@ def _bars(days, guarantee) -> list[dict]:
 @require_http_methods(["GET", "POST"])
 @login_required
 def uptime_overview(request):
-    """Customers: their items at a glance. Staff: every item, filtered. Billing admins add items here."""
+    """Customers: their items at a glance. Staff: every item, filtered. Support staff add items here."""
     user = request.user
     _require(access.may_read_uptime(user), "Your role may not see uptime.")
     staff = roles.is_staff(user)
@@ -117,7 +117,7 @@ def uptime_overview(request):
         else:
             item_form = ItemForm(accounts=accounts)
     elif request.method == "POST":
-        raise PermissionDenied("Only billing admins add monitored items.")
+        raise PermissionDenied("Only support staff add monitored items.")
     filter_form = ItemFilterForm(request.GET or None, accounts=accounts) if staff else None
     items = selectors.items_for(user=user)
     filters = {}
@@ -161,8 +161,8 @@ def uptime_item(request, pk):
     edit_form = None
     status = 200
     if request.method == "POST":
-        _require(access.may_manage_uptime(user), "Only billing admins change monitored items.")
-        edit_form = ItemForm(request.POST)
+        _require(access.may_manage_uptime(user), "Only support staff change monitored items.")
+        edit_form = ItemForm(request.POST, account_id=item.account_id)
         if edit_form.is_valid():
             try:
                 items_services.item_update(item=item, actor=user, **edit_form.cleaned_data)
@@ -173,7 +173,10 @@ def uptime_item(request, pk):
                 return redirect("uptime_item", item.pk)
         status = 400
     elif access.may_manage_uptime(user):
-        edit_form = ItemForm(initial={name: getattr(item, name) for name in items_services.ITEM_FIELDS})
+        edit_form = ItemForm(
+            initial={name: getattr(item, name) for name in items_services.ITEM_FIELDS},
+            account_id=item.account_id,
+        )
     month = selectors.current_month(now)
     report = selectors.item_month(item=item, month=month, now=now)
     days = selectors.daily_bars(item=item, now=now)
