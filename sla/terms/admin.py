@@ -38,6 +38,7 @@ class PlanAdminForm(forms.ModelForm):
         fields = [
             "code",
             "name",
+            "description",
             "response_calendar",
             "uses_severity",
             "chat_calendar",
@@ -50,6 +51,7 @@ class PlanAdminForm(forms.ModelForm):
             "compensation",
             "response_penalty",
             "uptime_terms",
+            "progress_update_every",
         ]
 
     def _term(self, term: str):

@@ -113,6 +113,18 @@ BUSINESS_POLICY = {
 }
 
 
+# Seed 004 promises "frequent progress reports" while a problem is being resolved, with no number:
+# ours is one public update every working day (8 working hours on the business calendar).
+PROGRESS_UPDATE_EVERY = 8 * H
+
+# The business policy's description: one sentence per number the contract leaves out.
+BUSINESS_DESCRIPTION = [
+    "Progress reports: a public update is due every 8 working hours once work has started, until "
+    'the ticket is resolved; the contract says only "frequent", so this is a default to agree '
+    "with the client.",
+]
+
+
 def _calendar(name: str, days, start: dt.time, end: dt.time) -> Calendar:
     calendar, created = Calendar.objects.get_or_create(
         name=name, defaults={"timezone": settings.SUPPORT_TIME_ZONE}
@@ -156,6 +168,8 @@ def seed_plans() -> list[tuple[str, bool]]:
             **AUTOMATIC_TERMS,
             # Seed 004: the host has responded only once it has replied to the client.
             "response_event": ResponseEvent.FIRST_REPLY,
+            "progress_update_every": PROGRESS_UPDATE_EVERY,
+            "description": " ".join(BUSINESS_DESCRIPTION),
         },
     )
     if created:

@@ -345,6 +345,8 @@ def test_plan_shows_the_contract_terms(api, customer, plans):
         "compensation": "claim",
         "response_penalty": {"basis": "per_miss", "percent": "5.00"},
         "uptime_terms": body["uptime_terms"],
+        "progress_update_every": None,
+        "description": "",
         "version": 1,
     }
     assert body["uptime_terms"]["default_level"] == "high"

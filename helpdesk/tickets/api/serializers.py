@@ -8,7 +8,7 @@ from helpdesk.accounts import access as accounts_access
 from helpdesk.accounts.models import Account, User
 from helpdesk.kit import roles
 from helpdesk.kit.api import BlankAsNullCharField, BlankAsNullChoiceField
-from helpdesk.tickets import origins
+from helpdesk.tickets import clock_facts, origins
 from helpdesk.tickets.models import (
     Attachment,
     CannedReply,
@@ -29,6 +29,11 @@ SLA_STATES = ("running", "at_risk", "met", "missed")
 # --- tickets ----------------------------------------------------------------------------
 
 
+class UpdateLapseSerializer(serializers.Serializer):
+    due_at = serializers.DateTimeField(help_text="When the progress update fell due.")
+    recorded_at = serializers.DateTimeField(help_text="When Pledge recorded that none was given.")
+
+
 class TicketSerializer(serializers.ModelSerializer):
     account = serializers.IntegerField(source="account_id", read_only=True)
     plan = serializers.IntegerField(source="plan_id", read_only=True)
@@ -46,6 +51,15 @@ class TicketSerializer(serializers.ModelSerializer):
     sla_state = serializers.SerializerMethodField()
     chat = serializers.SerializerMethodField(
         help_text="The live chat or phone call the ticket was escalated from (its id), or null."
+    )
+    next_update_due = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="When the next public staff update (progress report) falls due; null when none is: "
+        "work not started, resolved, or the plan sets no progress_update_every.",
+    )
+    update_lapses = serializers.SerializerMethodField(
+        help_text="Progress updates that fell due with none given, oldest first: [{due_at, recorded_at}]."
     )
 
     class Meta:
@@ -79,6 +93,8 @@ class TicketSerializer(serializers.ModelSerializer):
             "chat",
             "assignee",
             "channel",
+            "next_update_due",
+            "update_lapses",
         ]
         read_only_fields = fields
 
@@ -96,6 +112,13 @@ class TicketSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.ChoiceField(choices=SLA_STATES))
     def get_sla_state(self, ticket: Ticket) -> str:
         return ticket.sla_state(self.context["now"])
+
+    @extend_schema_field(UpdateLapseSerializer(many=True))
+    def get_update_lapses(self, ticket: Ticket) -> list[dict]:
+        known = self.context.get("update_lapses")  # fetched for a whole page by the list view
+        if known is None:
+            known = clock_facts.update_lapses(ticket_ids=[ticket.pk])
+        return UpdateLapseSerializer(known.get(ticket.pk, []), many=True).data
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_chat(self, ticket: Ticket) -> int | None:

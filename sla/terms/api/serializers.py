@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from helpdesk.kit.api import HourMinuteField
-from sla.terms.models import MAX_TARGET_SECONDS, Calendar, Compensation, Plan
+from sla.terms.models import MAX_PROGRESS_UPDATE_SECONDS, MAX_TARGET_SECONDS, Calendar, Compensation, Plan
 from sla.terms.services.calendars import MAX_HOLIDAYS, MAX_SHIFTS
 from sla.terms.services.plans import (
     MAX_CHAT_SESSION_SECONDS,
@@ -86,6 +86,8 @@ class PlanSerializer(serializers.ModelSerializer):
             "compensation",
             "response_penalty",
             "uptime_terms",
+            "progress_update_every",
+            "description",
             "version",
         ]
         read_only_fields = fields
@@ -162,4 +164,12 @@ class PlanInputSerializer(serializers.Serializer):
         required=False,
         help_text="{levels, default_level, credit_tiers, cap_percent, shares_voucher_cap, "
         "counts_toward_termination, excluded_kinds}",
+    )
+    # --- progress reports (seed 004)
+    progress_update_every = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_PROGRESS_UPDATE_SECONDS,
+        allow_null=True,
+        default=None,
+        help_text="Working seconds between public staff updates once work has started; null: none.",
     )
