@@ -16,6 +16,7 @@ from helpdesk.tickets.services.tickets import (
 from helpdesk.tickets.services.workspace import ticket_assign
 from sla.clocks.models import ExclusionPeriod, UpdateLapse
 from sla.clocks.notifications import notify_update_lapsed
+from sla.clocks.services.exclusions import exclusion_cancel, exclusion_create
 from sla.clocks.services.lapses import lapses_record_due
 from sla.terms.services.plans import plan_update
 from tests.factories import AccountFactory, CustomerFactory, EngineerFactory, fast_plan, make_ticket
@@ -188,6 +189,40 @@ def test_a_period_declared_after_the_clock_was_set_still_pauses_it_at_the_sweep(
 
     assert lapses_record_due(now=T0 + (EVERY + 1) * S) == 0
     assert _due(ticket) == T0 + (EVERY + 1000) * S
+
+
+def test_declaring_and_cancelling_a_period_moves_the_running_update_clock(ticket, engineer, billing_admin):
+    ticket_start_work(ticket=ticket, actor=engineer, now=T0)
+
+    period = exclusion_create(
+        created_by=billing_admin,
+        kind="scheduled_maintenance",
+        starts_at=T0 + 600 * S,
+        ends_at=T0 + 900 * S,
+        account=ticket.account,
+        note="Agreed database upgrade",
+        now=T0 + 60 * S,
+    )
+    assert _due(ticket) == T0 + (EVERY + 300) * S
+
+    exclusion_cancel(period=period, actor=billing_admin, reason="Postponed", now=T0 + 120 * S)
+    assert _due(ticket) == T0 + EVERY * S
+
+
+def test_a_period_for_another_account_leaves_the_update_clock_alone(ticket, engineer, billing_admin):
+    ticket_start_work(ticket=ticket, actor=engineer, now=T0)
+
+    exclusion_create(
+        created_by=billing_admin,
+        kind="scheduled_maintenance",
+        starts_at=T0 + 600 * S,
+        ends_at=T0 + 900 * S,
+        account=AccountFactory(),
+        note="Someone else's upgrade",
+        now=T0 + 60 * S,
+    )
+
+    assert _due(ticket) == T0 + EVERY * S
 
 
 # --- the mail -------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from helpdesk.accounts.models import Account, User
 from helpdesk.kit.errors import ConflictError, ValidationError
 from helpdesk.kit.validation import clean_text
 from sla.clocks.models import ExclusionKind, ExclusionPeriod
+from sla.clocks.services.lapses import progress_clocks_repause
 from sla.clocks.services.pauses import clocks_rejudge
 
 EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
@@ -135,6 +136,7 @@ def exclusion_create(
         period=period,
         now=now,
     )
+    progress_clocks_repause(start=period.starts_at, end=period.ends_at, account_ids=_scope(account))
     return period
 
 
@@ -184,6 +186,11 @@ def exclusion_update(
         period=period,
         now=now,
     )
+    progress_clocks_repause(
+        start=min(current["starts_at"], period.starts_at),
+        end=max(current["ends_at"], period.ends_at),
+        account_ids=_scope(current["account"], period.account),
+    )
     return period
 
 
@@ -213,4 +220,5 @@ def exclusion_cancel(
         period=period,
         now=now,
     )
+    progress_clocks_repause(start=period.starts_at, end=period.ends_at, account_ids=_scope(period.account))
     return period

@@ -11,6 +11,7 @@ Lapses earn no money and do not count toward termination.
 import datetime as dt
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from helpdesk.kit.enqueue import enqueue_after_commit
@@ -43,6 +44,38 @@ def progress_apply_pauses(*, ticket: Ticket) -> None:
     if due != ticket.next_update_due:
         ticket.next_update_due = due
         Ticket.objects.filter(pk=ticket.pk).update(next_update_due=due)
+
+
+def progress_clocks_repause(*, start: dt.datetime, end: dt.datetime, account_ids: set[int] | None) -> int:
+    """A period over [start, end] was declared, changed or cancelled: the running progress clocks it
+    may touch get their due instant again (lapses already recorded stay). Returns how many moved."""
+    scope = Q() if account_ids is None else Q(account_id__in=account_ids)
+    tickets = list(
+        Ticket.objects.select_for_update()
+        .filter(
+            scope, next_update_due__isnull=False, update_clock_started_at__lt=end, next_update_due__gt=start
+        )
+        .order_by("pk")
+        .only("pk", "account_id", "promise", "next_update_due", "update_clock_started_at")
+    )
+    if not tickets:
+        return 0
+    since = min(t.update_clock_started_at for t in tickets)
+    periods = pauses.periods_for(
+        account_ids={t.account_id for t in tickets},
+        since=since,
+        until=max(t.update_clock_started_at for t in tickets) + pauses.REACH,
+    )
+    moved = 0
+    for ticket in tickets:
+        every = ticket.promise.get("progress_update_every")
+        if not every:
+            continue
+        due = _due(ticket, periods, since=ticket.update_clock_started_at, every=every)
+        if due != ticket.next_update_due:
+            Ticket.objects.filter(pk=ticket.pk).update(next_update_due=due)
+            moved += 1
+    return moved
 
 
 def _lapses_of(ticket: Ticket, periods, *, now: dt.datetime) -> list[UpdateLapse]:
