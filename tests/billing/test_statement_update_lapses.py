@@ -10,8 +10,9 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from billing.models import Voucher
+from billing.models import Invoice, Voucher
 from billing.services.invoices import month_close
+from billing.statement_mail import notify_statements_issued
 from helpdesk.tickets.services.messages import message_create
 from helpdesk.tickets.services.tickets import ticket_start_work
 from sla.clocks.services.lapses import lapses_record_due
@@ -84,6 +85,14 @@ def test_the_statement_page_and_pdf_show_the_same_lapses(
     assert "Slow &lt;b&gt;API&lt;/b&gt;" in page and "<b>API</b>" not in page
     text = pdf_text(pdf.content)
     assert "Progress updates that lapsed" in text and "2026-03-11T09:30" in text
+
+
+def test_the_statement_mail_counts_the_lapses(business_account, business_customer, lapsed_ticket, mailoutbox):
+    invoice = Invoice.objects.get(account=business_account, month="2026-03")
+
+    assert notify_statements_issued([invoice.pk]) == 1
+
+    assert "Progress updates that lapsed: 1 (they earn no credit)." in mailoutbox[-1].body
 
 
 def test_another_month_lists_none(api, billing_admin, business_account, lapsed_ticket):
