@@ -238,12 +238,6 @@ class Ticket(models.Model):
             return "at_risk"
         return "running"
 
-    def update_state(self, now) -> str:
-        """Empty (no update due), "due" (counting down) or "overdue" (its instant has passed)."""
-        if self.next_update_due is None:
-            return ""
-        return "overdue" if now > self.next_update_due else "due"
-
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
