@@ -3,8 +3,9 @@
 Once a month is closed (its invoice issued) the statement gives the tickets whose Work Started
 deadline fell in it (met and missed; each miss with its working-hours lateness, its exclusion and
 its credit), the exclusion periods that applied, each monitored item's uptime against its
-guarantee, the vouchers of the month, what may still be claimed, and where the account stands
-against the termination threshold. The API returns `statement_data` as JSON and the page renders
+guarantee, the vouchers of the month, what may still be claimed, where the account stands
+against the termination threshold, and the progress updates (seed 004) that lapsed in the month
+(they earn no money). The API returns `statement_data` as JSON and the page renders
 the same dict, so the two always show the same numbers.
 """
 
@@ -23,6 +24,7 @@ from helpdesk.accounts.models import Account, MonitoredItem, User
 from helpdesk.kit.months import month_bounds
 from helpdesk.tickets.models import Ticket
 from sla.clocks.models import ExclusionPeriod
+from sla.clocks.selectors import update_lapses_in_month
 from sla.terms.models import Compensation
 from sla.uptime import measure
 from sla.uptime import selectors as uptime_selectors
@@ -141,6 +143,15 @@ def statement_data(*, account: Account, month: str, user: User | None, now: dt.d
         ],
         "vouchers_total": money.format_amount(sum((v.amount for v in vouchers), money.ZERO), currency),
         "claimable": claimable,
+        "update_lapses": [
+            {
+                "ticket": lapse.ticket_id,
+                "subject": lapse.ticket.subject,
+                "due_at": lapse.due_at.isoformat(),
+                "recorded_at": lapse.recorded_at.isoformat(),
+            }
+            for lapse in update_lapses_in_month(account_id=account.pk, month=month)
+        ],
         "counted_failures": summary.counted_failures,
         "termination_threshold": summary.termination_threshold,
         "termination_eligible": summary.termination_eligible,

@@ -1,6 +1,7 @@
-"""What the clocks know about a ticket, for its page: the exclusion periods that paused its clock.
+"""What the clocks know about a ticket, for its page and API: the exclusion periods that paused its
+clock, and the progress updates that lapsed on it.
 
-Tickets sit below sla.clocks and never import it: the clocks register a provider here in their
+Tickets sit below sla.clocks and never import it: the clocks register providers here in their
 AppConfig.ready(); the ticket page asks for the periods that touched the ticket's clocks.
 """
 
@@ -17,3 +18,21 @@ def provide_periods(provider: PeriodsProvider) -> None:
 
 def periods_touching(*, ticket) -> list:
     return [period for provider in _providers for period in provider(ticket=ticket)]
+
+
+LapsesProvider = Callable[..., dict]
+_lapse_providers: list[LapsesProvider] = []
+
+
+def provide_lapses(provider: LapsesProvider) -> None:
+    """`provider(ticket_ids=...)` returns {ticket_id: [{"due_at", "recorded_at"}, ...]} in one query."""
+    _lapse_providers[:] = [provider]
+
+
+def update_lapses(*, ticket_ids) -> dict[int, list[dict]]:
+    """The progress-update lapses of these tickets, oldest first (no provider: none)."""
+    found: dict[int, list[dict]] = {}
+    for provider in _lapse_providers:
+        for ticket_id, lapses in provider(ticket_ids=list(ticket_ids)).items():
+            found.setdefault(ticket_id, []).extend(lapses)
+    return found

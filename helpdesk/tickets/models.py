@@ -41,6 +41,10 @@ class TicketQuerySet(models.QuerySet):
         """Clocks past their deadline with no miss recorded yet: what the sweep records."""
         return self.filter(miss_pending=True, work_started_deadline__lt=now)
 
+    def update_overdue(self, now):
+        """Progress updates that fell due with none given: the lapses the sweep records."""
+        return self.filter(next_update_due__lt=now)
+
     # --- workspace (issue 14)
     def in_sla_state(self, state: str, now):
         """The rows whose `Ticket.sla_state(now)` is `state`, as a filter the database runs."""
@@ -115,6 +119,20 @@ class Ticket(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
+    # --- progress reports (seed 004): the plan's progress_update_every, once work has started
+    next_update_due = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the next public staff update falls due; empty when none is (not started, "
+        "resolved, or the plan promises no progress reports).",
+    )
+    update_clock_started_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Where the running progress-update clock counts from (last update, start, reopening, "
+        "or the last lapse).",
+    )
+
     # --- conversation (issue 13)
     follow_up_of = models.ForeignKey(
         "self",
@@ -180,6 +198,12 @@ class Ticket(models.Model):
                 condition=Q(work_started_at__isnull=False),
             ),
             models.Index(fields=["-created_at", "-id"], name="ticket_newest"),
+            # The sweep's progress-update lapses: only tickets with an update due.
+            models.Index(
+                fields=["next_update_due"],
+                name="ticket_update_due",
+                condition=Q(next_update_due__isnull=False),
+            ),
             # A view's filter leads, one index per segment, so an empty segment costs nothing.
             *[
                 models.Index(

@@ -30,3 +30,8 @@ ticket_resolved = Signal()
 # deadline and at-risk instant later for the exclusion periods that pause it, on the ticket
 # passed (saved in place). Arguments: ticket.
 clock_set = Signal()
+
+# A progress-update clock was set on the ticket (work started, a public staff update, a reopening),
+# saved: the clocks move `next_update_due` later for the exclusion periods that pause it, on the
+# ticket passed. Arguments: ticket.
+progress_clock_set = Signal()

@@ -1,9 +1,9 @@
-"""Django admin for exclusion periods and misses."""
+"""Django admin for exclusion periods, misses and progress-update lapses."""
 
 from django.contrib import admin
 
 from helpdesk.kit.admin import EvidenceAdminMixin
-from sla.clocks.models import ExclusionPeriod, Miss
+from sla.clocks.models import ExclusionPeriod, Miss, UpdateLapse
 from sla.clocks.services.exclusions import exclusion_create, exclusion_update
 
 
@@ -52,6 +52,21 @@ class MissAdmin(EvidenceAdminMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # misses are recorded by the system only
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(UpdateLapse)
+class UpdateLapseAdmin(EvidenceAdminMixin, admin.ModelAdmin):
+    list_display = ["ticket", "account", "due_at", "recorded_at", "month"]
+    list_filter = ["month"]
+    search_fields = ["ticket__subject", "account__name"]
+    raw_id_fields = ["ticket", "account"]
+    date_hierarchy = "due_at"
+
+    def has_add_permission(self, request):
+        return False  # lapses are recorded by the sweep only
 
     def has_change_permission(self, request, obj=None):
         return False

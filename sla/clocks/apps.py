@@ -13,5 +13,9 @@ class ClocksConfig(AppConfig):
         signals.clock_stopping.connect(receivers.record_and_measure, dispatch_uid="clocks.record_if_overdue")
         signals.clock_set.connect(receivers.apply_pauses, dispatch_uid="clocks.apply_pauses")
         clock_facts.provide_periods(selectors.periods_touching_ticket)
+        signals.progress_clock_set.connect(
+            receivers.apply_progress_pauses, dispatch_uid="clocks.progress_pauses"
+        )
+        clock_facts.provide_lapses(selectors.update_lapses_of)
         signals.clock_replacing.connect(receivers.void_old_clock, dispatch_uid="clocks.void_old_clock")
         signals.clock_recounted.connect(receivers.record_if_overdue, dispatch_uid="clocks.record_recounted")

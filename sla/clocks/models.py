@@ -147,3 +147,31 @@ class SweepHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"sweep ran at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class UpdateLapse(models.Model):
+    """A progress update (seed 004) that fell due with no public staff update: one per due instant.
+
+    Recorded by the sweep; it earns no money and does not count toward termination. It is shown
+    on the ticket, in the SLA report and on the month's statement.
+    """
+
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="update_lapses")
+    account = models.ForeignKey("accounts.Account", on_delete=models.PROTECT, related_name="update_lapses")
+    since = models.DateTimeField(help_text="Where the clock that lapsed counted from.")
+    due_at = models.DateTimeField(help_text="When the update fell due (extended by exclusion periods).")
+    recorded_at = models.DateTimeField()
+    month = models.CharField(max_length=7, help_text="YYYY-MM of the due instant, support time zone.")
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [models.Index(fields=["account", "month"], name="updatelapse_account_month")]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "due_at"], name="updatelapse_one_per_due_instant"),
+            models.CheckConstraint(
+                condition=models.Q(due_at__gt=models.F("since")), name="updatelapse_due_after_since"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Update lapse on ticket {self.ticket_id} (due {self.due_at:%Y-%m-%d %H:%M})"

@@ -1,14 +1,17 @@
-"""Mail about promises: a clock at risk (engineers), a clock missed (the account's people and engineers).
+"""Mail about promises: a clock at risk (engineers), a clock missed (the account's people and engineers),
+a progress update lapsed (the assignee, or the engineers on duty).
 
 Celery tasks, sent after the change commits: they take ids, re-read, and send what is still true.
 """
 
 from celery import shared_task
 
-from helpdesk.accounts.selectors import account_emails, engineer_emails
+from helpdesk.accounts.models import NotificationCategory
+from helpdesk.accounts.selectors import account_emails, engineer_emails, user_emails
 from helpdesk.kit.mail import send_templated_mail
+from helpdesk.kit.pages import duration_text
 from helpdesk.tickets.models import Ticket
-from sla.clocks.models import Miss
+from sla.clocks.models import Miss, UpdateLapse
 
 
 @shared_task(ignore_result=True)
@@ -38,3 +41,33 @@ def notify_at_risk(ticket_ids: list[int]) -> int:
     return send_templated_mail(
         template="clocks/emails/at_risk", recipients=engineer_emails(), tickets=tickets
     )
+
+
+def engineers_to_tell(ticket: Ticket) -> list[str]:
+    """The assignee, or every engineer on duty while nobody owns the ticket (less those who turned
+    ticket updates off)."""
+    if ticket.assignee_id is not None:
+        mine = user_emails([ticket.assignee_id], category=NotificationCategory.TICKET_UPDATES)
+        if mine:
+            return mine
+    return engineer_emails(category=NotificationCategory.TICKET_UPDATES)
+
+
+@shared_task(ignore_result=True)
+def notify_update_lapsed(lapse_ids: list[int]) -> int:
+    """One mail per ticket naming its lapses; a ticket resolved since is not worth a mail."""
+    by_ticket: dict[int, list[UpdateLapse]] = {}
+    for lapse in UpdateLapse.objects.filter(pk__in=lapse_ids).order_by("ticket_id", "due_at"):
+        by_ticket.setdefault(lapse.ticket_id, []).append(lapse)
+    sent = 0
+    for ticket in Ticket.objects.filter(pk__in=by_ticket, next_update_due__isnull=False).select_related(
+        "account"
+    ):
+        sent += send_templated_mail(
+            template="clocks/emails/update_lapsed",
+            recipients=engineers_to_tell(ticket),
+            ticket=ticket,
+            lapses=by_ticket[ticket.pk],
+            every=duration_text(ticket.promise.get("progress_update_every") or 0),
+        )
+    return sent

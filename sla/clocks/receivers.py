@@ -1,5 +1,6 @@
 """The clocks' answers to what happens on a ticket (helpdesk.tickets.signals), connected at start-up."""
 
+from sla.clocks.services.lapses import progress_apply_pauses
 from sla.clocks.services.misses import miss_record, miss_responded, misses_void
 from sla.clocks.services.pauses import clock_apply_pauses
 
@@ -19,3 +20,7 @@ def apply_pauses(*, ticket, **_) -> None:
 
 def void_old_clock(*, ticket, actor, reason, now, **_) -> None:
     misses_void(ticket=ticket, actor=actor, reason=reason, now=now)
+
+
+def apply_progress_pauses(*, ticket, **_) -> None:
+    progress_apply_pauses(ticket=ticket)

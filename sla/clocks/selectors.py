@@ -29,7 +29,7 @@ from helpdesk.kit import roles
 from helpdesk.kit.months import month_bounds
 from helpdesk.tickets.models import Rating, Ticket, TicketRating
 from sla.clocks import access
-from sla.clocks.models import ExclusionPeriod, Miss
+from sla.clocks.models import ExclusionPeriod, Miss, UpdateLapse
 
 MISS_LIST_RELATED = ("ticket", "account", "voided_by")
 
@@ -105,6 +105,24 @@ def periods_touching_ticket(*, ticket) -> list[ExclusionPeriod]:
     )
 
 
+def update_lapses_of(*, ticket_ids) -> dict[int, list[dict]]:
+    """{ticket id: [{due_at, recorded_at}, ...]} oldest first: one query (for helpdesk.tickets)."""
+    found: dict[int, list[dict]] = {}
+    lapses = UpdateLapse.objects.filter(ticket_id__in=ticket_ids).order_by("ticket_id", "due_at", "id")
+    for ticket_id, due_at, recorded_at in lapses.values_list("ticket_id", "due_at", "recorded_at"):
+        found.setdefault(ticket_id, []).append({"due_at": due_at, "recorded_at": recorded_at})
+    return found
+
+
+def update_lapses_in_month(*, account_id: int, month: str) -> list[UpdateLapse]:
+    """An account's progress-update lapses due in `month`, with their tickets, oldest first."""
+    return list(
+        UpdateLapse.objects.filter(account_id=account_id, month=month)
+        .select_related("ticket")
+        .order_by("due_at", "id")
+    )
+
+
 def miss_for(*, user: User, pk: int, now: dt.datetime) -> Miss:
     """One miss the user may see, or 404 (another account's miss does not exist for them)."""
     return get_object_or_404(misses_for(user=user, now=now), pk=pk)
@@ -160,6 +178,7 @@ class SlaReportRow:
     ratings: int = 0
     good_ratings: int = 0
     good_rating_percent: Decimal | None = None
+    update_lapses: int = 0
 
 
 def _counted(queryset: QuerySet) -> Coalesce:
@@ -190,6 +209,7 @@ def sla_report(*, month: str, accounts_qs: QuerySet[Account]) -> list[SlaReportR
     - counted_misses: Miss rows of the month (month of the deadline) still counted.
     - median / p90 of seconds from submission to Work Started, by nearest rank.
     - ratings, good_ratings, good_rating_percent: CSAT ratings given in the month.
+    - update_lapses: progress updates (seed 004) that fell due in the month with none given.
 
     Two queries whatever the number of accounts and tickets: one annotates the accounts,
     one ranks the durations with window functions.
@@ -214,14 +234,23 @@ def sla_report(*, month: str, accounts_qs: QuerySet[Account]) -> list[SlaReportR
             counted_misses=_counted(Miss.objects.filter(account=OuterRef("pk"), month=month, counted=True)),
             ratings=_counted(rated),
             good_ratings=_counted(rated.filter(rating=Rating.GOOD)),
+            lapse_count=_counted(UpdateLapse.objects.filter(account=OuterRef("pk"), month=month)),
         )
         .values_list(
-            "pk", "name", "due_tickets", "met", "missed", "counted_misses", "ratings", "good_ratings"
+            "pk",
+            "name",
+            "due_tickets",
+            "met",
+            "missed",
+            "counted_misses",
+            "ratings",
+            "good_ratings",
+            "lapse_count",
         )
     )
     percentiles = _work_started_percentiles(start=start, end=end, accounts_qs=accounts_qs)
     rows = []
-    for pk, name, tickets, met, missed, counted_misses, ratings, good in accounts:
+    for pk, name, tickets, met, missed, counted_misses, ratings, good, lapses in accounts:
         median, p90 = percentiles.get(pk, (None, None))
         rows.append(
             SlaReportRow(
@@ -238,6 +267,7 @@ def sla_report(*, month: str, accounts_qs: QuerySet[Account]) -> list[SlaReportR
                 ratings=ratings,
                 good_ratings=good,
                 good_rating_percent=_compliance(good, ratings - good),
+                update_lapses=lapses,
             )
         )
     return rows

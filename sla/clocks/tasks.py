@@ -10,6 +10,7 @@ import logging
 from celery import shared_task
 
 from sla.clocks.services.heartbeat import sweep_heartbeat_record
+from sla.clocks.services.lapses import lapses_record_due
 from sla.clocks.services.misses import at_risk_flag_due, misses_record_due
 
 log = logging.getLogger(__name__)
@@ -19,7 +20,13 @@ log = logging.getLogger(__name__)
 def sweep() -> dict:
     recorded = misses_record_due()
     flagged = at_risk_flag_due()
+    lapsed = lapses_record_due()
     sweep_heartbeat_record()
-    if recorded or flagged:
-        log.info("sweep recorded %s misses, flagged %s at risk", recorded, len(flagged))
-    return {"recorded": recorded, "at_risk": len(flagged)}
+    if recorded or flagged or lapsed:
+        log.info(
+            "sweep recorded %s misses and %s update lapses, flagged %s at risk",
+            recorded,
+            lapsed,
+            len(flagged),
+        )
+    return {"recorded": recorded, "at_risk": len(flagged), "update_lapses": lapsed}

@@ -54,6 +54,7 @@ class PlanAdminForm(forms.ModelForm):
             "response_penalty",
             "uptime_terms",
             "item_targets",
+            "progress_update_every",
         ]
 
     def _term(self, term: str):

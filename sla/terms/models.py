@@ -9,6 +9,8 @@ from django.db import models
 from sla import calendars
 
 MAX_TARGET_SECONDS = 366 * 24 * 3600
+# Progress reports (seed 004) fall due at most this often apart: a working day at least a month.
+MAX_PROGRESS_UPDATE_SECONDS = 31 * 24 * 3600
 # A clock's target is at most a year, and exclusion periods may push it further: public holidays
 # are resolved for the year a clock starts in and the next three.
 SNAPSHOT_YEARS = 3
@@ -244,6 +246,14 @@ class Plan(models.Model):
         default=ResponseEvent.WORK_STARTED,
         help_text="What stops the response clock.",
     )
+    # --- progress reports (seed 004): a public staff update is due this often once work started
+    progress_update_every = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_PROGRESS_UPDATE_SECONDS)],
+        help_text="Working seconds (response calendar) between public staff updates once work has "
+        "started, until resolved; empty: no progress reports promised.",
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     # --- money terms (issue 12)
@@ -283,6 +293,13 @@ class Plan(models.Model):
                 condition=models.Q(voucher_percent__gte=0, voucher_percent__lte=100)
                 & models.Q(monthly_cap_percent__gte=0, monthly_cap_percent__lte=100),
                 name="plan_percents_in_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(progress_update_every__isnull=True)
+                | models.Q(
+                    progress_update_every__gte=1, progress_update_every__lte=MAX_PROGRESS_UPDATE_SECONDS
+                ),
+                name="plan_progress_update_every_in_range",
             ),
         ]
 

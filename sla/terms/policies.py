@@ -33,6 +33,7 @@ def plan_snapshot(plan: Plan, *, today: dt.date | None = None) -> dict:
         "uses_severity": plan.uses_severity,
         "at_risk_percent": plan.at_risk_percent,
         "response_event": plan.response_event,
+        "progress_update_every": plan.progress_update_every,
         "targets": {
             (f"{t.priority}:{t.severity}" if t.severity else t.priority): t.seconds
             for t in plan.response_targets.all()
@@ -99,3 +100,13 @@ def promise_for(snapshot: dict, *, priority: str, severity: str = "", start: dt.
         at_risk_at=deadline_after(snapshot, start=start, seconds=at_risk_seconds),
         snapshot=snapshot,
     )
+
+
+def next_update_due(snapshot: dict, *, since: dt.datetime) -> dt.datetime | None:
+    """When the next public progress update falls due, counted from `since` (the last update, the
+    start of work, a reopening, or the last lapse) on the snapshot's calendar; None: not promised.
+    """
+    every = snapshot.get("progress_update_every")
+    if not every:
+        return None
+    return deadline_after(snapshot, start=since, seconds=every)

@@ -127,6 +127,11 @@ BUSINESS_POLICY = {
 }
 
 
+# Seed 004 promises "frequent progress reports" while a problem is being resolved, with no number:
+# ours is one public update every working day (8 working hours on the business calendar).
+PROGRESS_UPDATE_EVERY = 8 * H
+
+
 def _hours(seconds: int) -> str:
     return f"{seconds // H} h" if seconds % H == 0 else f"{seconds // M} min"
 
@@ -165,6 +170,9 @@ def business_description() -> str:
             f"{_hours(plain[(Priority.GENERAL, '')])} (General).",
             "- Response penalty: " + _percent_tiers(AUTOMATIC_TERMS["response_penalty"]["tiers"]) + ".",
             "- Uptime credit: " + _percent_tiers(uptime["credit_tiers"]) + ".",
+            f"- Progress reports: a public update is due every {PROGRESS_UPDATE_EVERY // H} working hours once "
+            'work has started, until the ticket is resolved; the contract says only "frequent", so this is '
+            "a default to agree with the client.",
             f"- Disputes of failures Pledge did not record: within {AUTOMATIC_TERMS['claim_window_months']} "
             "month after the month of the failure.",
         ]
@@ -216,6 +224,7 @@ def seed_plans() -> list[tuple[str, bool]]:
             **AUTOMATIC_TERMS,
             # Seed 004: the host has responded only once it has replied to the client.
             "response_event": ResponseEvent.FIRST_REPLY,
+            "progress_update_every": PROGRESS_UPDATE_EVERY,
         },
     )
     if created:

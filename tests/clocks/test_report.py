@@ -171,6 +171,7 @@ def test_the_api_shows_staff_every_account_and_a_customer_their_own(march, api, 
         "ratings": 0,
         "good_ratings": 0,
         "good_rating_percent": None,
+        "update_lapses": 0,
     }
     quiet = next(r for r in body["results"] if r["account_name"] == "Zeta Quiet")
     assert quiet["compliance_percent"] is None
@@ -243,6 +244,7 @@ def test_csv_has_the_api_values_and_a_download_name(march, client, engineer):
         "ratings",
         "good_ratings",
         "good_rating_percent",
+        "update_lapses",
     ]
     assert [
         str(mine.pk),
@@ -258,6 +260,7 @@ def test_csv_has_the_api_values_and_a_download_name(march, client, engineer):
         "0",
         "0",
         "",
+        "0",
     ] in table
     quiet = next(line for line in table if line[1] == "Zeta Quiet")
     assert quiet[7:10] == ["", "", ""]

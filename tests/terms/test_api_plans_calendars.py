@@ -347,6 +347,7 @@ def test_plan_shows_the_contract_terms(api, customer, plans):
         "response_penalty": {"basis": "per_miss", "percent": "5.00"},
         "uptime_terms": body["uptime_terms"],
         "item_targets": {},
+        "progress_update_every": None,
         "version": 1,
     }
     assert body["uptime_terms"]["default_level"] == "high"

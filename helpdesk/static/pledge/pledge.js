@@ -44,6 +44,8 @@
     if (countdown.state === state) return;
     countdown.state = state;
     countdown.el.setAttribute("data-state", state);
+    /* A progress update's countdown has its own state: it never recolours the Work Started badge. */
+    if (countdown.el.hasAttribute("data-update-due")) return;
     var scope = countdown.el.closest("[data-sla-scope]");
     if (!scope) return;
     SLA_STATES.forEach(function (name) {

@@ -8,7 +8,7 @@ from helpdesk.accounts import access as accounts_access
 from helpdesk.accounts.models import Account, User
 from helpdesk.kit import roles
 from helpdesk.kit.api import BlankAsNullCharField, BlankAsNullChoiceField
-from helpdesk.tickets import origins
+from helpdesk.tickets import clock_facts, origins
 from helpdesk.tickets.models import (
     Attachment,
     CannedReply,
@@ -27,6 +27,11 @@ SLA_STATES = ("running", "at_risk", "met", "missed")
 
 
 # --- tickets ----------------------------------------------------------------------------
+
+
+class UpdateLapseSerializer(serializers.Serializer):
+    due_at = serializers.DateTimeField(help_text="When the progress update fell due.")
+    recorded_at = serializers.DateTimeField(help_text="When Pledge recorded that none was given.")
 
 
 class TicketSerializer(serializers.ModelSerializer):
@@ -48,6 +53,15 @@ class TicketSerializer(serializers.ModelSerializer):
         help_text="The live chat or phone call the ticket was escalated from (its id), or null."
     )
     item_name = serializers.SerializerMethodField(help_text="The name of the affected covered item, or null.")
+    next_update_due = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="When the next public staff update (progress report) falls due; null when none is: "
+        "work not started, resolved, or the plan sets no progress_update_every.",
+    )
+    update_lapses = serializers.SerializerMethodField(
+        help_text="Progress updates that fell due with none given, oldest first: [{due_at, recorded_at}]."
+    )
 
     class Meta:
         model = Ticket
@@ -82,6 +96,8 @@ class TicketSerializer(serializers.ModelSerializer):
             "chat",
             "assignee",
             "channel",
+            "next_update_due",
+            "update_lapses",
         ]
         read_only_fields = fields
 
@@ -103,6 +119,13 @@ class TicketSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_item_name(self, ticket: Ticket) -> str | None:
         return ticket.item.name if ticket.item_id else None
+
+    @extend_schema_field(UpdateLapseSerializer(many=True))
+    def get_update_lapses(self, ticket: Ticket) -> list[dict]:
+        known = self.context.get("update_lapses")  # fetched for a whole page by the list view
+        if known is None:
+            known = clock_facts.update_lapses(ticket_ids=[ticket.pk])
+        return UpdateLapseSerializer(known.get(ticket.pk, []), many=True).data
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_chat(self, ticket: Ticket) -> int | None:

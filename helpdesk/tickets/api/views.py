@@ -12,7 +12,7 @@ from rest_framework.utils.urls import replace_query_param
 
 from helpdesk.kit import keyset, roles
 from helpdesk.kit.api import PledgeAPIMixin, _AdminEditableViewSet, _ReadWrite
-from helpdesk.tickets import canned, origins, selectors
+from helpdesk.tickets import canned, clock_facts, origins, selectors
 from helpdesk.tickets.api import permissions, serializers
 from helpdesk.tickets.models import Message, TicketRating
 from helpdesk.tickets.services.messages import message_create
@@ -84,7 +84,14 @@ class TicketViewSet(
                 "count": tickets.count(),
                 "next": link(page.next_cursor),
                 "previous": link(page.previous_cursor),
-                "results": self.get_serializer(page.rows, many=True).data,
+                "results": self.get_serializer(
+                    page.rows,
+                    many=True,
+                    context={
+                        **self.get_serializer_context(),
+                        "update_lapses": clock_facts.update_lapses(ticket_ids=[t.pk for t in page.rows]),
+                    },
+                ).data,
             }
         )
 

@@ -13,6 +13,7 @@ from helpdesk.tickets import access, signals
 from helpdesk.tickets.models import Message, Ticket, TicketStatus
 from helpdesk.tickets.services.attachments import attachments_discard, attachments_store, validate_files
 from helpdesk.tickets.services.events import event_record
+from helpdesk.tickets.services.progress import progress_clock_set
 from helpdesk.tickets.services.tickets import ticket_create, ticket_respond, ticket_start_work
 
 
@@ -66,6 +67,8 @@ def _after_message(*, ticket: Ticket, author: User, message: Message, public: bo
             ticket = ticket_start_work(ticket=ticket, actor=author, now=now)
         if ticket.responded_at is None:
             ticket = ticket_respond(ticket=ticket, actor=author, how="reply", now=now)
+        # Every public staff reply is a progress report: the next one is due from now.
+        progress_clock_set(ticket=ticket, since=now)
     elif not staff and ticket.status in (TicketStatus.WAITING_ON_CUSTOMER, TicketStatus.RESOLVED):
         # A reply on a Resolved ticket reopens it: back in the queue, and the auto-close no longer
         # applies. The Work Started promise was about the first response: it stays as it was.
@@ -81,6 +84,9 @@ def _after_message(*, ticket: Ticket, author: User, message: Message, public: bo
             reopened=previous == TicketStatus.RESOLVED,
             **{"from": previous, "to": TicketStatus.WORK_STARTED},
         )
+        if previous == TicketStatus.RESOLVED:
+            ticket.status = TicketStatus.WORK_STARTED
+            progress_clock_set(ticket=ticket, since=now)
     signals.message_added.send(sender=Message, message=message, now=now)
     return message
 

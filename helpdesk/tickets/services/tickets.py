@@ -14,6 +14,7 @@ from helpdesk.tickets import access, notifications, signals
 from helpdesk.tickets.models import Ticket, TicketStatus
 from helpdesk.tickets.services.attachments import attachments_store, validate_files
 from helpdesk.tickets.services.events import event_record
+from helpdesk.tickets.services.progress import progress_clock_set
 from sla.terms.models import Plan, Priority, ResponseEvent, Severity
 from sla.terms.policies import NoTargetError, plan_snapshot, promise_for, with_item_level
 
@@ -210,6 +211,7 @@ def ticket_start_work(*, ticket: Ticket, actor: User, now: dt.datetime | None = 
             deadline=locked.work_started_deadline.isoformat(),
             **({"met": now <= locked.work_started_deadline} if stops else {"clock": "running"}),
         )
+        progress_clock_set(ticket=locked, since=now)
         enqueue_after_commit(notifications.notify_work_started, locked.pk)
     return locked
 
@@ -263,7 +265,10 @@ def ticket_log_call(*, ticket: Ticket, actor: User, summary: str, now: dt.dateti
     event_record(ticket=locked, code="call_logged", actor=actor, at=now, summary=summary)
     if locked.work_started_at is None:
         locked = ticket_start_work(ticket=locked, actor=actor, now=now)
-    return ticket_respond(ticket=locked, actor=actor, how="phone", now=now)
+    locked = ticket_respond(ticket=locked, actor=actor, how="phone", now=now)
+    # A call to the customer is a progress report too: the next one is due from now.
+    progress_clock_set(ticket=locked, since=now)
+    return locked
 
 
 @transaction.atomic
@@ -306,6 +311,9 @@ def ticket_transition(
     if to_status == S.RESOLVED:
         signals.ticket_resolved.send(sender=Ticket, ticket=locked, now=now)
     code = "reopened" if previous == S.RESOLVED and to_status == S.WORK_STARTED else None
+    if to_status in (S.RESOLVED, S.CLOSED) or code == "reopened":
+        # Resolved: no more reports due; reopened: the problem is open again, reports are due anew.
+        progress_clock_set(ticket=locked, since=now if code else None)
     code = code or ("resumed" if to_status == S.WORK_STARTED else TRANSITION_EVENT[to_status])
     event_record(
         ticket=locked,

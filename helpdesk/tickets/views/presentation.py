@@ -33,6 +33,7 @@ EVENT_LABELS = {
     "unassigned": "Unassigned",
     "opened_by_staff": "Opened by support for the customer",
     "tags_changed": "Tags changed",
+    "update_lapsed": "Progress update lapsed",
 }
 
 
@@ -62,16 +63,20 @@ def target_text(seconds: int) -> str:
 MAX_WINDOWS = 60
 
 
-def working_windows(ticket, now: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]] | None:
-    """The working intervals left before the deadline, for a clock on a business calendar.
+def working_windows(
+    ticket, now: dt.datetime, *, deadline: dt.datetime | None = None
+) -> list[tuple[dt.datetime, dt.datetime]] | None:
+    """The working intervals left before the deadline (the Work Started one unless `deadline` is
+    given), for a clock on a business calendar.
 
     None for 24x7 clocks, whose countdown is plain wall-clock time.
     """
     calendar = calendar_of(ticket.promise or {})
-    if calendar is None or now >= ticket.work_started_deadline:
+    deadline = deadline or ticket.work_started_deadline
+    if calendar is None or now >= deadline:
         return None
     windows = []
-    for window in working_intervals(calendar, now, ticket.work_started_deadline):
+    for window in working_intervals(calendar, now, deadline):
         windows.append(window)
         if len(windows) == MAX_WINDOWS:
             break
@@ -88,8 +93,26 @@ def _epoch_ms(instant: dt.datetime) -> int:
     return int(instant.timestamp() * 1000)
 
 
+def _windows_attr(windows) -> str:
+    return ",".join(f"{_epoch_ms(start)}-{_epoch_ms(end)}" for start, end in windows)
+
+
+def _with_update_due(ticket, now: dt.datetime) -> None:
+    """The progress-update clock (seed 004): `update_countdown` and `update_windows`, or empty."""
+    ticket.update_countdown, ticket.update_windows = "", ""
+    if ticket.next_update_due is None:
+        return
+    windows = working_windows(ticket, now, deadline=ticket.next_update_due)
+    if windows is None:
+        ticket.update_countdown = countdown_text(ticket.next_update_due, now)
+    else:
+        ticket.update_countdown = working_countdown_text(windows, now)
+        ticket.update_windows = _windows_attr(windows)
+
+
 def with_sla(tickets, now: dt.datetime) -> list:
-    """Tickets with what the page shows about their clock: sla, sla_label, countdown, ticking.
+    """Tickets with what the page shows about their clock: sla, sla_label, countdown, ticking, and
+    the progress update due (update_countdown).
 
     On a business calendar the countdown counts working time only (it pauses after hours);
     `countdown_windows` hands the same intervals to pledge.js as epoch-millisecond pairs.
@@ -105,9 +128,8 @@ def with_sla(tickets, now: dt.datetime) -> list:
             ticket.countdown_windows = ""
         else:
             ticket.countdown = working_countdown_text(windows, now)
-            ticket.countdown_windows = ",".join(
-                f"{_epoch_ms(start)}-{_epoch_ms(end)}" for start, end in windows
-            )
+            ticket.countdown_windows = _windows_attr(windows)
+        _with_update_due(ticket, now)
     return rows
 
 
@@ -156,6 +178,19 @@ def _countdown_html(t) -> str:
     )
 
 
+def update_due_html(t) -> SafeString:
+    """ "update due in 3h" with a live countdown (its own state: it never recolours the SLA badge)."""
+    if t.next_update_due is None:
+        return mark_safe("")
+    windows = f' data-windows="{_e(t.update_windows)}"' if t.update_windows else ""
+    due = _utc(t.next_update_due)
+    return mark_safe(  # noqa: S308 - escaped by _e
+        '<span class="update-due">update due <span class="countdown" role="timer" data-countdown '
+        f'data-update-due data-deadline="{due}" data-at-risk="{due}"{windows}>'
+        f"{_e(t.update_countdown)}</span></span>"
+    )
+
+
 def _button(pk: int, path: str, label: str, style: str, extra: str = "", hidden: str = "") -> str:
     return (
         f'<button type="submit" form="row-action" formaction="/tickets/{pk}/{path}/"{extra} '
@@ -201,6 +236,7 @@ def _row_html(t, user_id: int) -> str:
     high = '<span aria-hidden="true">▲ </span>' if t.priority == "high" else ""
     live = ' aria-live="polite"' if t.ticking else ""
     pk, sla = t.pk, _e(t.sla)
+    update = f'<span class="cell-sub">{update_due_html(t)}</span>' if t.next_update_due else ""
     return (
         f'<tr class="row row--{sla}" data-sla-scope data-ticket="{pk}">'
         '<td data-label="Ticket" class="cell-ticket"><input type="checkbox" class="row-select" '
@@ -215,7 +251,8 @@ def _row_html(t, user_id: int) -> str:
         f"{_e(t.get_status_display())}</span></td>"
         f'<td data-label="Assignee" class="cell-assignee">{assignee}</td>'
         f'<td data-label="Deadline"><span class="deadline">{_local(t.work_started_deadline)}</span> '
-        f'<span class="cell-sub">{_countdown_html(t)}</span></td>'
+        f'<span class="cell-sub">{_countdown_html(t)}</span>'
+        f"{update}</td>"
         f'<td data-label="SLA"><span class="badge badge--sla sla--{sla}" data-sla-badge{live}>'
         f"{_e(t.sla_label)}</span></td>"
         f'<td class="cell-actions"><div class="row-actions">{_actions_html(t, user_id)}</div></td></tr>'

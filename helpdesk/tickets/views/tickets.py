@@ -25,7 +25,13 @@ from helpdesk.tickets.services.tickets import (
     ticket_transition,
     ticket_upgrade,
 )
-from helpdesk.tickets.views.presentation import item_target_rows, target_text, with_labels, with_sla
+from helpdesk.tickets.views.presentation import (
+    item_target_rows,
+    target_text,
+    update_due_html,
+    with_labels,
+    with_sla,
+)
 from helpdesk.tickets.views.ratings import rating_context
 from sla.terms.models import Priority, Severity
 
@@ -155,6 +161,9 @@ def _ticket_page(
             "open_dialog": open_dialog,
             **rating_context(user, ticket),
             "exclusion_periods": clock_facts.periods_touching(ticket=ticket),
+            "update_due_html": update_due_html(ticket),
+            "update_every": target_text(ticket.promise.get("progress_update_every") or 0),
+            "update_lapses": clock_facts.update_lapses(ticket_ids=[ticket.pk]).get(ticket.pk, []),
             "canned_replies": _filled_canned_replies(user, ticket) if staff else [],
         },
         status=status,

@@ -201,6 +201,10 @@ class SlaReportRowSerializer(serializers.Serializer):
         allow_null=True,
         help_text="good / ratings × 100; null without ratings.",
     )
+    update_lapses = serializers.IntegerField(
+        help_text="Progress updates (plan's progress_update_every) that fell due in the month with none "
+        "given. They earn no money."
+    )
 
 
 class SlaReportFilterSerializer(serializers.Serializer):

@@ -17,6 +17,7 @@ from helpdesk.kit.errors import ConflictError, ValidationError
 from helpdesk.kit.validation import clean_text
 from sla.clocks import access
 from sla.clocks.models import ExclusionKind, ExclusionPeriod
+from sla.clocks.services.lapses import progress_clocks_repause
 from sla.clocks.services.pauses import clocks_rejudge
 
 EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
@@ -139,6 +140,7 @@ def exclusion_create(
         period=period,
         now=now,
     )
+    progress_clocks_repause(start=period.starts_at, end=period.ends_at, account_ids=_scope(account))
     return period
 
 
@@ -189,6 +191,11 @@ def exclusion_update(
         period=period,
         now=now,
     )
+    progress_clocks_repause(
+        start=min(current["starts_at"], period.starts_at),
+        end=max(current["ends_at"], period.ends_at),
+        account_ids=_scope(current["account"], period.account),
+    )
     return period
 
 
@@ -219,4 +226,5 @@ def exclusion_cancel(
         period=period,
         now=now,
     )
+    progress_clocks_repause(start=period.starts_at, end=period.ends_at, account_ids=_scope(period.account))
     return period

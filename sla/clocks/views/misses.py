@@ -38,6 +38,7 @@ CSV_COLUMNS = [
     "ratings",
     "good_ratings",
     "good_rating_percent",
+    "update_lapses",
 ]
 # A spreadsheet runs a cell that starts with one of these as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

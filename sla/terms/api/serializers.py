@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from helpdesk.kit.api import HourMinuteField
-from sla.terms.models import MAX_TARGET_SECONDS, Calendar, Compensation, Plan
+from sla.terms.models import MAX_PROGRESS_UPDATE_SECONDS, MAX_TARGET_SECONDS, Calendar, Compensation, Plan
 from sla.terms.services.calendars import MAX_HOLIDAYS, MAX_SHIFTS
 from sla.terms.services.plans import (
     MAX_CHAT_SESSION_SECONDS,
@@ -88,6 +88,7 @@ class PlanSerializer(serializers.ModelSerializer):
             "response_penalty",
             "uptime_terms",
             "item_targets",
+            "progress_update_every",
             "version",
         ]
         read_only_fields = fields
@@ -175,4 +176,12 @@ class PlanInputSerializer(serializers.Serializer):
         required=False,
         help_text='Seconds by "level:severity" (a level of uptime_terms), on a plan that uses severity: '
         "a ticket naming a covered item takes the item's level, one naming none the default level.",
+    )
+    # --- progress reports (seed 004)
+    progress_update_every = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_PROGRESS_UPDATE_SECONDS,
+        allow_null=True,
+        default=None,
+        help_text="Working seconds between public staff updates once work has started; null: none.",
     )

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from helpdesk.kit.validation import clean_text
 from sla.terms import checks
 from sla.terms.models import (
+    MAX_PROGRESS_UPDATE_SECONDS,
     MAX_TARGET_SECONDS,
     Calendar,
     Compensation,
@@ -169,6 +170,14 @@ def _clean_plan_fields(values: dict, errors: dict) -> dict:
         "response_penalty": lambda v: _clean_term("response_penalty", v, errors),
         "uptime_terms": lambda v: _clean_term("uptime_terms", v, errors),
         "at_risk_percent": lambda v: _clean_int(v, field="at_risk_percent", low=1, high=100, errors=errors),
+        "progress_update_every": lambda v: _clean_int(
+            v,
+            field="progress_update_every",
+            low=1,
+            high=MAX_PROGRESS_UPDATE_SECONDS,
+            errors=errors,
+            nullable=True,
+        ),
     }
     cleaned = {}
     for field, value in values.items():
@@ -259,6 +268,7 @@ def plan_create(
     response_penalty: dict | None = None,
     uptime_terms: dict | None = None,
     item_targets: Mapping[str, int] | None = None,
+    progress_update_every: int | None = None,
 ) -> Plan:
     """A plan with its Work Started targets (seconds by priority, or priority:severity, and by
     item level:severity)."""
@@ -277,6 +287,7 @@ def plan_create(
             "claim_window_months": claim_window_months,
             "at_risk_percent": at_risk_percent,
             "compensation": compensation,
+            "progress_update_every": progress_update_every,
             "uptime_terms": default_uptime_terms() if uptime_terms is None else uptime_terms,
             **({} if voucher_percent is None else {"voucher_percent": voucher_percent}),
             **(
@@ -330,6 +341,7 @@ def plan_update(
     response_penalty: dict = UNSET,
     uptime_terms: dict = UNSET,
     item_targets: Mapping[str, int] = UNSET,
+    progress_update_every: int | None = UNSET,
 ) -> Plan:
     """Change what was given and bump the version; targets given are replaced as a whole.
 
@@ -354,6 +366,7 @@ def plan_update(
             "compensation": compensation,
             "response_penalty": response_penalty,
             "uptime_terms": uptime_terms,
+            "progress_update_every": progress_update_every,
         }.items()
         if value is not UNSET
     }
