@@ -171,8 +171,8 @@ def business_description() -> str:
             "- Response penalty: " + _percent_tiers(AUTOMATIC_TERMS["response_penalty"]["tiers"]) + ".",
             "- Uptime credit: " + _percent_tiers(uptime["credit_tiers"]) + ".",
             f"- Progress reports: a public update is due every {PROGRESS_UPDATE_EVERY // H} working hours "
-            'once work has started, until the ticket is resolved; the contract says only "frequent", so this is '
-            "a default to agree with the client.",
+            'once work has started, until the ticket is resolved; the contract says only "frequent", '
+            "so this is a default to agree with the client.",
             f"- Disputes of failures Pledge did not record: within {AUTOMATIC_TERMS['claim_window_months']} "
             "month after the month of the failure.",
         ]
