@@ -7,8 +7,8 @@ from sla.uptime.models import Downtime, MaintenanceWindow, UptimeShortfall
 
 # --- uptime ----------------------------------------------------------------------------
 # Monitored items, their downtime, maintenance windows and shortfalls follow the account like
-# tickets. Support staff add and edit an account's items (their level comes from the plan's
-# uptime terms, so the guarantee stays the contract's), record and correct downtime and schedule
+# tickets. Items are contract terms (their level sets the guarantee): billing admins add and edit
+# them, from the API or the uptime pages. Support staff record and correct downtime and schedule
 # maintenance; an emergency window is a declared exclusion, so it is a billing admin's, like
 # every exclusion period.
 
@@ -55,8 +55,9 @@ def may_read_uptime(user: User) -> bool:
 
 
 def may_manage_uptime(user: User) -> bool:
-    """Create and change monitored items: support staff (engineers and billing admins)."""
-    return is_staff(user)
+    """Create and change monitored items (their level is the guarantee the contract gives): billing
+    admins, as the public API says."""
+    return is_billing_admin(user)
 
 
 def may_record_downtime(user: User) -> bool:

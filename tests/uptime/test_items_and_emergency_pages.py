@@ -74,7 +74,7 @@ def _items():
         ("anonymous", 302),
         ("customer", 403),
         ("other_customer", 403),
-        ("engineer", 302),
+        ("engineer", 403),
         ("billing_admin", 302),
     ],
 )
@@ -84,7 +84,7 @@ def test_adding_an_item_from_the_uptime_page(client, request, account, mine, rol
     response = as_user(client, request, role).post(reverse("uptime"), _item_form(account))
 
     assert response.status_code == status
-    if role in ("engineer", "billing_admin"):
+    if role == "billing_admin":
         item = MonitoredItem.objects.get(name="Payments API")
         assert response["Location"] == reverse("uptime_item", args=[item.pk])
         assert (item.account, item.level, item.probe_target) == (account, "high", "127.0.0.1:8443")
@@ -93,8 +93,8 @@ def test_adding_an_item_from_the_uptime_page(client, request, account, mine, rol
         assert _items() == before
 
 
-def test_an_engineer_sees_the_add_form_with_the_plans_levels(client, engineer, account, mine):
-    client.force_login(engineer)
+def test_a_billing_admin_sees_the_add_form_with_the_plans_levels(client, billing_admin, account, mine):
+    client.force_login(billing_admin)
 
     html = client.get(reverse("uptime")).content.decode()
 
@@ -125,9 +125,9 @@ def test_an_engineer_sees_the_add_form_with_the_plans_levels(client, engineer, a
     ],
 )
 def test_bad_item_input_is_a_400_naming_the_field_and_writes_nothing(
-    client, engineer, account, mine, overrides, field
+    client, billing_admin, account, mine, overrides, field
 ):
-    client.force_login(engineer)
+    client.force_login(billing_admin)
     before = _items()
 
     response = client.post(reverse("uptime"), _item_form(account, **overrides))
@@ -137,7 +137,7 @@ def test_bad_item_input_is_a_400_naming_the_field_and_writes_nothing(
     assert _items() == before
 
 
-def test_a_level_the_accounts_plan_lacks_is_a_400(client, engineer, mine):
+def test_a_level_the_accounts_plan_lacks_is_a_400(client, billing_admin, mine):
     other_plan = plan("business")
     other_plan.uptime_terms = {
         **other_plan.uptime_terms,
@@ -146,7 +146,7 @@ def test_a_level_the_accounts_plan_lacks_is_a_400(client, engineer, mine):
     }
     other_plan.save(update_fields=["uptime_terms"])
     gold_account = AccountFactory(plan=other_plan)
-    client.force_login(engineer)
+    client.force_login(billing_admin)
     before = _items()
 
     response = client.post(reverse("uptime"), _item_form(gold_account, level="critical"))
@@ -157,7 +157,7 @@ def test_a_level_the_accounts_plan_lacks_is_a_400(client, engineer, mine):
 
 @pytest.mark.parametrize(
     ("role", "status"),
-    [("customer", 403), ("other_customer", 404), ("engineer", 302), ("billing_admin", 302)],
+    [("customer", 403), ("other_customer", 404), ("engineer", 403), ("billing_admin", 302)],
 )
 def test_editing_an_items_probe_from_its_page(client, request, mine, role, status):
     response = as_user(client, request, role).post(
@@ -182,8 +182,8 @@ def test_editing_an_items_probe_from_its_page(client, request, mine, role, statu
         assert changed == ("high", "", 200)
 
 
-def test_the_edit_form_offers_the_items_plan_levels_with_their_guarantees(client, engineer, mine):
-    client.force_login(engineer)
+def test_the_edit_form_offers_the_items_plan_levels_with_their_guarantees(client, billing_admin, mine):
+    client.force_login(billing_admin)
 
     html = client.get(reverse("uptime_item", args=[mine.pk])).content.decode()
 
@@ -191,8 +191,8 @@ def test_the_edit_form_offers_the_items_plan_levels_with_their_guarantees(client
         assert f'value="{level}"' in html and f"{level} — " in html and str(percent).rstrip("0") in html
 
 
-def test_an_edit_with_a_forbidden_probe_target_is_a_400_and_changes_nothing(client, engineer, mine):
-    client.force_login(engineer)
+def test_an_edit_with_a_forbidden_probe_target_is_a_400_and_changes_nothing(client, billing_admin, mine):
+    client.force_login(billing_admin)
 
     response = client.post(
         reverse("uptime_item", args=[mine.pk]),

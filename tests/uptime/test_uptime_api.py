@@ -132,7 +132,7 @@ def test_item_detail(request, api, world, role, status):
         ("anonymous", 401),
         ("customer", 403),
         ("other_customer", 403),
-        ("engineer", 201),
+        ("engineer", 403),
         ("billing_admin", 201),
     ],
 )
@@ -166,7 +166,7 @@ def test_item_create(request, api, world, account, role, status):
         ("anonymous", 401),
         ("customer", 403),
         ("other_customer", 404),
-        ("engineer", 200),
+        ("engineer", 403),
         ("billing_admin", 200),
     ],
 )

@@ -467,7 +467,7 @@ def test_customers_do_not_add_items(client, request, world, account, role):
     [
         ("customer", 403),
         ("other_customer", 404),
-        ("engineer", 302),
+        ("engineer", 403),
         ("billing_admin", 302),
     ],
 )

@@ -368,15 +368,17 @@ def test_bad_items_are_refused_naming_the_field(account, admin, fields, field):
     assert not MonitoredItem.objects.exists()
 
 
-def test_support_staff_manage_items_and_customers_do_not(account, staff, customer):
-    with pytest.raises(Denied):
-        uptime_items.item_create(created_by=customer, account=account, name="Shop")
+def test_billing_admins_manage_items_and_engineers_and_customers_do_not(account, staff, admin, customer):
+    for actor in (customer, staff):
+        with pytest.raises(Denied):
+            uptime_items.item_create(created_by=actor, account=account, name="Shop")
     assert not MonitoredItem.objects.exists()
 
-    item = uptime_items.item_create(created_by=staff, account=account, name="Shop")
-    with pytest.raises(Denied):
-        uptime_items.item_update(item=item, actor=customer, name="Mine now")
-    uptime_items.item_update(item=item, actor=staff, name="Shop front")
+    item = uptime_items.item_create(created_by=admin, account=account, name="Shop")
+    for actor in (customer, staff):
+        with pytest.raises(Denied):
+            uptime_items.item_update(item=item, actor=actor, name="Mine now")
+    uptime_items.item_update(item=item, actor=admin, name="Shop front")
 
     assert MonitoredItem.objects.get().name == "Shop front"
 
