@@ -14,6 +14,7 @@ non-zero when a target is missed.
 
 import argparse
 import datetime as dt
+import os
 import random
 import statistics
 import sys
@@ -25,14 +26,12 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 from tests.benchmarks.scratch import scratch_database  # noqa: E402
 
-BENCH_DIR = ROOT / "var" / "bench" / "workspace"
-NAME = "pledge_bench_workspace"
+BENCH_DIR = Path(os.environ.get("PLEDGE_BENCH_DIR") or ROOT / "var" / "bench" / "workspace")
+NAME = os.environ.get("PLEDGE_BENCH_DB", "pledge_bench_workspace")
 REUSE = "--reuse" in sys.argv  # measure again on the data the last run built
 
 
 def _reuse_database() -> None:
-    import os
-
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith("postgres"):
         os.environ["DATABASE_URL"] = f"{url.rpartition('/')[0]}/{NAME}"

@@ -1,6 +1,7 @@
 """How tickets read on a page: SLA state labels, countdown text, history labels. No rules, no queries."""
 
 import datetime as dt
+import functools
 import html
 
 from django.utils import timezone
@@ -8,7 +9,9 @@ from django.utils.dateparse import parse_datetime
 from django.utils.safestring import SafeData, SafeString, mark_safe
 
 from helpdesk.kit.pages import duration_text
+from helpdesk.tickets.models import TicketStatus
 from sla.calendars import working_intervals
+from sla.terms.models import Priority
 from sla.terms.policies import calendar_of
 
 SLA_LABELS = {"running": "Running", "at_risk": "At risk", "met": "Met", "missed": "Missed"}
@@ -144,6 +147,26 @@ def _local(instant: dt.datetime, fmt: str = "%-d %b, %H:%M") -> str:
     return timezone.localtime(instant).strftime(fmt)
 
 
+def _status_badge(value: str, label: str) -> str:
+    return f'<span class="badge badge--status-{_e(value)}">{_e(label)}</span>'
+
+
+def _priority_badge(value: str, label: str) -> str:
+    high = '<span aria-hidden="true">▲ </span>' if value == "high" else ""
+    return f'<span class="badge badge--priority-{_e(value)}">{high}{_e(label)}</span>'
+
+
+# Badges are the same for every row of a status (or priority): written once, looked up per row.
+STATUS_BADGES = {value: _status_badge(value, label) for value, label in TicketStatus.choices}
+PRIORITY_BADGES = {value: _priority_badge(value, label) for value, label in Priority.choices}
+
+
+def _badges(t) -> tuple[str, str]:
+    status = STATUS_BADGES.get(t.status) or _status_badge(t.status, t.get_status_display())
+    priority = PRIORITY_BADGES.get(t.priority) or _priority_badge(t.priority, t.get_priority_display())
+    return status, priority
+
+
 def _countdown_html(t) -> str:
     if not t.ticking:
         return f'<span class="countdown countdown--stopped">started {_local(t.work_started_at)}</span>'
@@ -193,7 +216,7 @@ def _row_html(t, user_id: int) -> str:
     else:
         sub = ""
     assignee = _e(t.assignee.display_name) if t.assignee_id else '<span class="muted">Unassigned</span>'
-    high = '<span aria-hidden="true">▲ </span>' if t.priority == "high" else ""
+    status, priority = _badges(t)
     live = ' aria-live="polite"' if t.ticking else ""
     pk, sla = t.pk, _e(t.sla)
     return (
@@ -203,10 +226,7 @@ def _row_html(t, user_id: int) -> str:
         f'<a class="ticket-link" href="/tickets/{pk}/">'
         f'<span class="ticket-id">#{pk}</span> {subject}</a>{sub}</td>'
         f'<td data-label="Account">{_e(t.account.name)}</td><td data-label="Plan">{_e(t.plan.name)}</td>'
-        f'<td data-label="Priority"><span class="badge badge--priority-{_e(t.priority)}">{high}'
-        f"{_e(t.get_priority_display())}</span></td>"
-        f'<td data-label="Status"><span class="badge badge--status-{_e(t.status)}">'
-        f"{_e(t.get_status_display())}</span></td>"
+        f'<td data-label="Priority">{priority}</td><td data-label="Status">{status}</td>'
         f'<td data-label="Assignee" class="cell-assignee">{assignee}</td>'
         f'<td data-label="Deadline"><span class="deadline">{_local(t.work_started_deadline)}</span> '
         f'<span class="cell-sub">{_countdown_html(t)}</span></td>'
@@ -216,18 +236,52 @@ def _row_html(t, user_id: int) -> str:
     )
 
 
+def _stopped_html(t) -> str:
+    if t.work_started_at:
+        return f'<span class="countdown countdown--stopped">started {_local(t.work_started_at)}</span>'
+    return f'<span class="countdown countdown--stopped">answered {_local(t.responded_at)}</span>'
+
+
+def _portal_row_html(t, user_id: int) -> str:
+    pk, sla = t.pk, _e(t.sla)
+    by = "" if t.created_by_id == user_id else f" by {_e(t.created_by.display_name)}"
+    status, priority = _badges(t)
+    live = ' aria-live="polite"' if t.ticking else ""
+    return (
+        f'<tr class="row row--{sla}" data-sla-scope><td data-label="Ticket" class="cell-ticket">'
+        f'<a class="ticket-link" href="/tickets/{pk}/"><span class="ticket-id">#{pk}</span> '
+        f"{_e(t.subject)}</a>"
+        f'<span class="cell-sub">Opened {_local(t.created_at)}{by}</span></td>'
+        f'<td data-label="Status">{status}</td><td data-label="Priority">{priority}</td>'
+        f'<td data-label="Work starts by"><span class="deadline">'
+        f"{_local(t.work_started_deadline, '%a %-d %b, %H:%M')}</span> "
+        f'<span class="cell-sub">{_countdown_html(t) if t.ticking else _stopped_html(t)}</span></td>'
+        f'<td data-label="SLA"><span class="badge badge--sla sla--{sla}" data-sla-badge{live}>'
+        f"{_e(t.sla_label)}</span></td></tr>"
+    )
+
+
+def portal_rows_html(tickets, *, user_id: int) -> SafeString:
+    """The portal's <tr> rows for tickets prepared by with_sla (same cells as partials/*.html)."""
+    return mark_safe("\n".join(_portal_row_html(t, user_id) for t in tickets))  # noqa: S308 - escaped by _e
+
+
 def queue_rows_html(tickets, *, user_id: int) -> SafeString:
     """The queue's <tr> rows for tickets prepared by with_sla (and, when searching, highlighted)."""
     return mark_safe("\n".join(_row_html(t, user_id) for t in tickets))  # noqa: S308 - escaped by _e
 
 
-def select_html(field) -> SafeString:
-    """A bound ChoiceField as a <select>, without the widget template machinery."""
-    current = str(field.value() or "")
-    options = "".join(
-        f'<option value="{_e(value)}"{" selected" if str(value) == current else ""}>{_e(label)}</option>'
-        for value, label in field.field.choices
-    )
+@functools.lru_cache(maxsize=64)
+def _options(choices: tuple) -> str:
+    return "".join(f'<option value="{_e(value)}">{_e(label)}</option>' for value, label in choices)
+
+
+def select_html(field, choices=None) -> SafeString:
+    """A bound field as a <select> of `choices` (default: a ChoiceField's own), without the widget
+    template machinery. The options of a list (hundreds of accounts) are written once, then reused."""
+    current = _e(str(field.value() or ""))
+    options = _options(tuple(map(tuple, field.field.choices if choices is None else choices)))
+    options = options.replace(f'<option value="{current}">', f'<option value="{current}" selected>', 1)
     invalid = ' aria-invalid="true"' if field.errors else ""
     return mark_safe(  # noqa: S308 - escaped by _e
         f'<select name="{_e(field.html_name)}" id="{_e(field.auto_id)}"{invalid}>{options}</select>'
