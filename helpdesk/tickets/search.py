@@ -2,9 +2,10 @@
 
 PostgreSQL: full-text search (english) on stored vectors of tickets (weighted, migration 0002)
 and of messages (migration 0004), both GIN-indexed, ranked by ts_rank with the subject above the
-description; at most the newest CANDIDATES matches of each kind are ranked (and counted). SQLite, the fallback for development: every word must appear (case-insensitively)
-in the subject, description, a message or the requester's name; newest first. Both highlight
-the words found, in Python, on the page's rows only.
+description; at most the newest CANDIDATES matches of each kind are ranked (and counted).
+SQLite, the fallback for development: every word must appear (case-insensitively) in the
+subject, description, a message or the requester's name; newest first. Both highlight the words
+found, in Python, on the page's rows only.
 """
 
 import re
