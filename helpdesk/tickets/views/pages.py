@@ -12,7 +12,14 @@ from django.views.decorators.http import require_GET
 from helpdesk.kit import keyset, roles
 from helpdesk.tickets import access, search, selectors
 from helpdesk.tickets.forms import DowngradeForm, PortalFilterForm, QueueFilterForm, SavedViewForm
-from helpdesk.tickets.views.presentation import portal_rows_html, queue_rows_html, select_html, with_sla
+from helpdesk.tickets.views.presentation import (
+    filter_fields_html,
+    portal_rows_html,
+    queue_rows_html,
+    select_html,
+    view_tabs_html,
+    with_sla,
+)
 
 QUEUE_PAGE_SIZE = 25
 PORTAL_PAGE_SIZE = 25
@@ -84,7 +91,8 @@ def queue(request):
                 user=user, filters={"view": _default_view(filters), **filters}, now=now
             )
             .select_related("account", "plan", "assignee")
-            .only(*selectors.QUEUE_ROW_FIELDS)
+            # A row shows a snippet of the description only in search results.
+            .only(*(f for f in selectors.QUEUE_ROW_FIELDS if filters.get("q") or f != "description"))
         )
         segments = selectors.ordered_segments(
             tickets, ordering=filters.get("ordering") or "deadline", searching=bool(filters.get("q"))
@@ -108,7 +116,7 @@ def queue(request):
         {
             "tickets": rows,
             "rows_html": queue_rows_html(rows, user_id=user.pk),
-            "filter_selects": [
+            "filter_fields_html": filter_fields_html(
                 (form[name], select_html(form[name], form.account_choices if name == "account" else None))
                 for name in (
                     "status",
@@ -120,16 +128,19 @@ def queue(request):
                     "account",
                     "ordering",
                 )
-            ],
+            ),
             "summary": selectors.ticket_counters(user=user, now=now),
             "filter_form": form,
             "filtered": form.is_bound
             and any(request.GET.get(name) for name in form.fields if name != "view"),
             "view": view,
-            "views": [
-                (key, label, "?" + urlencode({**query, "view": key}))
-                for key, label in selectors.VIEWS.items()
-            ],
+            "view_tabs_html": view_tabs_html(
+                [
+                    (key, label, "?" + urlencode({**query, "view": key}))
+                    for key, label in selectors.VIEWS.items()
+                ],
+                view,
+            ),
             "saved_views": selectors.saved_views(user=user),
             "saved_view_form": SavedViewForm(),
             "query_string": urlencode(query),

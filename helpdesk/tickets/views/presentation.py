@@ -286,3 +286,32 @@ def select_html(field, choices=None) -> SafeString:
     return mark_safe(  # noqa: S308 - escaped by _e
         f'<select name="{_e(field.html_name)}" id="{_e(field.auto_id)}"{invalid}>{options}</select>'
     )
+
+
+def filter_fields_html(fields) -> SafeString:
+    """The queue's filter selects, each with its label and errors: `fields` are (bound field,
+    select HTML) pairs. The same markup the template loop wrote, without a template per field."""
+    parts = []
+    for field, select in fields:
+        errors = field.errors
+        invalid = " field--invalid" if errors else ""
+        said = _e(" ".join(map(str, errors)))
+        message = (
+            f'<span class="field__errors" id="{_e(field.auto_id)}_error">{said}</span>' if errors else ""
+        )
+        parts.append(
+            f'<div class="filters__field{invalid}"><label class="filters__label" for="{_e(field.auto_id)}">'
+            f"{_e(field.label)}</label>{select}{message}</div>"
+        )
+    return mark_safe("\n".join(parts))  # noqa: S308 - escaped by _e
+
+
+def view_tabs_html(views, current: str) -> SafeString:
+    """The queue's view tabs: (key, label, href) triples, the current one marked."""
+    marked = ' aria-current="page"'
+    return mark_safe(  # noqa: S308 - escaped by _e
+        "".join(
+            f'<a class="tabs__tab" href="{_e(href)}"{marked if key == current else ""}>{_e(label)}</a>'
+            for key, label, href in views
+        )
+    )
