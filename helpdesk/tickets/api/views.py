@@ -68,6 +68,7 @@ class TicketViewSet(
             origins.with_origin(tickets, user=request.user),
             ordering=wanted.get("ordering", "newest"),
             searching=bool(wanted.get("q")),
+            filters=wanted,
         )
         try:
             page = keyset.paginate(segments, cursor=cursor, size=self.page_size)

@@ -95,7 +95,10 @@ def queue(request):
             .only(*(f for f in selectors.QUEUE_ROW_FIELDS if filters.get("q") or f != "description"))
         )
         segments = selectors.ordered_segments(
-            tickets, ordering=filters.get("ordering") or "deadline", searching=bool(filters.get("q"))
+            tickets,
+            ordering=filters.get("ordering") or "deadline",
+            searching=bool(filters.get("q")),
+            filters={"view": _default_view(filters), **filters},
         )
         page = _page(segments, request.GET.get("cursor"))
         if page is None:
