@@ -180,7 +180,9 @@ class QueueFilterForm(forms.Form):
         required=False,
         choices=[("", "Any status")] + [(s.value, s.label) for s in TicketStatus],
     )
-    account = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    # Checked against the accounts the viewer may see (a set), not a ChoiceField: with hundreds
+    # of accounts, copying and normalising the choices on every page turn cost more than the rows.
+    account = forms.CharField(required=False, max_length=20)
     # --- workspace (issue 14)
     sla_state = forms.ChoiceField(
         required=False,
@@ -201,12 +203,26 @@ class QueueFilterForm(forms.Form):
         """Choices come as (value, label) pairs (see selectors.queue_form_choices)."""
         super().__init__(*args, **kwargs)
         self.fields["plan"].choices = [("", "Any plan"), *plans]
-        self.fields["account"].choices = [("", "Any account"), *accounts]
+        self.account_choices = (("", "Any account"), *((str(pk), name) for pk, name in accounts))
+        self._account_ids = {pk for pk, _ in accounts}
         self.fields["assignee"].choices = [("", "Anyone"), ("me", "Me"), ("none", "Unassigned")] + [
             (str(pk), name) for pk, name in engineers
         ]
         self.fields["tag"].choices = [("", "Any tag"), *tags]
         self.fields["view"].choices = [("", "Open")] + list(views)
+
+    def clean_account(self) -> int | None:
+        value = self.cleaned_data.get("account")
+        if not value:
+            return None
+        account = int(value) if value.isascii() and value.isdigit() else None
+        if account not in self._account_ids:
+            raise forms.ValidationError(
+                "Select a valid choice. %(value)s is not one of the available choices.",
+                code="invalid_choice",
+                params={"value": value},
+            )
+        return account
 
     @property
     def filters(self) -> dict:

@@ -173,6 +173,8 @@ class Ticket(models.Model):
         indexes = [
             models.Index(fields=["status", "work_started_deadline"], name="ticket_status_deadline"),
             models.Index(fields=["account", "-created_at"], name="ticket_account_created"),
+            # The SLA report: each account's tickets due in a month, one index range per account.
+            models.Index(fields=["account", "work_started_deadline"], name="ticket_account_deadline"),
             models.Index(
                 fields=["resolved_at"], name="ticket_resolved_at", condition=Q(status=TicketStatus.RESOLVED)
             ),

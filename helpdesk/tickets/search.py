@@ -1,17 +1,18 @@
 """Search over tickets in every state: subject, description, messages and requester.
 
-PostgreSQL: full-text search (english) on a stored, weighted vector (migration 0007) and on
-messages (migration 0003), both GIN-indexed, ranked by ts_rank with the subject above the
-description. SQLite, the fallback for development: every word must appear (case-insensitively)
-in the subject, description, a message or the requester's name; newest first. Both highlight
-the words found, in Python, on the page's rows only.
+PostgreSQL: full-text search (english) on stored vectors of tickets (weighted, migration 0002)
+and of messages (migration 0004), both GIN-indexed, ranked by ts_rank with the subject above the
+description; at most the newest CANDIDATES matches of each kind are ranked (and counted).
+SQLite, the fallback for development: every word must appear (case-insensitively) in the
+subject, description, a message or the requester's name; newest first. Both highlight the words
+found, in Python, on the page's rows only.
 """
 
 import re
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector, SearchVectorField
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
 from django.db import connection
-from django.db.models import F, FloatField, Q, QuerySet, Value
+from django.db.models import FloatField, Q, QuerySet, Value
 from django.db.models.expressions import Expression
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -22,13 +23,17 @@ from helpdesk.tickets.models import Message, Ticket
 MAX_QUERY = 200
 MAX_WORDS = 8
 CONFIG = "english"
+# PostgreSQL ranks at most this many of the newest matches of each kind (ticket text, messages,
+# requester): a common word matches most tickets, and ranking all of them cost a second.
+CANDIDATES = 500
 
 
-class StoredTicketVector(Expression):
-    """The stored, weighted vector (subject A, description B) migration 0007 adds on PostgreSQL.
+class StoredVector(Expression):
+    """The stored vector PostgreSQL keeps on tickets (subject A, description B; migration 0002)
+    and on messages (migration 0004).
 
-    Named through the query's own alias for the tickets table, so it stays right inside a
-    subquery (where Django renames the table U0) instead of pointing at the outer query's row.
+    Named through the query's own alias for the table, so it stays right inside a subquery
+    (where Django renames the table U0) instead of pointing at the outer query's row.
     """
 
     output_field = SearchVectorField()
@@ -39,11 +44,11 @@ class StoredTicketVector(Expression):
 
 
 def ticket_vector():
-    return StoredTicketVector()
+    return StoredVector()
 
 
 def message_vector():
-    return SearchVector("body", config=CONFIG)
+    return StoredVector()
 
 
 def words(query: str) -> list[str]:
@@ -73,21 +78,26 @@ def search(tickets: QuerySet[Ticket], query: str, *, staff: bool) -> QuerySet[Ti
     messages = Message.objects.all() if staff else Message.objects.filter(public=True)
     if connection.vendor == "postgresql":
         terms = SearchQuery(" ".join(found), config=CONFIG, search_type="plain")
-        # One id list from three index scans (GIN on tickets, GIN on messages, the requesters),
-        # so that no ticket's text is parsed at query time but the page's own rows.
+        # One id list from three index scans (the stored vectors' GIN indexes, the requesters),
+        # each cut at the newest CANDIDATES, so that no text is parsed at query time and at most
+        # 3 × CANDIDATES tickets are ranked, whatever the words.
         matching = (
             Ticket.objects.annotate(found=ticket_vector())
             .filter(found=terms)
-            .values("pk")
+            .order_by("-pk")
+            .values("pk")[:CANDIDATES]
             .union(
-                messages.annotate(found=message_vector()).filter(found=terms).values("ticket_id"),
-                Ticket.objects.filter(created_by__in=_requesters(found)).values("pk"),
+                messages.annotate(found=message_vector())
+                .filter(found=terms)
+                .order_by("-pk")
+                .values("ticket_id")[:CANDIDATES],
+                Ticket.objects.filter(created_by__in=_requesters(found))
+                .order_by("-pk")
+                .values("pk")[:CANDIDATES],
             )
         )
-        return (
-            tickets.filter(pk__in=matching)
-            .annotate(found=ticket_vector())
-            .annotate(rank=SearchRank(F("found"), terms) + Value(0.0, output_field=FloatField()))
+        return tickets.filter(pk__in=matching).annotate(
+            rank=SearchRank(ticket_vector(), terms) + Value(0.0, output_field=FloatField())
         )
     match = Q()
     for word in found:

@@ -25,6 +25,27 @@ from helpdesk.tickets.models import (
 from sla.terms.models import Plan
 
 TICKET_LIST_RELATED = ("account", "account__plan", "created_by", "work_started_by", "item")
+# What a queue row shows (views/presentation.py) and its keyset position needs, and no more:
+# a page reads 26 rows and their related rows, and every column read is converted in Python.
+QUEUE_ROW_FIELDS = (
+    "subject",
+    "description",
+    "affected_service",
+    "priority",
+    "status",
+    "created_at",
+    "promise",
+    "work_started_deadline",
+    "at_risk_at",
+    "work_started_at",
+    "responded_at",
+    "next_update_due",
+    "account__name",
+    "plan__name",
+    "assignee__username",
+    "assignee__first_name",
+    "assignee__last_name",
+)
 
 
 def queue_tickets(*, user: User, filters: dict | None = None) -> QuerySet[Ticket]:
@@ -195,16 +216,39 @@ def workspace_tickets(*, user: User, filters: dict, now) -> QuerySet[Ticket]:
     return tickets
 
 
-def ordered_segments(tickets: QuerySet[Ticket], *, ordering: str, searching: bool = False) -> list[Segment]:
+# Filters that only started (or only unstarted) tickets can match: a ticket past New has been
+# started (a check constraint), met needs a start, at risk and overdue need none yet.
+STARTED_ONLY = {
+    "view": {"waiting", "resolved", "closed"},
+    "status": {"work_started", "waiting_on_customer", "resolved", "closed"},
+    "sla_state": {"met"},
+}
+UNSTARTED_ONLY = {"view": {"at_risk", "overdue"}, "sla_state": {"running", "at_risk"}}
+
+
+def _matches(filters: dict, kinds: dict) -> bool:
+    return any(filters.get(name) in values for name, values in kinds.items())
+
+
+def ordered_segments(
+    tickets: QuerySet[Ticket], *, ordering: str, searching: bool = False, filters: dict | None = None
+) -> list[Segment]:
     """The keyset segments of a listing: `deadline` is the queue's order (unstarted first,
-    soonest deadline first), `newest` the portal's; a search is ranked."""
+    soonest deadline first), `newest` the portal's; a search is ranked.
+
+    With the listing's `filters`, a segment they rule out is left out, so no query has to find
+    it empty (SQLite's planner would read every Waiting ticket to learn none is unstarted).
+    """
     if searching:
         return [Segment(tickets, SEARCH_KEYS)]
     if ordering == "deadline":
-        return [
-            Segment(tickets.filter(work_started_at__isnull=True), QUEUE_KEYS),
-            Segment(tickets.filter(work_started_at__isnull=False), QUEUE_KEYS),
-        ]
+        unstarted = Segment(tickets.filter(work_started_at__isnull=True), QUEUE_KEYS)
+        started = Segment(tickets.filter(work_started_at__isnull=False), QUEUE_KEYS)
+        if _matches(filters or {}, STARTED_ONLY):
+            return [started]
+        if _matches(filters or {}, UNSTARTED_ONLY):
+            return [unstarted]
+        return [unstarted, started]
     return [Segment(tickets, NEWEST_KEYS)]
 
 

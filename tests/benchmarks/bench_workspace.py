@@ -6,14 +6,17 @@ a ratio to the floor: a bare DRF ListAPIView of 25 tickets (ModelSerializer, Pag
 measured in the same run. Targets (issue 14): queue pages ≤ 1.5× and under 200 KB of HTML, portal
 ≤ 1.5×, ticket list API at any depth ≤ 1.5×, SLA report ≤ 3×, search ≤ 50 ms on PostgreSQL.
 
-Run as ``python tests/benchmarks/bench_workspace.py [--tickets N] [--runs N]`` (``python3 run.py
-bench`` runs every benchmark). It uses a scratch database `pledge_bench_workspace` beside the one
-DATABASE_URL names (PostgreSQL), else a scratch SQLite file under var/bench/workspace. Exits
-non-zero when a target is missed.
+Run as ``python tests/benchmarks/bench_workspace.py [--tickets N] [--runs N] [--reuse]``
+(``python3 run.py bench`` runs every benchmark). It builds a scratch database
+`pledge_bench_workspace` (or $PLEDGE_BENCH_DB) beside the one DATABASE_URL names (PostgreSQL),
+else a scratch SQLite file under var/bench/workspace (or $PLEDGE_BENCH_DIR); `--reuse` measures
+again on the data the last run built. Every search, broad words too, must answer within 50 ms on
+PostgreSQL. Exits non-zero when a target is missed.
 """
 
 import argparse
 import datetime as dt
+import os
 import random
 import statistics
 import sys
@@ -25,14 +28,12 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 from tests.benchmarks.scratch import scratch_database  # noqa: E402
 
-BENCH_DIR = ROOT / "var" / "bench" / "workspace"
-NAME = "pledge_bench_workspace"
+BENCH_DIR = Path(os.environ.get("PLEDGE_BENCH_DIR") or ROOT / "var" / "bench" / "workspace")
+NAME = os.environ.get("PLEDGE_BENCH_DB", "pledge_bench_workspace")
 REUSE = "--reuse" in sys.argv  # measure again on the data the last run built
 
 
 def _reuse_database() -> None:
-    import os
-
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith("postgres"):
         os.environ["DATABASE_URL"] = f"{url.rpartition('/')[0]}/{NAME}"
@@ -340,8 +341,7 @@ def main() -> int:
                 verdict = f"  MISSED (target {target}×)"
             if name.startswith("queue") and size > 200_000:
                 verdict += "  MISSED (over 200 KB)"
-            rare = "search API q=kerberos" in name or "segfault" in name
-            if rare and connection.vendor == "postgresql" and seconds > 0.05:
+            if "search" in name and connection.vendor == "postgresql" and seconds > 0.05:
                 verdict += "  MISSED (search over 50 ms)"
             if verdict:
                 failures.append(name)

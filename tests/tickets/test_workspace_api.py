@@ -350,3 +350,41 @@ def test_tagging_is_for_staff(request, api, ticket, role, status):
     response = api(_user(request, role)).post(f"{URL}{ticket.pk}/tags/", {"tags": ["vip"]}, format="json")
 
     assert response.status_code == status and not ticket.tags.exists()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"view": "waiting"},
+        {"view": "resolved"},
+        {"view": "at_risk"},
+        {"view": "overdue"},
+        {"status": "work_started"},
+        {"sla_state": "met"},
+        {"sla_state": "running"},
+        {"view": "all"},
+    ],
+)
+def test_views_of_one_kind_page_through_one_segment_in_the_queue_order(api, engineer, customer, query):
+    """A view only started (or unstarted) tickets can match reads one keyset segment, same order."""
+    made = _spread(customer, 60, start_every=3, engineer=engineer)
+    now = timezone.now()
+    for ticket in made[::4]:
+        # some overdue or at risk, some waiting on the customer or resolved
+        Ticket.objects.filter(pk=ticket.pk).update(
+            work_started_deadline=now - dt.timedelta(minutes=1), at_risk_at=now - dt.timedelta(minutes=9)
+        )
+    for ticket in made[1::4]:
+        Ticket.objects.filter(pk=ticket.pk).update(at_risk_at=now - dt.timedelta(minutes=1))
+    for n, ticket in enumerate(made[::6]):  # the others started stay Work started
+        Ticket.objects.filter(pk=ticket.pk).update(status="waiting_on_customer" if n % 2 else "resolved")
+    client = api(engineer)
+    ids = _walk(client, {"ordering": "deadline", **query})
+
+    expected = set(_walk(client, {"ordering": "newest", **query}))
+    assert sorted(ids) == sorted(expected) and len(ids) == len(set(ids))
+    rows = {t.pk: t for t in Ticket.objects.filter(pk__in=ids)}
+    keys = [(rows[i].work_started_at is not None, rows[i].work_started_deadline, i) for i in ids]
+    assert keys == sorted(keys)
+    if query != {"view": "all"}:
+        assert ids, query  # each view matches some of the tickets made

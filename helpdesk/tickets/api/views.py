@@ -64,10 +64,12 @@ class TicketViewSet(
         cursor = wanted.pop("cursor", None)
         now = timezone.now()
         tickets = selectors.workspace_tickets(user=request.user, filters=wanted, now=now)
+        # The rows carry only their own columns: TicketSerializer reads no related object.
         segments = selectors.ordered_segments(
-            origins.with_origin(tickets, user=request.user).select_related(*selectors.TICKET_LIST_RELATED),
+            origins.with_origin(tickets, user=request.user),
             ordering=wanted.get("ordering", "newest"),
             searching=bool(wanted.get("q")),
+            filters=wanted,
         )
         try:
             page = keyset.paginate(segments, cursor=cursor, size=self.page_size)

@@ -12,7 +12,14 @@ from django.views.decorators.http import require_GET
 from helpdesk.kit import keyset, roles
 from helpdesk.tickets import access, queue_news, search, selectors
 from helpdesk.tickets.forms import DowngradeForm, PortalFilterForm, QueueFilterForm, SavedViewForm
-from helpdesk.tickets.views.presentation import queue_rows_html, select_html, with_sla
+from helpdesk.tickets.views.presentation import (
+    filter_fields_html,
+    portal_rows_html,
+    queue_rows_html,
+    select_html,
+    view_tabs_html,
+    with_sla,
+)
 
 QUEUE_PAGE_SIZE = 25
 PORTAL_PAGE_SIZE = 25
@@ -38,6 +45,8 @@ def portal(request):
     form = PortalFilterForm(request.GET or None)
     show = (form.cleaned_data.get("show") if form.is_valid() else "open") or "open"
     tickets = selectors.account_tickets(user=request.user, status="open" if show == "open" else "")
+    # A row shows who opened the ticket, nothing else of another table.
+    tickets = tickets.select_related(None).select_related("created_by")
     segments = selectors.ordered_segments(tickets, ordering="newest")
     try:
         page = keyset.paginate(segments, cursor=request.GET.get("cursor"), size=PORTAL_PAGE_SIZE)
@@ -45,11 +54,13 @@ def portal(request):
         page, status = keyset.Page([], None, None), 400
     else:
         status = 200
+    rows = with_sla(page.rows, timezone.now())
     return render(
         request,
         "tickets/portal.html",
         {
-            "tickets": with_sla(page.rows, timezone.now()),
+            "tickets": rows,
+            "rows_html": portal_rows_html(rows, user_id=request.user.pk),
             "show": show,
             "next_url": _link({"show": show}, page.next_cursor),
             "previous_url": _link({"show": show}, page.previous_cursor),
@@ -75,11 +86,19 @@ def queue(request):
     page, status, filters = keyset.Page([], None, None), 200, {}
     if not form.is_bound or form.is_valid():
         filters = form.filters if form.is_bound else {}
-        tickets = selectors.workspace_tickets(
-            user=user, filters={"view": _default_view(filters), **filters}, now=now
-        ).select_related("account", "plan", "assignee")
+        tickets = (
+            selectors.workspace_tickets(
+                user=user, filters={"view": _default_view(filters), **filters}, now=now
+            )
+            .select_related("account", "plan", "assignee")
+            # A row shows a snippet of the description only in search results.
+            .only(*(f for f in selectors.QUEUE_ROW_FIELDS if filters.get("q") or f != "description"))
+        )
         segments = selectors.ordered_segments(
-            tickets, ordering=filters.get("ordering") or "deadline", searching=bool(filters.get("q"))
+            tickets,
+            ordering=filters.get("ordering") or "deadline",
+            searching=bool(filters.get("q")),
+            filters={"view": _default_view(filters), **filters},
         )
         page = _page(segments, request.GET.get("cursor"))
         if page is None:
@@ -100,8 +119,8 @@ def queue(request):
         {
             "tickets": rows,
             "rows_html": queue_rows_html(rows, user_id=user.pk),
-            "filter_selects": [
-                (form[name], select_html(form[name]))
+            "filter_fields_html": filter_fields_html(
+                (form[name], select_html(form[name], form.account_choices if name == "account" else None))
                 for name in (
                     "status",
                     "priority",
@@ -112,16 +131,19 @@ def queue(request):
                     "account",
                     "ordering",
                 )
-            ],
+            ),
             "summary": selectors.ticket_counters(user=user, now=now),
             "filter_form": form,
             "filtered": form.is_bound
             and any(request.GET.get(name) for name in form.fields if name != "view"),
             "view": view,
-            "views": [
-                (key, label, "?" + urlencode({**query, "view": key}))
-                for key, label in selectors.VIEWS.items()
-            ],
+            "view_tabs_html": view_tabs_html(
+                [
+                    (key, label, "?" + urlencode({**query, "view": key}))
+                    for key, label in selectors.VIEWS.items()
+                ],
+                view,
+            ),
             "saved_views": selectors.saved_views(user=user),
             "saved_view_form": SavedViewForm(),
             "query_string": urlencode(query),

@@ -1,6 +1,7 @@
 """How tickets read on a page: SLA state labels, countdown text, history labels. No rules, no queries."""
 
 import datetime as dt
+import functools
 import html
 
 from django.utils import timezone
@@ -8,8 +9,9 @@ from django.utils.dateparse import parse_datetime
 from django.utils.safestring import SafeData, SafeString, mark_safe
 
 from helpdesk.kit.pages import duration_text
+from helpdesk.tickets.models import TicketStatus
 from sla.calendars import working_intervals
-from sla.terms.models import Severity
+from sla.terms.models import Priority, Severity
 from sla.terms.policies import calendar_of
 
 SLA_LABELS = {"running": "Running", "at_risk": "At risk", "met": "Met", "missed": "Missed"}
@@ -167,6 +169,26 @@ def _local(instant: dt.datetime, fmt: str = "%-d %b, %H:%M") -> str:
     return timezone.localtime(instant).strftime(fmt)
 
 
+def _status_badge(value: str, label: str) -> str:
+    return f'<span class="badge badge--status-{_e(value)}">{_e(label)}</span>'
+
+
+def _priority_badge(value: str, label: str) -> str:
+    high = '<span aria-hidden="true">▲ </span>' if value == "high" else ""
+    return f'<span class="badge badge--priority-{_e(value)}">{high}{_e(label)}</span>'
+
+
+# Badges are the same for every row of a status (or priority): written once, looked up per row.
+STATUS_BADGES = {value: _status_badge(value, label) for value, label in TicketStatus.choices}
+PRIORITY_BADGES = {value: _priority_badge(value, label) for value, label in Priority.choices}
+
+
+def _badges(t) -> tuple[str, str]:
+    status = STATUS_BADGES.get(t.status) or _status_badge(t.status, t.get_status_display())
+    priority = PRIORITY_BADGES.get(t.priority) or _priority_badge(t.priority, t.get_priority_display())
+    return status, priority
+
+
 def _countdown_html(t) -> str:
     if not t.ticking:
         return f'<span class="countdown countdown--stopped">started {_local(t.work_started_at)}</span>'
@@ -233,7 +255,7 @@ def _row_html(t, user_id: int) -> str:
         if t.assignee_id
         else '<span class="muted">Unassigned</span>'
     )
-    high = '<span aria-hidden="true">▲ </span>' if t.priority == "high" else ""
+    status, priority = _badges(t)
     live = ' aria-live="polite"' if t.ticking else ""
     pk, sla = t.pk, _e(t.sla)
     update = f'<span class="cell-sub">{update_due_html(t)}</span>' if t.next_update_due else ""
@@ -245,10 +267,7 @@ def _row_html(t, user_id: int) -> str:
         f'<span class="ticket-id">#{pk}</span> {subject}</a>{sub}</td>'
         f'<td data-label="Account"><a href="/accounts/{t.account_id}/">{_e(t.account.name)}</a></td>'
         f'<td data-label="Plan">{_e(t.plan.name)}</td>'
-        f'<td data-label="Priority"><span class="badge badge--priority-{_e(t.priority)}">{high}'
-        f"{_e(t.get_priority_display())}</span></td>"
-        f'<td data-label="Status"><span class="badge badge--status-{_e(t.status)}">'
-        f"{_e(t.get_status_display())}</span></td>"
+        f'<td data-label="Priority">{priority}</td><td data-label="Status">{status}</td>'
         f'<td data-label="Assignee" class="cell-assignee">{assignee}</td>'
         f'<td data-label="Deadline"><span class="deadline">{_local(t.work_started_deadline)}</span> '
         f'<span class="cell-sub">{_countdown_html(t)}</span>'
@@ -259,18 +278,52 @@ def _row_html(t, user_id: int) -> str:
     )
 
 
+def _stopped_html(t) -> str:
+    if t.work_started_at:
+        return f'<span class="countdown countdown--stopped">started {_local(t.work_started_at)}</span>'
+    return f'<span class="countdown countdown--stopped">answered {_local(t.responded_at)}</span>'
+
+
+def _portal_row_html(t, user_id: int) -> str:
+    pk, sla = t.pk, _e(t.sla)
+    by = "" if t.created_by_id == user_id else f" by {_e(t.created_by.display_name)}"
+    status, priority = _badges(t)
+    live = ' aria-live="polite"' if t.ticking else ""
+    return (
+        f'<tr class="row row--{sla}" data-sla-scope><td data-label="Ticket" class="cell-ticket">'
+        f'<a class="ticket-link" href="/tickets/{pk}/"><span class="ticket-id">#{pk}</span> '
+        f"{_e(t.subject)}</a>"
+        f'<span class="cell-sub">Opened {_local(t.created_at)}{by}</span></td>'
+        f'<td data-label="Status">{status}</td><td data-label="Priority">{priority}</td>'
+        f'<td data-label="Work starts by"><span class="deadline">'
+        f"{_local(t.work_started_deadline, '%a %-d %b, %H:%M')}</span> "
+        f'<span class="cell-sub">{_countdown_html(t) if t.ticking else _stopped_html(t)}</span></td>'
+        f'<td data-label="SLA"><span class="badge badge--sla sla--{sla}" data-sla-badge{live}>'
+        f"{_e(t.sla_label)}</span></td></tr>"
+    )
+
+
+def portal_rows_html(tickets, *, user_id: int) -> SafeString:
+    """The portal's <tr> rows for tickets prepared by with_sla (same cells as partials/*.html)."""
+    return mark_safe("\n".join(_portal_row_html(t, user_id) for t in tickets))  # noqa: S308 - escaped by _e
+
+
 def queue_rows_html(tickets, *, user_id: int) -> SafeString:
     """The queue's <tr> rows for tickets prepared by with_sla (and, when searching, highlighted)."""
     return mark_safe("\n".join(_row_html(t, user_id) for t in tickets))  # noqa: S308 - escaped by _e
 
 
-def select_html(field) -> SafeString:
-    """A bound ChoiceField as a <select>, without the widget template machinery."""
-    current = str(field.value() or "")
-    options = "".join(
-        f'<option value="{_e(value)}"{" selected" if str(value) == current else ""}>{_e(label)}</option>'
-        for value, label in field.field.choices
-    )
+@functools.lru_cache(maxsize=64)
+def _options(choices: tuple) -> str:
+    return "".join(f'<option value="{_e(value)}">{_e(label)}</option>' for value, label in choices)
+
+
+def select_html(field, choices=None) -> SafeString:
+    """A bound field as a <select> of `choices` (default: a ChoiceField's own), without the widget
+    template machinery. The options of a list (hundreds of accounts) are written once, then reused."""
+    current = _e(str(field.value() or ""))
+    options = _options(tuple(map(tuple, field.field.choices if choices is None else choices)))
+    options = options.replace(f'<option value="{current}">', f'<option value="{current}" selected>', 1)
     invalid = ' aria-invalid="true"' if field.errors else ""
     return mark_safe(  # noqa: S308 - escaped by _e
         f'<select name="{_e(field.html_name)}" id="{_e(field.auto_id)}"{invalid}>{options}</select>'
@@ -289,3 +342,32 @@ def item_target_rows(plan) -> list[dict]:
         if any(cells):
             rows.append({"level": level, "targets": [target_text(c) if c else "—" for c in cells]})
     return rows
+
+
+def filter_fields_html(fields) -> SafeString:
+    """The queue's filter selects, each with its label and errors: `fields` are (bound field,
+    select HTML) pairs. The same markup the template loop wrote, without a template per field."""
+    parts = []
+    for field, select in fields:
+        errors = field.errors
+        invalid = " field--invalid" if errors else ""
+        said = _e(" ".join(map(str, errors)))
+        message = (
+            f'<span class="field__errors" id="{_e(field.auto_id)}_error">{said}</span>' if errors else ""
+        )
+        parts.append(
+            f'<div class="filters__field{invalid}"><label class="filters__label" for="{_e(field.auto_id)}">'
+            f"{_e(field.label)}</label>{select}{message}</div>"
+        )
+    return mark_safe("\n".join(parts))  # noqa: S308 - escaped by _e
+
+
+def view_tabs_html(views, current: str) -> SafeString:
+    """The queue's view tabs: (key, label, href) triples, the current one marked."""
+    marked = ' aria-current="page"'
+    return mark_safe(  # noqa: S308 - escaped by _e
+        "".join(
+            f'<a class="tabs__tab" href="{_e(href)}"{marked if key == current else ""}>{_e(label)}</a>'
+            for key, label, href in views
+        )
+    )
