@@ -168,6 +168,7 @@ def test_the_list_runs_the_same_queries_with_items(
 ):
     for item in (critical, standard, None):
         make_ticket(customer=business_customer, severity="minor", item=item)
+    # the count, the page (with its items), the page's progress-update lapses
     with django_assert_max_num_queries(3):
         few = api(engineer).get(URL)
     for _ in range(20):

@@ -64,9 +64,10 @@ class TicketViewSet(
         cursor = wanted.pop("cursor", None)
         now = timezone.now()
         tickets = selectors.workspace_tickets(user=request.user, filters=wanted, now=now)
-        # The rows carry only their own columns: TicketSerializer reads no related object.
+        # The rows carry their own columns and their item's (for item_name): TicketSerializer
+        # reads no other related object.
         segments = selectors.ordered_segments(
-            origins.with_origin(tickets, user=request.user),
+            origins.with_origin(tickets.select_related("item"), user=request.user),
             ordering=wanted.get("ordering", "newest"),
             searching=bool(wanted.get("q")),
             filters=wanted,
