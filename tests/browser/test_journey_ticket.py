@@ -53,7 +53,7 @@ def test_high_ticket_journey_from_outage_to_work_started(live_server, new_page, 
     customer.get_by_role("link", name="New ticket").first.click()
     customer.get_by_label("Subject").fill("Web shop returns 502 for every visitor")
     customer.get_by_label("Description").fill("Since 09:10 the shop shows a 502 Bad Gateway page.")
-    customer.get_by_label("High").check()
+    customer.get_by_role("radio", name=re.compile(r"^High")).check()
     customer.get_by_label("Affected service").fill("Production web shop")
     customer.get_by_label("The service is unavailable or inaccessible right now").check()
     customer.get_by_role("button", name="Submit ticket").click()
