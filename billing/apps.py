@@ -11,10 +11,11 @@ class BillingConfig(AppConfig):
         from billing.pricing import UptimePricing
         from billing.services import months
         from sla.clocks import hooks
-        from sla.terms import checks
+        from sla.terms import checks, pins
         from sla.uptime import providers
 
         hooks.listen(months.counted_failures_changed)
         hooks.answer_month_invoiced(selectors.month_invoiced)
         providers.provide_pricing(UptimePricing())
         checks.provide_check("response_penalty", money.clean_response_penalty)
+        pins.answer_month_terms(selectors.month_plan_terms)

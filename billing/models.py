@@ -10,7 +10,7 @@ from django.db.models import F, Q
 
 from helpdesk.accounts.models import Account
 from sla.clocks.models import ExclusionKind, Miss
-from sla.terms.models import Plan, default_response_penalty
+from sla.terms.models import Plan, PlanVersion, default_response_penalty, default_uptime_terms
 from sla.uptime.measure import percent_text
 from sla.uptime.models import UptimeShortfall
 
@@ -23,11 +23,21 @@ class Subscription(models.Model):
     A month is billed on the latest term that started on or before its first day; without
     any term, on the account's own plan and fee. A term never starts in a month whose
     money has moved (a voucher or an invoice), so it cannot rewrite an issued month.
+    A term keeps the plan version in force when it was agreed (`plan_version`): later plan
+    edits reach the account at its next term (or renewal), never during this one.
     """
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="subscriptions")
     starts_on = models.DateField(help_text="The first day of the first month on these terms.")
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+")
+    plan_version = models.ForeignKey(
+        PlanVersion,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The version of the plan this term keeps (empty only for a term made before versions).",
+    )
     monthly_fee = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3)
     created_by = models.ForeignKey(
@@ -66,6 +76,11 @@ class AccountMonth(models.Model):
     # --- money terms (issue 12): copied like the rest, so a later plan edit never reprices the month
     compensation = models.CharField(max_length=16, default="claim")
     response_penalty = models.JSONField(default=default_response_penalty)
+    # --- terms pinned to the term (issue 12): the version the month's terms were copied from
+    plan_version = models.ForeignKey(
+        PlanVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    uptime_terms = models.JSONField(default=default_uptime_terms)
     termination_eligible = models.BooleanField(
         default=False, help_text="More counted misses than the threshold: may terminate without penalty."
     )

@@ -273,7 +273,7 @@ class UptimeCap:
 
 def uptime_cap(*, account_id: int, month: str, fee: Decimal, currency: str) -> UptimeCap:
     """The uptime cap of an account's month (its plan's uptime terms, the month's fee). Three queries."""
-    terms = terms_for_accounts([account_id])[account_id]
+    terms = terms_for_accounts([account_id], month=month)[account_id]
     return UptimeCap(
         cap=money.percent_of(fee, terms.cap_percent, currency),
         used=money.quantize(
@@ -537,3 +537,27 @@ def subscriptions_for(*, user: User, account: int | None = None) -> QuerySet[Sub
     if account is not None:
         terms = terms.filter(account_id=account)
     return terms.order_by("account_id", "-starts_on", "-id")
+
+
+def month_plan_terms(*, account_ids: list[int], month: str) -> dict[int, dict]:
+    """sla.terms.pins' answer (BillingConfig.ready()): each account's terms for `month`, from the plan
+    version its subscription term keeps: the month's own copy once made, else the term in force."""
+    found = {
+        row.account_id: {
+            **row.plan_version.terms,
+            "uptime_terms": row.uptime_terms,
+            "monthly_cap_percent": str(row.monthly_cap_percent),
+        }
+        for row in AccountMonth.objects.filter(
+            account_id__in=account_ids, month=month, plan_version__isnull=False
+        ).select_related("plan_version")
+    }
+    for account in Account.objects.filter(pk__in=[pk for pk in account_ids if pk not in found]).order_by(
+        "pk"
+    ):
+        terms = terms_for(account=account, month=month)
+        found[account.pk] = {
+            **terms["plan_version"].terms,
+            "monthly_cap_percent": str(terms["monthly_cap_percent"]),
+        }
+    return found

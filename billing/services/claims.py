@@ -41,7 +41,6 @@ from helpdesk.tickets.services.events import event_record
 from sla.clocks.models import Miss
 from sla.terms.models import Compensation
 from sla.uptime.models import UptimeShortfall
-from sla.uptime.selectors import terms_for_accounts
 
 NOTE_MAX = 2000
 
@@ -263,11 +262,6 @@ def _locked_pending(claim: Claim) -> Claim:
             code="already_decided",
         )
     return claim
-
-
-def _shares_cap(account_id: int) -> bool:
-    """Whether the account's plan lets uptime credits and response-time vouchers share the month's cap."""
-    return terms_for_accounts([account_id])[account_id].shares_voucher_cap
 
 
 def _miss_voucher(claim: Claim, terms, now: dt.datetime) -> tuple[money.VoucherAmount, Decimal, int]:

@@ -9,7 +9,7 @@ from django.db.models import Q
 
 from helpdesk.kit.months import support_today
 from helpdesk.kit.roles import Role
-from sla.terms.models import Plan
+from sla.terms.models import Plan, PlanVersion
 
 
 class Account(models.Model):
@@ -28,6 +28,17 @@ class Account(models.Model):
         default=support_today,
         help_text="The day service began (support time zone): the day of creation, or earlier for a "
         "customer brought over from another system.",
+    )
+    # --- terms pinned to the term (issue 12): the version of `plan` the current term started with.
+    # Tickets take it, not the plan's latest; billing moves it when a new term (or a renewal)
+    # starts. Empty until first needed for an account made before versions were kept.
+    plan_version = models.ForeignKey(
+        PlanVersion,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The plan version the current subscription term is pinned to.",
     )
 
     class Meta:

@@ -4,8 +4,10 @@ from django.db.models import Q
 from django.utils import timezone
 from knox.models import AuthToken
 
-from helpdesk.accounts.models import User
+from helpdesk.accounts.models import Account, User
 from helpdesk.kit.roles import Role
+from sla.terms.models import Plan, PlanVersion
+from sla.terms.versions import plan_terms
 
 
 def _emails(users, category: str | None = None) -> list[str]:
@@ -48,3 +50,13 @@ def auth_tokens_of(*, user: User):
     """The user's API tokens that still work, newest first."""
     alive = Q(expiry__isnull=True) | Q(expiry__gt=timezone.now())
     return AuthToken.objects.filter(alive, user=user).order_by("-created")
+
+
+def account_terms(*, account: Account) -> dict:
+    """The terms the account's current term promises: its pinned plan version's (sla.terms.versions
+    shape), or its plan's as they stand when it is not pinned yet (it will be at its first ticket)."""
+    if account.plan_version_id is not None:
+        pinned = PlanVersion.objects.filter(pk=account.plan_version_id, plan_id=account.plan_id).first()
+        if pinned is not None:
+            return pinned.terms
+    return plan_terms(Plan.objects.prefetch_related("response_targets").get(pk=account.plan_id))

@@ -23,6 +23,7 @@ from helpdesk.accounts.models import Account, User
 from helpdesk.kit.months import month_bounds, month_of, support_zone
 from helpdesk.tickets import access as tickets_access
 from sla.clocks.models import ExclusionPeriod, Miss
+from sla.terms import pins
 from sla.terms.models import Plan, default_uptime_terms
 from sla.uptime import access
 from sla.uptime import measure as uptime
@@ -108,15 +109,29 @@ def terms_of(raw: dict | None, *, month_cap_percent: Decimal = Decimal(100)) -> 
     )
 
 
-def terms_for_accounts(account_ids: Iterable[int]) -> dict[int, Terms]:
-    """Each account's uptime terms: its plan's `uptime_terms` (sla.terms), in one query."""
-    rows = Account.objects.filter(pk__in=list(account_ids)).values_list(
-        "pk", "plan__uptime_terms", "plan__monthly_cap_percent"
+def terms_for_accounts(account_ids: Iterable[int], *, month: str | None = None) -> dict[int, Terms]:
+    """Each account's uptime terms: those of the plan version pinned for `month` (sla.terms.pins, which
+    billing answers), else of the version its current term is pinned to, else its plan's."""
+    account_ids = list(account_ids)
+    found: dict[int, Terms] = {}
+    if month is not None:
+        for pk, version_terms in pins.month_terms(account_ids=account_ids, month=month).items():
+            found[pk] = terms_of(
+                version_terms["uptime_terms"], month_cap_percent=Decimal(version_terms["monthly_cap_percent"])
+            )
+    rows = (
+        Account.objects.filter(pk__in=[pk for pk in account_ids if pk not in found])
+        .select_related("plan", "plan_version")
+        .only("pk", "plan_id", "plan__uptime_terms", "plan__monthly_cap_percent", "plan_version")
     )
-    return {
-        pk: terms_of(raw, month_cap_percent=Decimal(100) if month_cap is None else month_cap)
-        for pk, raw, month_cap in rows
-    }
+    for account in rows:
+        pinned = account.plan_version
+        if pinned is not None and pinned.plan_id == account.plan_id:
+            raw, month_cap = pinned.terms["uptime_terms"], Decimal(pinned.terms["monthly_cap_percent"])
+        else:
+            raw, month_cap = account.plan.uptime_terms, account.plan.monthly_cap_percent
+        found[account.pk] = terms_of(raw, month_cap_percent=Decimal(100) if month_cap is None else month_cap)
+    return found
 
 
 # --- items --------------------------------------------------------------------------------------

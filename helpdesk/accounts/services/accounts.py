@@ -14,7 +14,8 @@ from helpdesk.kit.errors import ValidationError
 from helpdesk.kit.months import support_today
 from helpdesk.kit.roles import Role
 from helpdesk.kit.validation import clean_text
-from sla.terms.models import Plan
+from sla.terms.models import Plan, PlanVersion
+from sla.terms.services.versions import plan_version_current
 
 MAX_MONTHLY_FEE = Decimal("9999999999.99")  # max_digits=12, decimal_places=2
 MAX_PASSWORD_LENGTH = 128
@@ -118,6 +119,7 @@ def account_create(
     )
     if errors:
         raise ValidationError(errors)
+    account.plan_version = plan_version_current(plan=account.plan)  # the first term's version
     _save_account(account)
     return account
 
@@ -132,8 +134,13 @@ def account_update(
     currency: str = UNSET,
     is_active: bool = UNSET,
     started_on: dt.date = UNSET,
+    plan_version: PlanVersion = UNSET,
 ) -> Account:
-    """Change what was given. A new plan or fee applies from now: open tickets keep their promise."""
+    """Change what was given. A new plan or fee applies from now: open tickets keep their promise.
+
+    A new plan is a new term: the account is pinned to `plan_version` (billing gives the version its
+    subscription term took), else to the plan's current version. The same plan keeps its pin.
+    """
     locked = Account.objects.select_for_update().get(pk=account.pk)
     errors: dict[str, list] = {}
     changes: dict[str, Any] = {}
@@ -149,6 +156,14 @@ def account_update(
         changes["is_active"] = _clean_flag(is_active, "is_active", errors)
     if started_on is not UNSET:
         changes["started_on"] = _clean_started_on(started_on, errors)
+    new_plan = changes.get("plan") or locked.plan
+    if plan_version is not UNSET:
+        if not isinstance(plan_version, PlanVersion) or plan_version.plan_id != getattr(new_plan, "pk", None):
+            _add(errors, "plan_version", "Must be a version of the account's plan.")
+        else:
+            changes["plan_version"] = plan_version
+    elif "plan" in changes and changes["plan"] is not None and changes["plan"].pk != locked.plan_id:
+        changes["plan_version"] = plan_version_current(plan=changes["plan"])
     if errors:
         raise ValidationError(errors)
     for field, value in changes.items():

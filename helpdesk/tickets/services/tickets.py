@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from helpdesk.accounts.models import Account, User
+from helpdesk.accounts.services.terms import account_plan_version
 from helpdesk.kit import roles
 from helpdesk.kit.enqueue import enqueue_after_commit
 from helpdesk.kit.errors import ConflictError, ValidationError, field_error
@@ -14,8 +15,9 @@ from helpdesk.tickets import access, notifications, signals
 from helpdesk.tickets.models import Ticket, TicketStatus
 from helpdesk.tickets.services.attachments import attachments_store, validate_files
 from helpdesk.tickets.services.events import event_record
-from sla.terms.models import Plan, Priority, ResponseEvent, Severity
-from sla.terms.policies import NoTargetError, plan_snapshot, promise_for
+from sla.terms.models import Priority, ResponseEvent, Severity
+from sla.terms.policies import NoTargetError, promise_for
+from sla.terms.versions import promise_snapshot
 
 S = TicketStatus
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -64,7 +66,7 @@ def ticket_create(
     channel: str = "web",
     now: dt.datetime | None = None,
 ) -> Ticket:
-    """Open a ticket; its Work Started clock starts now, on the plan in force now.
+    """Open a ticket; its Work Started clock starts now, on the plan version its account is pinned to.
 
     `channel` records how the request reached us (the web, e-mail, a phone call, a chat).
     """
@@ -98,10 +100,12 @@ def ticket_create(
         raise ValidationError(errors)
     validate_files(files)
 
-    plan = Plan.objects.prefetch_related(
-        "response_targets", "response_calendar__hours", "response_calendar__holidays"
-    ).get(pk=account.plan_id)
-    snapshot = plan_snapshot(plan, today=now.date())
+    # The promise of the plan version the account's term is pinned to, not the plan's latest edit.
+    version = account_plan_version(account=account)
+    plan = version.plan
+    snapshot = promise_snapshot(
+        terms=version.terms, plan_code=plan.code, version=version.version, today=now.date()
+    )
     try:
         promise = promise_for(snapshot, priority=priority, severity=severity, start=now)
     except NoTargetError as exc:
@@ -136,7 +140,7 @@ def ticket_create(
         priority=priority,
         severity=severity,
         plan=plan.code,
-        plan_version=plan.version,
+        plan_version=version.version,
         target_seconds=promise.target_seconds,
         deadline=ticket.work_started_deadline.isoformat(),
     )

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from helpdesk.accounts.selectors import account_terms
 from helpdesk.kit import roles
 from helpdesk.kit.errors import ConflictError, ValidationError
 from helpdesk.kit.pages import add_service_errors
@@ -53,10 +54,9 @@ def ticket_new(request):
     if not roles.is_customer(request.user):
         raise PermissionDenied("Only customers open tickets here.")
     account = selectors.customer_account(user=request.user)
-    uses_severity = account.plan.uses_severity
-    targets = {
-        t.priority: target_text(t.seconds) for t in account.plan.response_targets.all() if not t.severity
-    }
+    terms = account_terms(account=account)  # the promise of the version its term is pinned to
+    uses_severity = terms["uses_severity"]
+    targets = {key: target_text(seconds) for key, seconds in terms["targets"].items() if ":" not in key}
     status = 200
     if request.method == "POST":
         form = TicketForm(request.POST, request.FILES, uses_severity=uses_severity)

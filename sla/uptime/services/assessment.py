@@ -97,7 +97,7 @@ def uptime_month_assess(
             }
         )
     reports = selectors.month_reports(month=month, now=now, items=scope)
-    terms = selectors.terms_for_accounts(accounts)
+    terms = selectors.terms_for_accounts(accounts, month=month)  # the versions pinned for the month
     existing_rows = UptimeShortfall.objects.select_for_update().filter(month=month)
     if account_ids is not None:
         existing_rows = existing_rows.filter(account_id__in=account_ids)
