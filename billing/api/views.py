@@ -19,9 +19,9 @@ from drf_spectacular.utils import (
 )
 from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.negotiation import BaseContentNegotiation, DefaultContentNegotiation
 from rest_framework.permissions import BasePermission, IsAuthenticated
-from rest_framework.renderers import JSONRenderer
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -447,24 +447,77 @@ class MissExcludeView(PledgeAPIMixin, generics.GenericAPIView):
         return self.render(miss)
 
 
+class PDFRenderer(BaseRenderer):
+    """Bytes already made into a PDF (billing.documents), sent as they are."""
+
+    media_type = "application/pdf"
+    format = "pdf"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data
+
+
+class StatementNegotiation(DefaultContentNegotiation):
+    """JSON, or the PDF for `?format=pdf` (or `Accept: application/pdf`); another `format` is a 400.
+
+    DRF reads `format` from the query string itself, and would answer an unknown one with a bare 404.
+    """
+
+    FORMATS = ("json", "pdf")
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        wanted = request.query_params.get(self.settings.URL_FORMAT_OVERRIDE)
+        if wanted is not None and wanted not in self.FORMATS:
+            raise serializers.ValidationError({"format": [f"Choose one of: {', '.join(self.FORMATS)}."]})
+        return super().select_renderer(request, renderers, format_suffix)
+
+
+def _statement_response(*, request, account_id: int, month: str, pdf: bool):
+    account = selectors.account_for(user=request.user, pk=account_id)
+    if not is_month(month):
+        raise serializers.ValidationError(
+            {"month": ["Give a month as YYYY-MM, between 2000-01 and 2100-12."]}
+        )
+    data = statement_data(account=account, month=month, user=request.user, now=timezone.now())
+    if not pdf:
+        return Response(data)
+    response = HttpResponse(
+        statement_pdf(data, month_name=month_label(month)), content_type="application/pdf"
+    )
+    response["Content-Disposition"] = f'attachment; filename="statement-{account.pk}-{month}.pdf"'
+    return response
+
+
 class StatementView(PledgeAPIMixin, APIView):
-    """An account's monthly SLA statement, once the month is closed (its customers and billing admins)."""
+    """An account's monthly SLA statement, once the month is closed (its customers and billing admins).
+
+    JSON; `?format=pdf` gives the PDF, as `.../pdf/` does.
+    """
 
     permission_classes = [IsAuthenticated, MayReadMoney]
+    renderer_classes = [JSONRenderer, PDFRenderer]
+    content_negotiation_class = StatementNegotiation
+
+    def handle_exception(self, exc):
+        # An error is JSON even when the PDF was asked for.
+        self.request.accepted_renderer, self.request.accepted_media_type = JSONRenderer(), "application/json"
+        return super().handle_exception(exc)
 
     @extend_schema(
-        responses=OpenApiTypes.OBJECT,
+        responses={
+            (200, "application/json"): OpenApiTypes.OBJECT,
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+        },
         parameters=[
-            OpenApiParameter("month", OpenApiTypes.STR, OpenApiParameter.PATH, description="YYYY-MM")
+            OpenApiParameter("month", OpenApiTypes.STR, OpenApiParameter.PATH, description="YYYY-MM"),
+            OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "pdf"], description="pdf: the PDF"),
         ],
     )
     def get(self, request, account_id: int, month: str):
-        account = selectors.account_for(user=request.user, pk=account_id)
-        if not is_month(month):
-            raise serializers.ValidationError(
-                {"month": ["Give a month as YYYY-MM, between 2000-01 and 2100-12."]}
-            )
-        return Response(statement_data(account=account, month=month, user=request.user, now=timezone.now()))
+        pdf = request.accepted_renderer.format == "pdf"
+        return _statement_response(request=request, account_id=account_id, month=month, pdf=pdf)
 
 
 class StatementPdfView(PledgeAPIMixin, APIView):
@@ -474,14 +527,4 @@ class StatementPdfView(PledgeAPIMixin, APIView):
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     def get(self, request, account_id: int, month: str):
-        account = selectors.account_for(user=request.user, pk=account_id)
-        if not is_month(month):
-            raise serializers.ValidationError(
-                {"month": ["Give a month as YYYY-MM, between 2000-01 and 2100-12."]}
-            )
-        data = statement_data(account=account, month=month, user=request.user, now=timezone.now())
-        response = HttpResponse(
-            statement_pdf(data, month_name=month_label(month)), content_type="application/pdf"
-        )
-        response["Content-Disposition"] = f'attachment; filename="statement-{account.pk}-{month}.pdf"'
-        return response
+        return _statement_response(request=request, account_id=account_id, month=month, pdf=True)
