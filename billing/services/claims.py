@@ -23,7 +23,7 @@ from billing import access, money, notifications
 from billing.models import Claim, ClaimStatus, DecisionReason, Voucher
 from billing.selectors import uptime_cap, vouchers_issued
 from billing.services.events import billing_event
-from billing.services.exclusions import exclude_for_reason, is_exclusion
+from billing.services.exclusions import exclude_for_reason, exclude_shortfall_for_reason, is_exclusion
 from billing.services.months import (
     account_month,
     account_month_locked,
@@ -344,8 +344,8 @@ def claim_deny(
 ) -> Claim:
     """Deny the claim with one of SPEC's exclusion reasons; `other` needs a note saying why.
 
-    A contract exclusion (anything but `account_in_arrears` and `other`) also makes the miss
-    uncounted, so the month's termination flag is judged again.
+    A contract exclusion (anything but `account_in_arrears` and `other`) also makes the miss, or
+    the uptime shortfall, uncounted, so the month's termination flag is judged again.
     """
     now = now or timezone.now()
     roles.require(access.may_decide_claims(actor), "Only billing admins decide claims.")
@@ -365,6 +365,10 @@ def claim_deny(
     if claim.miss_id and is_exclusion(reason) and not claim.miss.decision_reason and not claim.miss.voided:
         # The contract does not count this failure: it stops counting toward termination too.
         exclude_for_reason(miss=claim.miss, actor=actor, reason=reason, now=now)
+    if claim.shortfall_id and is_exclusion(reason) and not claim.shortfall.decision_reason:
+        exclude_shortfall_for_reason(
+            shortfall=claim.shortfall, actor=actor, reason=reason, claim=claim, now=now
+        )
     if claim.miss_id:
         event_record(
             ticket=claim.miss.ticket,

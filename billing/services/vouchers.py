@@ -161,6 +161,7 @@ def automatic_vouchers_issue(*, terms: AccountMonth, now: dt.datetime) -> list[V
             final=True,
             credit_percent_requested__gt=0,
             voucher__isnull=True,
+            decision_reason="",  # excluded on review: no credit
         )
         .select_related("item")
         .order_by("id")

@@ -201,6 +201,7 @@ class UptimeShortfallSerializer(serializers.ModelSerializer):
             "month",
             "active",
             "counted",
+            "excluded_reason",
             "final",
             "claimable",
             "guarantee_percent",

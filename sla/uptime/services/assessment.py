@@ -154,6 +154,8 @@ def uptime_month_assess(
                 "final": final,
             }
             row = existing.get(pk)
+            if row is not None and row.decision_reason:
+                figures["counted"] = False  # excluded on review: it never counts again
             if row is None:
                 if active:
                     created.append(
