@@ -7,7 +7,7 @@ class BillingConfig(AppConfig):
 
     def ready(self) -> None:
         # sla never imports billing: billing tells it whom to call and what to ask.
-        from billing import money, selectors
+        from billing import automatic, money, selectors
         from billing.pricing import UptimePricing
         from billing.services import months
         from sla.clocks import hooks
@@ -18,4 +18,4 @@ class BillingConfig(AppConfig):
         hooks.answer_month_invoiced(selectors.month_invoiced)
         providers.provide_pricing(UptimePricing())
         checks.provide_check("response_penalty", money.clean_response_penalty)
-        pins.answer_month_terms(selectors.month_plan_terms)
+        pins.answer_month_terms(automatic.month_plan_terms)

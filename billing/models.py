@@ -136,12 +136,15 @@ class ClaimGround(models.TextChoices):
 
     MISS = "miss", "Missed deadline"
     UPTIME = "uptime", "Uptime shortfall"
+    DISPUTE = "dispute", "Dispute: a failure Pledge did not record"
 
 
 class Claim(models.Model):
-    """A customer's application for compensation: for one miss, or for one uptime shortfall.
+    """A customer's application for compensation: for one miss, or for one uptime shortfall, or a
+    dispute of a ticket's response that Pledge did not record as a miss.
 
-    Exactly one of the two is set (a database constraint), and each can be claimed once.
+    Exactly one ground (a database constraint), each claimed once. A dispute names its ticket;
+    upholding it records the miss (then set here too) and pays it like any other.
     """
 
     miss = models.OneToOneField(Miss, null=True, blank=True, on_delete=models.PROTECT, related_name="claim")
@@ -152,6 +155,15 @@ class Claim(models.Model):
         on_delete=models.PROTECT,
         related_name="claim",
         help_text="The item's month below its uptime guarantee, when the claim is for that.",
+    )
+    # --- disputes (issue 12): a failure Pledge did not record, on an automatic plan or any other
+    disputed_ticket = models.OneToOneField(
+        "tickets.Ticket",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="dispute",
+        help_text="The ticket whose unrecorded response failure the customer disputes.",
     )
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="claims")
     month = models.CharField(
@@ -176,8 +188,10 @@ class Claim(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
+                # a dispute gains its miss when it is upheld
                 condition=(Q(miss__isnull=False) & Q(shortfall__isnull=True))
-                | (Q(miss__isnull=True) & Q(shortfall__isnull=False)),
+                | (Q(miss__isnull=True) & Q(shortfall__isnull=False) & Q(disputed_ticket__isnull=True))
+                | (Q(miss__isnull=True) & Q(shortfall__isnull=True) & Q(disputed_ticket__isnull=False)),
                 name="claim_one_ground",
             ),
             models.CheckConstraint(condition=Q(status__in=ClaimStatus.values), name="claim_status_valid"),
@@ -197,17 +211,30 @@ class Claim(models.Model):
         ]
 
     def __str__(self) -> str:
+        if self.disputed_ticket_id:
+            return f"Dispute {self.pk} on ticket {self.disputed_ticket_id} ({self.status})"
         if self.shortfall_id:
             return f"Claim {self.pk} on uptime shortfall {self.shortfall_id} ({self.status})"
         return f"Claim {self.pk} on miss {self.miss_id} ({self.status})"
 
     @property
     def ground(self) -> str:
+        if self.disputed_ticket_id:
+            return ClaimGround.DISPUTE
         return ClaimGround.UPTIME if self.shortfall_id else ClaimGround.MISS
+
+    @property
+    def subject_ticket_id(self) -> int | None:
+        """The ticket the claim is about (a miss's or a dispute's), else None; needs the miss loaded."""
+        if self.disputed_ticket_id:
+            return self.disputed_ticket_id
+        return self.miss.ticket_id if self.miss_id else None
 
     @property
     def subject(self) -> str:
         """What the claim is for, in words (emails, invoice lines); needs its miss or shortfall loaded."""
+        if self.disputed_ticket_id:
+            return f"a response failure on ticket #{self.disputed_ticket_id} that Pledge did not record"
         if self.shortfall_id:
             shortfall = self.shortfall
             uptime = percent_text(shortfall.uptime_percent)

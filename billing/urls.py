@@ -15,6 +15,7 @@ urlpatterns = [
         claims.claim_new_uptime,
         name="billing_claim_new_uptime",
     ),
+    path("billing/tickets/<int:ticket_pk>/dispute/", claims.dispute_new, name="billing_dispute_new"),
     path("billing/months/", months.month_current, name="billing_month_current"),
     path("billing/months/<str:month>/", months.month_detail, name="billing_month"),
     path("billing/months/<str:month>/terminate/", months.termination_request_view, name="billing_terminate"),

@@ -25,9 +25,10 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from billing import access, selectors
+from billing import access, automatic, selectors
 from billing.api.serializers import (
     AccountMonthSerializer,
+    ClaimApproveSerializer,
     ClaimCreateSerializer,
     ClaimDenySerializer,
     ClaimFilterSerializer,
@@ -53,6 +54,7 @@ from billing.documents import statement_pdf
 from billing.pdf import invoice_pdf
 from billing.services import terminations
 from billing.services.claims import claim_approve, claim_deny, claim_open, claim_open_uptime
+from billing.services.disputes import dispute_open
 from billing.services.exclusions import failure_exclude
 from billing.services.invoices import invoice_mark_paid, month_close
 from billing.services.months import month_label, support_today
@@ -152,7 +154,10 @@ class ClaimViewSet(PledgeAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
     def create(self, request):
         roles.require(access.may_open_claims(request.user), "Compensation is applied for by the customer.")
         data = self.validated(ClaimCreateSerializer)
-        if data.get("uptime_shortfall") is not None:
+        if data.get("ticket") is not None:
+            ticket = get_object_or_404(automatic.disputable_tickets(user=request.user), pk=data["ticket"])
+            claim = dispute_open(ticket=ticket, created_by=request.user, note=data["note"])
+        elif data.get("uptime_shortfall") is not None:
             shortfall = get_object_or_404(
                 selectors.claimable_shortfalls(user=request.user), pk=data["uptime_shortfall"]
             )
@@ -162,13 +167,18 @@ class ClaimViewSet(PledgeAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
             claim = claim_open(miss=miss, created_by=request.user, note=data["note"])
         return self.render(claim, status_code=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses=ClaimSerializer)
+    @extend_schema(request=ClaimApproveSerializer, responses=ClaimSerializer)
     @action(
         detail=True, methods=["post"], permission_classes=[IsAuthenticated, MayReadClaims, MayDecideClaims]
     )
     def approve(self, request, pk=None):
-        """Approve and issue the voucher (capped to what the month has left). Decided already: 409."""
-        claim = claim_approve(claim=self.get_object(), actor=request.user)
+        """Approve and issue the voucher (capped to what the month has left). Decided already: 409.
+
+        A dispute is upheld: the miss it names is recorded first, then paid like any other.
+        """
+        claim = self.get_object()
+        data = self.validated(ClaimApproveSerializer)
+        claim = claim_approve(claim=claim, actor=request.user, lateness_seconds=data["lateness_seconds"])
         return self.render(claim)
 
     @extend_schema(request=ClaimDenySerializer, responses=ClaimSerializer)

@@ -12,14 +12,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from billing import access, claim_states, money, selectors
+from billing import access, automatic, claim_states, money, selectors
 from billing.forms import (
     ClaimFilterForm,
     ClaimOpenForm,
     DenyForm,
+    DisputeForm,
 )
 from billing.models import Claim, ClaimStatus, DecisionReason
 from billing.services.claims import claim_approve, claim_deny, claim_open, claim_open_uptime
+from billing.services.disputes import dispute_open
 from billing.services.months import (
     window_closes_label,
 )
@@ -60,6 +62,7 @@ def claims(request):
         request,
         "billing/claims.html",
         {
+            "automatic": automatic.automatic_credits(user=user, now=timezone.now()),
             "page": page,
             "filter_form": form,
             "queue": queue and filters.get("status") == ClaimStatus.PENDING,
@@ -254,3 +257,31 @@ def claim_deny_view(request, pk):
 
 
 # --- the customer's month --------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def dispute_new(request, ticket_pk):
+    """The customer's "Dispute": a failure on this ticket that Pledge did not record, for review."""
+    user = request.user
+    if not access.may_open_claims(user):
+        raise PermissionDenied("A dispute is opened by the account's customer.")
+    ticket = get_object_or_404(automatic.disputable_tickets(user=user), pk=ticket_pk)
+    form, status = DisputeForm(), 200
+    if request.method == "POST":
+        form, status = DisputeForm(request.POST), 400
+        if form.is_valid():
+            try:
+                claim = dispute_open(ticket=ticket, created_by=user, note=form.cleaned_data["note"])
+            except ConflictError as exc:
+                form.add_error(None, exc.message)
+                status = 409
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(
+                    request,
+                    f"Dispute #{claim.pk} received. A billing admin reviews it; we email you the decision.",
+                )
+                return redirect("billing_claim", pk=claim.pk)
+    return render(request, "billing/dispute_new.html", {"ticket": ticket, "form": form}, status=status)
