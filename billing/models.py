@@ -252,6 +252,10 @@ class Invoice(models.Model):
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="invoices")
     month = models.CharField(max_length=7)
     plan_name = models.CharField(max_length=100)
+    # --- the buyer as it stood when the invoice was issued (issue 12): an issued invoice never changes
+    buyer_name = models.CharField(max_length=200, blank=True)
+    buyer_address = models.TextField(max_length=500, blank=True)
+    buyer_tax_id = models.CharField(max_length=40, blank=True)
     currency = models.CharField(max_length=3)
     subscription_amount = models.DecimalField(**AMOUNT)
     voucher_credits = models.DecimalField(**AMOUNT)

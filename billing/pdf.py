@@ -5,6 +5,24 @@ from django.conf import settings
 from billing.documents import render_pdf
 
 
+def seller() -> dict:
+    """Who sends the invoices (settings: BILLING_SELLER_NAME, _ADDRESS, _TAX_ID)."""
+    return {
+        "name": settings.BILLING_SELLER_NAME,
+        "address": settings.BILLING_SELLER_ADDRESS,
+        "tax_id": settings.BILLING_SELLER_TAX_ID,
+    }
+
+
+def invoice_buyer(invoice) -> dict:
+    """The buyer as the invoice recorded it when issued (an invoice issued before it kept its buyer:
+    the account as it stands)."""
+    if invoice.buyer_name:
+        return {"name": invoice.buyer_name, "address": invoice.buyer_address, "tax_id": invoice.buyer_tax_id}
+    account = invoice.account
+    return {"name": account.name, "address": account.billing_address, "tax_id": account.tax_id}
+
+
 def invoice_pdf(*, invoice, lines, account_name: str, zone) -> bytes:
     """The invoice on A4: seller and buyer, number and dates, payment terms, each line and the totals."""
     return render_pdf(
@@ -16,8 +34,8 @@ def invoice_pdf(*, invoice, lines, account_name: str, zone) -> bytes:
             # Written out here: the template's date filter would use the active zone, not the reader's.
             "issued": f"{invoice.issued_at.astimezone(zone):%Y-%m-%d %H:%M %Z}",
             "paid": f"{invoice.paid_at.astimezone(zone):%Y-%m-%d}" if invoice.paid_at else "",
-            "seller_name": getattr(settings, "BILLING_SELLER_NAME", "Pledge"),
-            "seller_address": getattr(settings, "BILLING_SELLER_ADDRESS", ""),
-            "payment_days": getattr(settings, "BILLING_PAYMENT_TERMS_DAYS", 14),
+            "seller": seller(),
+            "buyer": invoice_buyer(invoice),
+            "payment_days": settings.BILLING_PAYMENT_TERMS_DAYS,
         },
     )

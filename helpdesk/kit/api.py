@@ -105,6 +105,17 @@ class BlankAsNullChoiceField(serializers.ChoiceField):
         return super().to_representation(value) if value else None
 
 
+class StrictCharField(serializers.CharField):
+    """Text only: a number or a list is a 400, not quietly turned into its string."""
+
+    default_error_messages = {"not_text": "Must be text."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_text")
+        return super().to_internal_value(data)
+
+
 class BlankAsNullCharField(serializers.CharField):
     def __init__(self, **kwargs):
         super().__init__(allow_null=True, **kwargs)

@@ -44,6 +44,17 @@ def _clean_line(value, *, field: str, max_length: int, errors: dict, required: b
     return value
 
 
+def _clean_address(value, errors: dict) -> str:
+    """A postal address: up to 500 characters over at most 8 lines (it is printed on invoices)."""
+    value = clean_text(value, field="billing_address", max_length=500, errors=errors, required=False)
+    lines = [line.strip() for line in value.replace("\r\n", "\n").split("\n")]
+    if "billing_address" not in errors and (
+        len(lines) > 8 or "\t" in value or "\r" in value.replace("\r\n", "")
+    ):
+        _add(errors, "billing_address", "At most 8 lines of text, no tabs.")
+    return "\n".join(line for line in lines if line)
+
+
 def clean_fee(value, errors: dict) -> Decimal | None:
     if isinstance(value, int) and not isinstance(value, bool):
         value = Decimal(value)
@@ -106,6 +117,8 @@ def account_create(
     currency: str = "USD",
     is_active: bool = True,
     started_on: dt.date | None = None,
+    billing_address: str = "",
+    tax_id: str = "",
 ) -> Account:
     """A customer organisation subscribed to `plan` for `monthly_fee` a month, from `started_on` (today)."""
     errors: dict[str, list] = {}
@@ -116,6 +129,8 @@ def account_create(
         currency=clean_currency(currency, errors),
         is_active=_clean_flag(is_active, "is_active", errors),
         started_on=support_today() if started_on is None else _clean_started_on(started_on, errors),
+        billing_address=_clean_address(billing_address, errors),
+        tax_id=_clean_line(tax_id, field="tax_id", max_length=40, errors=errors, required=False),
     )
     if errors:
         raise ValidationError(errors)
@@ -135,6 +150,8 @@ def account_update(
     is_active: bool = UNSET,
     started_on: dt.date = UNSET,
     plan_version: PlanVersion = UNSET,
+    billing_address: str = UNSET,
+    tax_id: str = UNSET,
 ) -> Account:
     """Change what was given. A new plan or fee applies from now: open tickets keep their promise.
 
@@ -156,6 +173,10 @@ def account_update(
         changes["is_active"] = _clean_flag(is_active, "is_active", errors)
     if started_on is not UNSET:
         changes["started_on"] = _clean_started_on(started_on, errors)
+    if billing_address is not UNSET:
+        changes["billing_address"] = _clean_address(billing_address, errors)
+    if tax_id is not UNSET:
+        changes["tax_id"] = _clean_line(tax_id, field="tax_id", max_length=40, errors=errors, required=False)
     new_plan = changes.get("plan") or locked.plan
     if plan_version is not UNSET:
         if not isinstance(plan_version, PlanVersion) or plan_version.plan_id != getattr(new_plan, "pk", None):
