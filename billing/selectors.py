@@ -552,4 +552,4 @@ def subscriptions_for(*, user: User, account: int | None = None) -> QuerySet[Sub
         return Subscription.objects.none()
     if account is not None:
         terms = terms.filter(account_id=account)
-    return terms.order_by("account_id", "-starts_on", "-id")
+    return terms.select_related("plan_version").order_by("account_id", "-starts_on", "-id")

@@ -396,10 +396,26 @@ class SubscriptionSerializer(serializers.ModelSerializer):
         help_text="As agreed and stored, with two decimals like an account's monthly_fee.",
     )
     note = BlankAsNullCharField(read_only=True)
+    plan_version = serializers.IntegerField(
+        source="plan_version.version",
+        read_only=True,
+        allow_null=True,
+        help_text="The plan version this term keeps (the one in force when it was agreed).",
+    )
 
     class Meta:
         model = Subscription
-        fields = ["id", "account", "starts_on", "plan", "monthly_fee", "currency", "note", "created_at"]
+        fields = [
+            "id",
+            "account",
+            "starts_on",
+            "plan",
+            "plan_version",
+            "monthly_fee",
+            "currency",
+            "note",
+            "created_at",
+        ]
         read_only_fields = fields
 
 
