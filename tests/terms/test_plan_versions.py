@@ -16,7 +16,8 @@ from sla.clocks.services.misses import misses_record_due
 from sla.terms.models import Plan, PlanVersion
 from sla.terms.services.calendars import calendar_create
 from sla.terms.services.plans import plan_update
-from tests.factories import AccountFactory, CustomerFactory, make_ticket
+from tests.billing.test_uptime_claims import TWO_HOURS_BEYOND, shortfall_of
+from tests.factories import AccountFactory, CustomerFactory, make_ticket, set_uptime_terms
 
 pytestmark = pytest.mark.django_db
 
@@ -307,3 +308,22 @@ def test_an_admin_edit_is_a_version_naming_who_and_the_plan_page_lists_the_chang
     assert "name: Advanced → Advanced (admin)" in page
     # the running term still keeps version 1
     assert make_ticket(customer=on_term, now=MARCH).promise["plan_version"] == 1
+
+
+def test_a_months_uptime_credit_is_priced_on_the_terms_version(
+    api, billing_admin, engineer, on_term, advanced
+):
+    # given the plan's uptime scale cut to 1% an hour after the account's term started
+    set_uptime_terms(advanced, credit_tiers=[{"up_to_hours": None, "percent_per_hour": "1"}])
+
+    shortfall = shortfall_of(on_term.account, billing_admin, engineer, TWO_HOURS_BEYOND)
+
+    # then March is assessed on version 1's scale: two started hours at 5%
+    assert shortfall.credit_percent_requested == Decimal("10")
+    newcomer = AccountFactory(plan=advanced)
+    assert (
+        shortfall_of(
+            newcomer, billing_admin, engineer, TWO_HOURS_BEYOND, name="Theirs"
+        ).credit_percent_requested
+        == 2
+    )
