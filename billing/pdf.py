@@ -23,19 +23,24 @@ def invoice_buyer(invoice) -> dict:
     return {"name": account.name, "address": account.billing_address, "tax_id": account.tax_id}
 
 
-def invoice_pdf(*, invoice, lines, account_name: str, zone) -> bytes:
-    """The invoice on A4: seller and buyer, number and dates, payment terms, each line and the totals."""
+def invoice_pdf(*, invoice, lines, zone, account_name: str | None = None) -> bytes:
+    """The invoice on A4: seller and buyer, number and dates, payment terms, each line and the totals.
+
+    The buyer is the one the invoice was issued to; `account_name` names it otherwise.
+    """
+    buyer = invoice_buyer(invoice)
+    if account_name is not None:
+        buyer["name"] = account_name
     return render_pdf(
         "billing/documents/invoice.html",
         {
             "invoice": invoice,
             "lines": lines,
-            "account_name": account_name,
             # Written out here: the template's date filter would use the active zone, not the reader's.
             "issued": f"{invoice.issued_at.astimezone(zone):%Y-%m-%d %H:%M %Z}",
             "paid": f"{invoice.paid_at.astimezone(zone):%Y-%m-%d}" if invoice.paid_at else "",
             "seller": seller(),
-            "buyer": invoice_buyer(invoice),
+            "buyer": buyer,
             "payment_days": settings.BILLING_PAYMENT_TERMS_DAYS,
         },
     )

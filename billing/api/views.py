@@ -270,7 +270,6 @@ class InvoiceViewSet(PledgeAPIMixin, viewsets.ReadOnlyModelViewSet):
         body = invoice_pdf(
             invoice=invoice,
             lines=list(invoice.lines.all()),
-            account_name=invoice.account.name,
             zone=viewer_zone(request.user),
         )
         response = HttpResponse(body, content_type="application/pdf")

@@ -131,7 +131,6 @@ def invoice_pdf_view(request, pk):
     body = pdf.invoice_pdf(
         invoice=invoice,
         lines=list(invoice.lines.all()),
-        account_name=invoice.account.name,
         zone=timezone.get_current_timezone(),
     )
     response = HttpResponse(body, content_type="application/pdf")
