@@ -22,7 +22,7 @@ def account_plan_version(*, account: Account) -> PlanVersion:
         )
         if pinned is not None:
             return pinned
-    locked = Account.objects.select_for_update().select_related("plan").get(pk=account.pk)
+    locked = Account.objects.select_for_update(of=("self",)).select_related("plan").get(pk=account.pk)
     if locked.plan_version_id is not None and locked.plan_version.plan_id == locked.plan_id:
         account.plan_version = locked.plan_version
         return locked.plan_version
