@@ -67,10 +67,21 @@ def plan_uptime_terms(raw: dict | None) -> dict:
     return raw if raw else default_uptime_terms()
 
 
+def _account_uptime_terms(account_id: int) -> list[dict]:
+    """The uptime terms of the plan version the account's current term is pinned to (else its plan's)."""
+    account = Account.objects.select_related("plan", "plan_version").filter(pk=account_id).first()
+    if account is None:
+        return []
+    pinned = account.plan_version
+    if pinned is not None and pinned.plan_id == account.plan_id:
+        return [pinned.terms["uptime_terms"]]
+    return [account.plan.uptime_terms]
+
+
 def uptime_levels(*, account_id: int | None = None) -> dict[str, Decimal]:
-    """Priority levels and the uptime each guarantees: the account's plan's, or every plan's."""
+    """Priority levels and the uptime each guarantees: the account's term's, or every plan's."""
     if account_id is not None:
-        rows = Account.objects.filter(pk=account_id).values_list("plan__uptime_terms", flat=True)
+        rows = _account_uptime_terms(account_id)
     else:
         rows = Plan.objects.order_by("pk").values_list("uptime_terms", flat=True)
     levels: dict[str, Decimal] = {}
@@ -83,7 +94,7 @@ def uptime_levels(*, account_id: int | None = None) -> dict[str, Decimal]:
 def default_level(*, account_id: int | None = None) -> str:
     raw = None
     if account_id is not None:
-        raw = Account.objects.filter(pk=account_id).values_list("plan__uptime_terms", flat=True).first()
+        raw = next(iter(_account_uptime_terms(account_id)), None)
     return plan_uptime_terms(raw)["default_level"]
 
 
