@@ -17,6 +17,16 @@ class ClaimOpenForm(forms.Form):
     )
 
 
+class DisputeForm(forms.Form):
+    note = forms.CharField(
+        max_length=NOTE_MAX,
+        label="What happened that Pledge did not record",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Required. For instance: the reply did not answer the problem, and when it was answered.",
+        error_messages={"required": "Say what happened that Pledge did not record."},
+    )
+
+
 class DenyForm(forms.Form):
     # No reason is chosen for the admin (only one the review proposes): a denial is a decision.
     reason = forms.ChoiceField(choices=[("", "Choose a reason…"), *DecisionReason.choices], label="Reason")

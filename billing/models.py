@@ -10,7 +10,7 @@ from django.db.models import F, Q
 
 from helpdesk.accounts.models import Account
 from sla.clocks.models import ExclusionKind, Miss
-from sla.terms.models import Plan, default_response_penalty
+from sla.terms.models import Plan, PlanVersion, default_response_penalty, default_uptime_terms
 from sla.uptime.measure import percent_text
 from sla.uptime.models import UptimeShortfall
 
@@ -23,11 +23,21 @@ class Subscription(models.Model):
     A month is billed on the latest term that started on or before its first day; without
     any term, on the account's own plan and fee. A term never starts in a month whose
     money has moved (a voucher or an invoice), so it cannot rewrite an issued month.
+    A term keeps the plan version in force when it was agreed (`plan_version`): later plan
+    edits reach the account at its next term (or renewal), never during this one.
     """
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="subscriptions")
     starts_on = models.DateField(help_text="The first day of the first month on these terms.")
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+")
+    plan_version = models.ForeignKey(
+        PlanVersion,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The version of the plan this term keeps (empty only for a term made before versions).",
+    )
     monthly_fee = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3)
     created_by = models.ForeignKey(
@@ -66,6 +76,11 @@ class AccountMonth(models.Model):
     # --- money terms (issue 12): copied like the rest, so a later plan edit never reprices the month
     compensation = models.CharField(max_length=16, default="claim")
     response_penalty = models.JSONField(default=default_response_penalty)
+    # --- terms pinned to the term (issue 12): the version the month's terms were copied from
+    plan_version = models.ForeignKey(
+        PlanVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    uptime_terms = models.JSONField(default=default_uptime_terms)
     termination_eligible = models.BooleanField(
         default=False, help_text="More counted misses than the threshold: may terminate without penalty."
     )
@@ -121,12 +136,15 @@ class ClaimGround(models.TextChoices):
 
     MISS = "miss", "Missed deadline"
     UPTIME = "uptime", "Uptime shortfall"
+    DISPUTE = "dispute", "Dispute: a failure Pledge did not record"
 
 
 class Claim(models.Model):
-    """A customer's application for compensation: for one miss, or for one uptime shortfall.
+    """A customer's application for compensation: for one miss, or for one uptime shortfall, or a
+    dispute of a ticket's response that Pledge did not record as a miss.
 
-    Exactly one of the two is set (a database constraint), and each can be claimed once.
+    Exactly one ground (a database constraint), each claimed once. A dispute names its ticket;
+    upholding it records the miss (then set here too) and pays it like any other.
     """
 
     miss = models.OneToOneField(Miss, null=True, blank=True, on_delete=models.PROTECT, related_name="claim")
@@ -137,6 +155,15 @@ class Claim(models.Model):
         on_delete=models.PROTECT,
         related_name="claim",
         help_text="The item's month below its uptime guarantee, when the claim is for that.",
+    )
+    # --- disputes (issue 12): a failure Pledge did not record, on an automatic plan or any other
+    disputed_ticket = models.OneToOneField(
+        "tickets.Ticket",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="dispute",
+        help_text="The ticket whose unrecorded response failure the customer disputes.",
     )
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="claims")
     month = models.CharField(
@@ -161,8 +188,10 @@ class Claim(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
+                # a dispute gains its miss when it is upheld
                 condition=(Q(miss__isnull=False) & Q(shortfall__isnull=True))
-                | (Q(miss__isnull=True) & Q(shortfall__isnull=False)),
+                | (Q(miss__isnull=True) & Q(shortfall__isnull=False) & Q(disputed_ticket__isnull=True))
+                | (Q(miss__isnull=True) & Q(shortfall__isnull=True) & Q(disputed_ticket__isnull=False)),
                 name="claim_one_ground",
             ),
             models.CheckConstraint(condition=Q(status__in=ClaimStatus.values), name="claim_status_valid"),
@@ -182,17 +211,30 @@ class Claim(models.Model):
         ]
 
     def __str__(self) -> str:
+        if self.disputed_ticket_id:
+            return f"Dispute {self.pk} on ticket {self.disputed_ticket_id} ({self.status})"
         if self.shortfall_id:
             return f"Claim {self.pk} on uptime shortfall {self.shortfall_id} ({self.status})"
         return f"Claim {self.pk} on miss {self.miss_id} ({self.status})"
 
     @property
     def ground(self) -> str:
+        if self.disputed_ticket_id:
+            return ClaimGround.DISPUTE
         return ClaimGround.UPTIME if self.shortfall_id else ClaimGround.MISS
+
+    @property
+    def subject_ticket_id(self) -> int | None:
+        """The ticket the claim is about (a miss's or a dispute's), else None; needs the miss loaded."""
+        if self.disputed_ticket_id:
+            return self.disputed_ticket_id
+        return self.miss.ticket_id if self.miss_id else None
 
     @property
     def subject(self) -> str:
         """What the claim is for, in words (emails, invoice lines); needs its miss or shortfall loaded."""
+        if self.disputed_ticket_id:
+            return f"a response failure on ticket #{self.disputed_ticket_id} that Pledge did not record"
         if self.shortfall_id:
             shortfall = self.shortfall
             uptime = percent_text(shortfall.uptime_percent)
@@ -210,6 +252,10 @@ class Invoice(models.Model):
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="invoices")
     month = models.CharField(max_length=7)
     plan_name = models.CharField(max_length=100)
+    # --- the buyer as it stood when the invoice was issued (issue 12): an issued invoice never changes
+    buyer_name = models.CharField(max_length=200, blank=True)
+    buyer_address = models.TextField(max_length=500, blank=True)
+    buyer_tax_id = models.CharField(max_length=40, blank=True)
     currency = models.CharField(max_length=3)
     subscription_amount = models.DecimalField(**AMOUNT)
     voucher_credits = models.DecimalField(**AMOUNT)

@@ -53,6 +53,7 @@ CLAIM_LIST_RELATED = (
     "miss__voided_by",
     "shortfall",
     "shortfall__item",
+    "disputed_ticket",
     "account",
     "voucher",
     "created_by",
@@ -117,15 +118,19 @@ def claims_for(
     if miss is not None:
         claims = claims.filter(miss_id=miss)
     if ticket is not None:
-        claims = claims.filter(miss__ticket_id=ticket)
+        claims = claims.filter(Q(miss__ticket_id=ticket) | Q(disputed_ticket_id=ticket))
     if uptime_shortfall is not None:
         claims = claims.filter(shortfall_id=uptime_shortfall)
-    if ground:
-        claims = claims.filter(shortfall__isnull=ground != ClaimGround.UPTIME)
+    if ground == ClaimGround.DISPUTE:
+        claims = claims.filter(disputed_ticket__isnull=False)
+    elif ground:
+        claims = claims.filter(shortfall__isnull=ground != ClaimGround.UPTIME, disputed_ticket__isnull=True)
     order = ("created_at", "id") if status == ClaimStatus.PENDING else ("-created_at", "-id")
     return (
         claims.select_related(*CLAIM_LIST_RELATED)
-        .annotate(failure_at=Coalesce("miss__deadline", "created_at"))
+        .annotate(
+            failure_at=Coalesce("miss__deadline", "disputed_ticket__work_started_deadline", "created_at")
+        )
         .annotate(
             in_arrears=Exists(
                 arrears_at(failure_at=OuterRef("failure_at")).filter(account=OuterRef("account_id"))
@@ -206,6 +211,12 @@ def claim_review(*, claim: Claim, now: dt.datetime) -> ClaimReview:
             TicketEvent.objects.filter(ticket_id=miss.ticket_id).select_related("actor").order_by("at", "id")
         )
         start, end = miss.clock_started_at - REVIEW_MARGIN, miss.deadline + REVIEW_MARGIN
+    elif claim.disputed_ticket_id:  # a dispute not upheld yet: the ticket's own timeline
+        ticket = claim.disputed_ticket
+        events = list(
+            TicketEvent.objects.filter(ticket_id=ticket.pk).select_related("actor").order_by("at", "id")
+        )
+        start, end = ticket.clock_started_at - REVIEW_MARGIN, ticket.work_started_deadline + REVIEW_MARGIN
     else:
         start, end = month_bounds(claim.month)
         downtimes = list(
@@ -219,7 +230,12 @@ def claim_review(*, claim: Claim, now: dt.datetime) -> ClaimReview:
         .filter(Q(account__isnull=True) | Q(account_id=claim.account_id))
         .order_by("starts_at", "id")
     )
-    failure_at = claim.miss.deadline if claim.miss_id else claim.created_at
+    if claim.miss_id:
+        failure_at = claim.miss.deadline
+    elif claim.disputed_ticket_id:
+        failure_at = claim.disputed_ticket.work_started_deadline
+    else:
+        failure_at = claim.created_at
     overdue = list(arrears_at(failure_at=failure_at).filter(account_id=claim.account_id).order_by("due_on"))
     month = account_month_summary(account=claim.account, month=claim.month)
     return ClaimReview(
@@ -273,7 +289,7 @@ class UptimeCap:
 
 def uptime_cap(*, account_id: int, month: str, fee: Decimal, currency: str) -> UptimeCap:
     """The uptime cap of an account's month (its plan's uptime terms, the month's fee). Three queries."""
-    terms = terms_for_accounts([account_id])[account_id]
+    terms = terms_for_accounts([account_id], month=month)[account_id]
     return UptimeCap(
         cap=money.percent_of(fee, terms.cap_percent, currency),
         used=money.quantize(
@@ -536,4 +552,4 @@ def subscriptions_for(*, user: User, account: int | None = None) -> QuerySet[Sub
         return Subscription.objects.none()
     if account is not None:
         terms = terms.filter(account_id=account)
-    return terms.order_by("account_id", "-starts_on", "-id")
+    return terms.select_related("plan_version").order_by("account_id", "-starts_on", "-id")

@@ -17,6 +17,7 @@ from django.http import Http404
 from billing import money
 from billing.claim_states import claim_states, shortfall_claim_state
 from billing.models import Invoice, Voucher
+from billing.pdf import invoice_buyer, seller
 from billing.selectors import account_month_summary, month_misses, month_shortfalls
 from billing.services.months import month_label
 from billing.services.vouchers import miss_lateness_seconds
@@ -97,6 +98,8 @@ def statement_data(*, account: Account, month: str, user: User | None, now: dt.d
     return {
         "account": account.pk,
         "account_name": account.name,
+        "seller": seller(),
+        "buyer": invoice_buyer(invoice),
         "month": month,
         "plan": summary.plan_name,
         "compensation": summary.compensation,

@@ -50,13 +50,18 @@ class MoneyField(serializers.Field):
 
 class ClaimSerializer(serializers.ModelSerializer):
     ground = serializers.ChoiceField(
-        choices=ClaimGround.choices, read_only=True, help_text="What the claim is for: a miss or uptime."
+        choices=ClaimGround.choices,
+        read_only=True,
+        help_text="What the claim is for: a miss, uptime, or a dispute of a failure Pledge did not record.",
     )
     miss = serializers.IntegerField(
         source="miss_id", read_only=True, allow_null=True, help_text="The miss claimed for, else null."
     )
     ticket = serializers.IntegerField(
-        source="miss.ticket_id", read_only=True, allow_null=True, help_text="The miss's ticket, else null."
+        source="subject_ticket_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The miss's ticket, or the disputed ticket, else null.",
     )
     uptime_shortfall = serializers.IntegerField(
         source="shortfall_id",
@@ -137,18 +142,38 @@ class ClaimCreateSerializer(serializers.Serializer):
         required=False,
         help_text="Or the uptime shortfall to claim for (an item's ended month below its guarantee).",
     )
+    ticket = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_ID,
+        required=False,
+        help_text="Or dispute this ticket's response, which Pledge did not record as a miss (note required).",
+    )
     note = serializers.CharField(max_length=NOTE_MAX, allow_blank=True, default="", trim_whitespace=False)
 
+    GROUNDS = ("miss", "uptime_shortfall", "ticket")
+
     def validate(self, attrs):
-        given = [name for name in ("miss", "uptime_shortfall") if attrs.get(name) is not None]
+        given = [name for name in self.GROUNDS if attrs.get(name) is not None]
         if len(given) != 1:
             message = (
-                "Give either miss or uptime_shortfall, not both."
+                "Give one of miss, uptime_shortfall or ticket, not several."
                 if given
-                else ("Give the miss or the uptime_shortfall to claim for.")
+                else "Give the miss or the uptime_shortfall to claim for, or the ticket to dispute."
             )
-            raise serializers.ValidationError({"miss": [message], "uptime_shortfall": [message]})
+            raise serializers.ValidationError(dict.fromkeys(self.GROUNDS, [message]))
         return attrs
+
+
+class ClaimApproveSerializer(serializers.Serializer):
+    lateness_seconds = serializers.IntegerField(
+        min_value=0,
+        max_value=366 * 24 * 3600,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="A dispute only: working seconds the response came late, as the review found it "
+        "(default: measured from the deadline to the response).",
+    )
 
 
 class ClaimDenySerializer(serializers.Serializer):
@@ -371,10 +396,26 @@ class SubscriptionSerializer(serializers.ModelSerializer):
         help_text="As agreed and stored, with two decimals like an account's monthly_fee.",
     )
     note = BlankAsNullCharField(read_only=True)
+    plan_version = serializers.IntegerField(
+        source="plan_version.version",
+        read_only=True,
+        allow_null=True,
+        help_text="The plan version this term keeps (the one in force when it was agreed).",
+    )
 
     class Meta:
         model = Subscription
-        fields = ["id", "account", "starts_on", "plan", "monthly_fee", "currency", "note", "created_at"]
+        fields = [
+            "id",
+            "account",
+            "starts_on",
+            "plan",
+            "plan_version",
+            "monthly_fee",
+            "currency",
+            "note",
+            "created_at",
+        ]
         read_only_fields = fields
 
 

@@ -19,15 +19,16 @@ from drf_spectacular.utils import (
 )
 from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.negotiation import BaseContentNegotiation, DefaultContentNegotiation
 from rest_framework.permissions import BasePermission, IsAuthenticated
-from rest_framework.renderers import JSONRenderer
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from billing import access, selectors
+from billing import access, automatic, selectors
 from billing.api.serializers import (
     AccountMonthSerializer,
+    ClaimApproveSerializer,
     ClaimCreateSerializer,
     ClaimDenySerializer,
     ClaimFilterSerializer,
@@ -53,6 +54,7 @@ from billing.documents import statement_pdf
 from billing.pdf import invoice_pdf
 from billing.services import terminations
 from billing.services.claims import claim_approve, claim_deny, claim_open, claim_open_uptime
+from billing.services.disputes import dispute_open
 from billing.services.exclusions import failure_exclude
 from billing.services.invoices import invoice_mark_paid, month_close
 from billing.services.months import month_label, support_today
@@ -152,7 +154,10 @@ class ClaimViewSet(PledgeAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
     def create(self, request):
         roles.require(access.may_open_claims(request.user), "Compensation is applied for by the customer.")
         data = self.validated(ClaimCreateSerializer)
-        if data.get("uptime_shortfall") is not None:
+        if data.get("ticket") is not None:
+            ticket = get_object_or_404(automatic.disputable_tickets(user=request.user), pk=data["ticket"])
+            claim = dispute_open(ticket=ticket, created_by=request.user, note=data["note"])
+        elif data.get("uptime_shortfall") is not None:
             shortfall = get_object_or_404(
                 selectors.claimable_shortfalls(user=request.user), pk=data["uptime_shortfall"]
             )
@@ -162,13 +167,18 @@ class ClaimViewSet(PledgeAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
             claim = claim_open(miss=miss, created_by=request.user, note=data["note"])
         return self.render(claim, status_code=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses=ClaimSerializer)
+    @extend_schema(request=ClaimApproveSerializer, responses=ClaimSerializer)
     @action(
         detail=True, methods=["post"], permission_classes=[IsAuthenticated, MayReadClaims, MayDecideClaims]
     )
     def approve(self, request, pk=None):
-        """Approve and issue the voucher (capped to what the month has left). Decided already: 409."""
-        claim = claim_approve(claim=self.get_object(), actor=request.user)
+        """Approve and issue the voucher (capped to what the month has left). Decided already: 409.
+
+        A dispute is upheld: the miss it names is recorded first, then paid like any other.
+        """
+        claim = self.get_object()
+        data = self.validated(ClaimApproveSerializer)
+        claim = claim_approve(claim=claim, actor=request.user, lateness_seconds=data["lateness_seconds"])
         return self.render(claim)
 
     @extend_schema(request=ClaimDenySerializer, responses=ClaimSerializer)
@@ -260,7 +270,6 @@ class InvoiceViewSet(PledgeAPIMixin, viewsets.ReadOnlyModelViewSet):
         body = invoice_pdf(
             invoice=invoice,
             lines=list(invoice.lines.all()),
-            account_name=invoice.account.name,
             zone=viewer_zone(request.user),
         )
         response = HttpResponse(body, content_type="application/pdf")
@@ -447,24 +456,77 @@ class MissExcludeView(PledgeAPIMixin, generics.GenericAPIView):
         return self.render(miss)
 
 
+class PDFRenderer(BaseRenderer):
+    """Bytes already made into a PDF (billing.documents), sent as they are."""
+
+    media_type = "application/pdf"
+    format = "pdf"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data
+
+
+class StatementNegotiation(DefaultContentNegotiation):
+    """JSON, or the PDF for `?format=pdf` (or `Accept: application/pdf`); another `format` is a 400.
+
+    DRF reads `format` from the query string itself, and would answer an unknown one with a bare 404.
+    """
+
+    FORMATS = ("json", "pdf")
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        wanted = request.query_params.get(self.settings.URL_FORMAT_OVERRIDE)
+        if wanted is not None and wanted not in self.FORMATS:
+            raise serializers.ValidationError({"format": [f"Choose one of: {', '.join(self.FORMATS)}."]})
+        return super().select_renderer(request, renderers, format_suffix)
+
+
+def _statement_response(*, request, account_id: int, month: str, pdf: bool):
+    account = selectors.account_for(user=request.user, pk=account_id)
+    if not is_month(month):
+        raise serializers.ValidationError(
+            {"month": ["Give a month as YYYY-MM, between 2000-01 and 2100-12."]}
+        )
+    data = statement_data(account=account, month=month, user=request.user, now=timezone.now())
+    if not pdf:
+        return Response(data)
+    response = HttpResponse(
+        statement_pdf(data, month_name=month_label(month)), content_type="application/pdf"
+    )
+    response["Content-Disposition"] = f'attachment; filename="statement-{account.pk}-{month}.pdf"'
+    return response
+
+
 class StatementView(PledgeAPIMixin, APIView):
-    """An account's monthly SLA statement, once the month is closed (its customers and billing admins)."""
+    """An account's monthly SLA statement, once the month is closed (its customers and billing admins).
+
+    JSON; `?format=pdf` gives the PDF, as `.../pdf/` does.
+    """
 
     permission_classes = [IsAuthenticated, MayReadMoney]
+    renderer_classes = [JSONRenderer, PDFRenderer]
+    content_negotiation_class = StatementNegotiation
+
+    def handle_exception(self, exc):
+        # An error is JSON even when the PDF was asked for.
+        self.request.accepted_renderer, self.request.accepted_media_type = JSONRenderer(), "application/json"
+        return super().handle_exception(exc)
 
     @extend_schema(
-        responses=OpenApiTypes.OBJECT,
+        responses={
+            (200, "application/json"): OpenApiTypes.OBJECT,
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+        },
         parameters=[
-            OpenApiParameter("month", OpenApiTypes.STR, OpenApiParameter.PATH, description="YYYY-MM")
+            OpenApiParameter("month", OpenApiTypes.STR, OpenApiParameter.PATH, description="YYYY-MM"),
+            OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "pdf"], description="pdf: the PDF"),
         ],
     )
     def get(self, request, account_id: int, month: str):
-        account = selectors.account_for(user=request.user, pk=account_id)
-        if not is_month(month):
-            raise serializers.ValidationError(
-                {"month": ["Give a month as YYYY-MM, between 2000-01 and 2100-12."]}
-            )
-        return Response(statement_data(account=account, month=month, user=request.user, now=timezone.now()))
+        pdf = request.accepted_renderer.format == "pdf"
+        return _statement_response(request=request, account_id=account_id, month=month, pdf=pdf)
 
 
 class StatementPdfView(PledgeAPIMixin, APIView):
@@ -474,14 +536,4 @@ class StatementPdfView(PledgeAPIMixin, APIView):
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     def get(self, request, account_id: int, month: str):
-        account = selectors.account_for(user=request.user, pk=account_id)
-        if not is_month(month):
-            raise serializers.ValidationError(
-                {"month": ["Give a month as YYYY-MM, between 2000-01 and 2100-12."]}
-            )
-        data = statement_data(account=account, month=month, user=request.user, now=timezone.now())
-        response = HttpResponse(
-            statement_pdf(data, month_name=month_label(month)), content_type="application/pdf"
-        )
-        response["Content-Disposition"] = f'attachment; filename="statement-{account.pk}-{month}.pdf"'
-        return response
+        return _statement_response(request=request, account_id=account_id, month=month, pdf=True)

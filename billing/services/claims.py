@@ -23,7 +23,7 @@ from billing import access, money, notifications
 from billing.models import Claim, ClaimStatus, DecisionReason, Voucher
 from billing.selectors import uptime_cap, vouchers_issued
 from billing.services.events import billing_event
-from billing.services.exclusions import exclude_for_reason, is_exclusion
+from billing.services.exclusions import exclude_for_reason, exclude_shortfall_for_reason, is_exclusion
 from billing.services.months import (
     account_month,
     account_month_locked,
@@ -38,10 +38,12 @@ from helpdesk.kit.enqueue import enqueue_after_commit
 from helpdesk.kit.errors import ConflictError, ValidationError, field_error
 from helpdesk.kit.validation import clean_text
 from helpdesk.tickets.services.events import event_record
+from sla import pausing
 from sla.clocks.models import Miss
+from sla.clocks.services.misses import miss_record_on_review
 from sla.terms.models import Compensation
+from sla.terms.policies import calendar_of
 from sla.uptime.models import UptimeShortfall
-from sla.uptime.selectors import terms_for_accounts
 
 NOTE_MAX = 2000
 
@@ -253,7 +255,7 @@ def claim_open_uptime(
 def _locked_pending(claim: Claim) -> Claim:
     claim = (
         Claim.objects.select_for_update(of=("self",))  # its miss or shortfall is an outer join
-        .select_related("miss", "miss__ticket", "shortfall", "shortfall__item", "account")
+        .select_related("miss", "miss__ticket", "shortfall", "shortfall__item", "account", "disputed_ticket")
         .get(pk=claim.pk)
     )
     if claim.status != ClaimStatus.PENDING:
@@ -263,11 +265,6 @@ def _locked_pending(claim: Claim) -> Claim:
             code="already_decided",
         )
     return claim
-
-
-def _shares_cap(account_id: int) -> bool:
-    """Whether the account's plan lets uptime credits and response-time vouchers share the month's cap."""
-    return terms_for_accounts([account_id])[account_id].shares_voucher_cap
 
 
 def _miss_voucher(claim: Claim, terms, now: dt.datetime) -> tuple[money.VoucherAmount, Decimal, int]:
@@ -304,14 +301,48 @@ def _uptime_voucher(claim: Claim, terms) -> money.VoucherAmount:
     return money.VoucherAmount(amount=amount, requested=requested, capped=capped)
 
 
+MAX_LATENESS_SECONDS = 366 * 24 * 3600
+
+
+def _uphold_dispute(claim: Claim, *, actor: User, lateness_seconds, now: dt.datetime) -> None:
+    """Record the failure the dispute names: the ticket's miss, `lateness_seconds` late (working
+    seconds, as the review found it; by default Pledge's own measure to the response, or to now)."""
+    if lateness_seconds is not None and (
+        not isinstance(lateness_seconds, int)
+        or isinstance(lateness_seconds, bool)
+        or not 0 <= lateness_seconds <= MAX_LATENESS_SECONDS
+    ):
+        raise field_error("lateness_seconds", f"A whole number of seconds from 0 to {MAX_LATENESS_SECONDS}.")
+    ticket = claim.disputed_ticket
+    if lateness_seconds is None:
+        responded = ticket.responded_at or now
+        lateness_seconds = pausing.lateness_seconds(
+            calendar=calendar_of(ticket.promise or {}),
+            deadline=ticket.work_started_deadline,
+            responded_at=max(responded, ticket.work_started_deadline),
+        )
+    claim.miss = miss_record_on_review(ticket=ticket, actor=actor, lateness_seconds=lateness_seconds, now=now)
+    claim.save(update_fields=["miss"])
+
+
 @transaction.atomic
-def claim_approve(*, claim: Claim, actor: User, now: dt.datetime | None = None) -> Claim:
-    """Approve the claim and issue its voucher, capped so the month stays within its caps."""
+def claim_approve(
+    *, claim: Claim, actor: User, lateness_seconds: int | None = None, now: dt.datetime | None = None
+) -> Claim:
+    """Approve the claim and issue its voucher, capped so the month stays within its caps.
+
+    A dispute is upheld: its ticket's miss is recorded first (`lateness_seconds` late, given by
+    the reviewer, or measured), then paid like any miss. `lateness_seconds` is for disputes only.
+    """
     now = now or timezone.now()
     roles.require(access.may_decide_claims(actor), "Only billing admins decide claims.")
     claim = _locked_pending(claim)
+    if lateness_seconds is not None and not claim.disputed_ticket_id:
+        raise field_error("lateness_seconds", "Only a dispute's lateness is set on review.")
     # The month's row is the lock every voucher of the month takes before reading a cap.
     terms = account_month_locked(account=claim.account, month=claim.month)
+    if claim.disputed_ticket_id and claim.miss_id is None:
+        _uphold_dispute(claim, actor=actor, lateness_seconds=lateness_seconds, now=now)
     percent, lateness = None, None
     if claim.shortfall_id:
         amount = _uptime_voucher(claim, terms)
@@ -350,8 +381,8 @@ def claim_deny(
 ) -> Claim:
     """Deny the claim with one of SPEC's exclusion reasons; `other` needs a note saying why.
 
-    A contract exclusion (anything but `account_in_arrears` and `other`) also makes the miss
-    uncounted, so the month's termination flag is judged again.
+    A contract exclusion (anything but `account_in_arrears` and `other`) also makes the miss, or
+    the uptime shortfall, uncounted, so the month's termination flag is judged again.
     """
     now = now or timezone.now()
     roles.require(access.may_decide_claims(actor), "Only billing admins decide claims.")
@@ -371,6 +402,10 @@ def claim_deny(
     if claim.miss_id and is_exclusion(reason) and not claim.miss.decision_reason and not claim.miss.voided:
         # The contract does not count this failure: it stops counting toward termination too.
         exclude_for_reason(miss=claim.miss, actor=actor, reason=reason, now=now)
+    if claim.shortfall_id and is_exclusion(reason) and not claim.shortfall.decision_reason:
+        exclude_shortfall_for_reason(
+            shortfall=claim.shortfall, actor=actor, reason=reason, claim=claim, now=now
+        )
     if claim.miss_id:
         event_record(
             ticket=claim.miss.ticket,

@@ -3,8 +3,9 @@
 SPEC's exclusions that only a review can establish (the customer's environment, custom code, an
 unauthorised change, prevented maintenance, ...) and the declared kinds (maintenance, force
 majeure, a cloud provider) make a miss uncounted when a claim is denied for them, or when a
-billing admin excludes the failure directly. `account_in_arrears` and `other` refuse a claim
-without changing what the month counts. The miss is changed by sla.clocks (which tells billing's
+billing admin excludes the failure directly; an uptime claim denied for one makes its shortfall
+uncounted the same way. `account_in_arrears` and `other` refuse a claim without changing what the
+month counts. The miss is changed by sla.clocks (which tells billing's
 listener, so the month's termination flag is judged again after commit).
 """
 
@@ -13,7 +14,7 @@ import datetime as dt
 from django.utils import timezone
 
 from billing import access
-from billing.models import DecisionReason, Voucher
+from billing.models import Claim, DecisionReason, Voucher
 from billing.services.events import billing_event
 from helpdesk.accounts.models import User
 from helpdesk.kit import roles
@@ -21,6 +22,8 @@ from helpdesk.kit.errors import ConflictError, ValidationError
 from helpdesk.kit.validation import clean_text
 from sla.clocks.models import Miss
 from sla.clocks.services.misses import miss_exclude
+from sla.uptime.models import UptimeShortfall
+from sla.uptime.services.exclusions import shortfall_exclude
 
 NOTE_MAX = 2000
 # Reasons that only refuse the money: the failure itself still counts.
@@ -41,6 +44,32 @@ def exclude_for_reason(*, miss: Miss, actor: User | None, reason: str, now: dt.d
         reason_text=f"Excluded on review: {DecisionReason(reason).label}",
         now=now,
     )
+
+
+def exclude_shortfall_for_reason(
+    *, shortfall: UptimeShortfall, actor: User | None, reason: str, claim: Claim | None, now: dt.datetime
+) -> UptimeShortfall:
+    """Make an uptime shortfall uncounted for a contract exclusion, with a billing event saying so."""
+    shortfall, was_counted = shortfall_exclude(
+        shortfall=shortfall,
+        actor=actor,
+        reason=reason,
+        reason_text=f"Excluded on review: {DecisionReason(reason).label}",
+        now=now,
+    )
+    billing_event(
+        code="shortfall_excluded",
+        at=now,
+        actor=actor,
+        account_id=shortfall.account_id,
+        month=shortfall.month,
+        shortfall=shortfall.pk,
+        item=shortfall.item.name,
+        reason=reason,
+        claim=claim,
+        was_counted=was_counted,
+    )
+    return shortfall
 
 
 def failure_exclude(

@@ -34,14 +34,24 @@ from billing.models import (
     Voucher,
 )
 from billing.services.events import billing_event
-from billing.services.months import clean_month, first_day, last_day, month_label, support_today, terms_from
+from billing.services.months import (
+    clean_month,
+    first_day,
+    last_day,
+    month_label,
+    support_today,
+    term_version,
+    terms_from,
+)
 from billing.services.vouchers import automatic_vouchers_issue
 from helpdesk.accounts.models import Account, User
 from helpdesk.accounts.services.accounts import account_update
+from helpdesk.accounts.services.terms import account_plan_version
 from helpdesk.kit import roles
 from helpdesk.kit.enqueue import enqueue_after_commit
 from helpdesk.kit.errors import ConflictError, field_error
 from helpdesk.kit.months import month_bounds
+from sla.terms.models import PlanVersion
 
 CLOSE_BATCH = 500
 
@@ -141,18 +151,27 @@ def _month_terms(*, month: str, accounts: list[Account]) -> dict[int, AccountMon
             Subscription.objects.filter(
                 account_id__in=[a.pk for a in missing], starts_on__lte=first_day(month)
             )
-            .select_related("plan")
+            .select_related("plan", "plan_version__plan")
             .order_by("account_id", "-starts_on")
         ):
             terms.setdefault(term.account_id, term)
+        pinned = PlanVersion.objects.select_related("plan").in_bulk(
+            [a.plan_version_id for a in missing if a.plan_version_id and a.pk not in terms]
+        )
         created = []
         for account in missing:
             term = terms.get(account.pk)
-            source = (
-                terms_from(plan=term.plan, monthly_fee=term.monthly_fee, currency=term.currency)
-                if term
-                else terms_from(plan=account.plan, monthly_fee=account.monthly_fee, currency=account.currency)
-            )
+            if term is not None:
+                source = terms_from(
+                    version=term_version(term), monthly_fee=term.monthly_fee, currency=term.currency
+                )
+            else:
+                version = pinned.get(account.plan_version_id)
+                if version is None or version.plan_id != account.plan_id:
+                    version = account_plan_version(account=account)
+                source = terms_from(
+                    version=version, monthly_fee=account.monthly_fee, currency=account.currency
+                )
             created.append(AccountMonth(account=account, month=month, **source))
         # Locked accounts: nothing else creates their month now but a claim, with the same terms.
         AccountMonth.objects.bulk_create(created, ignore_conflicts=True)
@@ -204,6 +223,9 @@ def _issue(*, month: str, accounts: list[Account], now: dt.datetime) -> None:
                 account=account,
                 month=month,
                 plan_name=terms.plan.name,
+                buyer_name=account.name,
+                buyer_address=account.billing_address,
+                buyer_tax_id=account.tax_id,
                 currency=currency,
                 subscription_amount=totals.subscription,
                 voucher_credits=totals.voucher_credits,

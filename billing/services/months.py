@@ -10,6 +10,7 @@ exclusion drops the count back.
 
 import datetime as dt
 import logging
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Count
@@ -19,10 +20,13 @@ from billing import notifications
 from billing.models import AccountMonth, Subscription
 from billing.services.events import billing_event
 from helpdesk.accounts.models import Account
+from helpdesk.accounts.services.terms import account_plan_version
 from helpdesk.kit.enqueue import enqueue_after_commit
 from helpdesk.kit.errors import field_error
 from helpdesk.kit.months import is_month, month_bounds, month_of, support_zone
 from sla.clocks.models import Miss
+from sla.terms.models import PlanVersion
+from sla.terms.services.versions import plan_version_current
 from sla.uptime.selectors import counted_failures, counted_shortfalls_by_account
 
 log = logging.getLogger(__name__)
@@ -80,34 +84,77 @@ def window_closes_label(*, month: str, window_months: int | None) -> str:
 # --- the terms of a month ---------------------------------------------------------------
 
 
-def terms_for(*, account: Account, month: str) -> dict:
-    """The terms `month` is billed on: the latest subscription term started by its first day,
-    else the account's own plan and fee. Reads only; AccountMonth keeps a copy once needed."""
-    term = (
+def term_in_force(*, account: Account, month: str) -> Subscription | None:
+    """The latest subscription term started by the month's first day (None: the account's own terms)."""
+    return (
         Subscription.objects.filter(account=account, starts_on__lte=first_day(month))
-        .select_related("plan")
+        .select_related("plan", "plan_version__plan")
         .order_by("-starts_on")
         .first()
     )
+
+
+def term_version(term: Subscription) -> PlanVersion:
+    """The plan version a term keeps; a term made before versions were kept takes its plan's current
+    version, once, and keeps it from then on."""
+    if term.plan_version_id is not None:
+        return term.plan_version
+    version = plan_version_current(plan=term.plan)
+    Subscription.objects.filter(pk=term.pk, plan_version__isnull=True).update(plan_version=version)
+    term.plan_version = version
+    return version
+
+
+def month_version(*, account: Account, month: str) -> PlanVersion:
+    """The plan version `month` is billed on: its subscription term's, else the account's pin."""
+    term = term_in_force(account=account, month=month)
+    return term_version(term) if term is not None else account_plan_version(account=account)
+
+
+def terms_for(*, account: Account, month: str) -> dict:
+    """The terms `month` is billed on: the plan version of the latest subscription term started by
+    its first day, else the account's pinned version, own fee and currency. AccountMonth keeps a copy."""
+    term = term_in_force(account=account, month=month)
     if term is not None:
-        plan, fee, currency = term.plan, term.monthly_fee, term.currency
-    else:
-        plan, fee, currency = account.plan, account.monthly_fee, account.currency
-    return terms_from(plan=plan, monthly_fee=fee, currency=currency)
+        return terms_from(version=term_version(term), monthly_fee=term.monthly_fee, currency=term.currency)
+    return terms_from(
+        version=account_plan_version(account=account),
+        monthly_fee=account.monthly_fee,
+        currency=account.currency,
+    )
 
 
-def terms_from(*, plan, monthly_fee, currency: str) -> dict:
+def terms_from(*, version: PlanVersion, monthly_fee, currency: str) -> dict:
+    """A month's money terms from a plan version's snapshot (never from the plan's latest edit)."""
+    terms = version.terms
     return {
-        "plan": plan,
+        "plan": version.plan,
+        "plan_version": version,
         "monthly_fee": monthly_fee,
         "currency": currency,
-        "voucher_percent": plan.voucher_percent,
-        "monthly_cap_percent": plan.monthly_cap_percent,
-        "termination_threshold": plan.termination_threshold,
-        "claim_window_months": plan.claim_window_months,
-        "compensation": plan.compensation,
-        "response_penalty": plan.response_penalty,
+        "voucher_percent": Decimal(terms["voucher_percent"]),
+        "monthly_cap_percent": Decimal(terms["monthly_cap_percent"]),
+        "termination_threshold": terms["termination_threshold"],
+        "claim_window_months": terms["claim_window_months"],
+        "compensation": terms["compensation"],
+        "response_penalty": terms["response_penalty"],
+        "uptime_terms": terms["uptime_terms"],
     }
+
+
+MONTH_TERM_FIELDS = [
+    "plan",
+    "plan_version",
+    "monthly_fee",
+    "currency",
+    "voucher_percent",
+    "monthly_cap_percent",
+    "termination_threshold",
+    "claim_window_months",
+    "compensation",
+    "response_penalty",
+    "uptime_terms",
+]
 
 
 def account_month(*, account: Account, month: str) -> AccountMonth:
@@ -199,11 +246,10 @@ def termination_sweep(*, month: str, now: dt.datetime | None = None) -> int:
             "account_id", "termination_threshold", "termination_eligible"
         )
     }
-    thresholds = dict(
-        Account.objects.filter(pk__in=set(counts) - set(months)).values_list(
-            "pk", "plan__termination_threshold"
-        )
-    )
+    thresholds = {  # a month not opened yet: the threshold of the version it would be billed on
+        account.pk: terms_for(account=account, month=month)["termination_threshold"]
+        for account in Account.objects.filter(pk__in=set(counts) - set(months)).order_by("pk")
+    }
     wrong = []
     for account_id in sorted(set(counts) | {a for a, row in months.items() if row.termination_eligible}):
         row = months.get(account_id)

@@ -9,7 +9,14 @@ from django.utils import timezone
 from billing import access
 from billing.models import AccountMonth, Invoice, Subscription, Voucher
 from billing.services.events import billing_event
-from billing.services.months import month_label, shift_month, termination_reassess, terms_for
+from billing.services.months import (
+    MONTH_TERM_FIELDS,
+    month_label,
+    shift_month,
+    term_version,
+    termination_reassess,
+    terms_for,
+)
 from helpdesk.accounts.models import Account, User
 from helpdesk.accounts.services.accounts import account_update, clean_currency, clean_fee, clean_plan
 from helpdesk.kit import roles
@@ -17,6 +24,7 @@ from helpdesk.kit.errors import ValidationError
 from helpdesk.kit.months import month_of
 from helpdesk.kit.validation import clean_text
 from sla.terms.models import Plan
+from sla.terms.services.versions import plan_version_current
 
 EARLIEST = dt.date(2000, 1, 1)
 LATEST = dt.date(2100, 12, 1)
@@ -115,8 +123,12 @@ def subscription_change(
         account=account, starts_on=starts_on, plan=plan, monthly_fee=monthly_fee, currency=currency, note=note
     )
     month = starts_on.strftime("%Y-%m")
+    # The term keeps the plan version in force now, when it is agreed (a renewal too).
+    version = plan_version_current(plan=fields["plan"], now=now)
     subscription, _ = Subscription.objects.update_or_create(
-        account=account, starts_on=starts_on, defaults={**fields, "created_by": actor}
+        account=account,
+        starts_on=starts_on,
+        defaults={**fields, "plan_version": version, "created_by": actor},
     )
     opened = list(
         AccountMonth.objects.select_for_update().filter(account=account, month__gte=month).order_by("pk")
@@ -124,19 +136,7 @@ def subscription_change(
     for row in opened:
         for name, value in terms_for(account=account, month=row.month).items():
             setattr(row, name, value)
-        row.save(
-            update_fields=[
-                "plan",
-                "monthly_fee",
-                "currency",
-                "voucher_percent",
-                "monthly_cap_percent",
-                "termination_threshold",
-                "claim_window_months",
-                "compensation",
-                "response_penalty",
-            ]
-        )
+        row.save(update_fields=MONTH_TERM_FIELDS)
     if month <= month_of(now):
         _apply(account=account, subscription=subscription)
     billing_event(
@@ -146,6 +146,7 @@ def subscription_change(
         account_id=account.pk,
         month=month,
         plan=plan.code,
+        plan_version=version.version,
         monthly_fee=str(fields["monthly_fee"]),
         currency=fields["currency"],
     )
@@ -155,12 +156,16 @@ def subscription_change(
 
 
 def _apply(*, account: Account, subscription: Subscription) -> None:
-    current = (account.plan_id, account.monthly_fee, account.currency)
-    wanted = (subscription.plan_id, subscription.monthly_fee, subscription.currency)
+    """The account takes the term: its plan, fee and currency, and the plan version the term keeps
+    (so its new tickets are promised what the term promises)."""
+    version = term_version(subscription)
+    current = (account.plan_id, account.plan_version_id, account.monthly_fee, account.currency)
+    wanted = (subscription.plan_id, version.pk, subscription.monthly_fee, subscription.currency)
     if current != wanted:
         account_update(
             account=account,
             plan=subscription.plan,
+            plan_version=version,
             monthly_fee=subscription.monthly_fee,
             currency=subscription.currency,
         )
@@ -172,12 +177,13 @@ def subscriptions_apply_due(*, now: dt.datetime | None = None) -> int:
     changed = 0
     for term in (
         Subscription.objects.filter(starts_on=this_month, account__is_active=True)
-        .select_related("account", "plan")
+        .select_related("account", "plan", "plan_version")
         .order_by("account_id")
     ):
         account = term.account
-        if (account.plan_id, account.monthly_fee, account.currency) != (
+        if (account.plan_id, account.plan_version_id, account.monthly_fee, account.currency) != (
             term.plan_id,
+            term.plan_version_id,
             term.monthly_fee,
             term.currency,
         ):

@@ -25,7 +25,7 @@ from sla.clocks.models import Miss
 from sla.terms.models import Compensation
 from sla.terms.policies import calendar_of
 from sla.uptime.models import UptimeShortfall
-from sla.uptime.selectors import terms_for_accounts
+from sla.uptime.selectors import terms_of as uptime_terms_of
 from sla.uptime.services.assessment import uptime_month_assess
 
 
@@ -57,7 +57,7 @@ def miss_price(
     lateness = miss_lateness_seconds(miss, now=now)
     percent = money.response_penalty_percent(terms.response_penalty, lateness_seconds=lateness)
     # Uptime vouchers use this cap only where the plan says the two share it.
-    shared = terms_for_accounts([terms.account_id])[terms.account_id].shares_voucher_cap
+    shared = uptime_terms_of(terms.uptime_terms).shares_voucher_cap
     issued = vouchers_issued(
         account_id=terms.account_id, month=terms.month, ground=None if shared else ClaimGround.MISS
     )
@@ -161,13 +161,14 @@ def automatic_vouchers_issue(*, terms: AccountMonth, now: dt.datetime) -> list[V
             final=True,
             credit_percent_requested__gt=0,
             voucher__isnull=True,
+            decision_reason="",  # excluded on review: no credit
         )
         .select_related("item")
         .order_by("id")
     )
     if not misses and not shortfalls:
         return []
-    uptime_terms = terms_for_accounts([account_id])[account_id]
+    uptime_terms = uptime_terms_of(terms.uptime_terms, month_cap_percent=terms.monthly_cap_percent)
     latenesses = [miss_lateness_seconds(miss, now=now) for miss in misses]
     priced = money.automatic_month_vouchers(
         penalty=terms.response_penalty,

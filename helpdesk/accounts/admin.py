@@ -12,6 +12,18 @@ class AccountAdmin(admin.ModelAdmin):
     list_filter = ["plan", "currency", "is_active"]
     search_fields = ["name"]
     list_select_related = ["plan"]
+    readonly_fields = ["plan_version"]
+    fields = [
+        "name",
+        "plan",
+        "plan_version",
+        "monthly_fee",
+        "currency",
+        "is_active",
+        "started_on",
+        "billing_address",
+        "tax_id",
+    ]
 
 
 @admin.register(User)

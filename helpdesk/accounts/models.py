@@ -10,7 +10,7 @@ from knox.models import AuthToken
 
 from helpdesk.kit.months import support_today
 from helpdesk.kit.roles import Role
-from sla.terms.models import Plan
+from sla.terms.models import Plan, PlanVersion
 
 PERCENT = {"max_digits": 7, "decimal_places": 4}
 
@@ -31,6 +31,22 @@ class Account(models.Model):
         default=support_today,
         help_text="The day service began (support time zone): the day of creation, or earlier for a "
         "customer brought over from another system.",
+    )
+    # --- the buyer on invoices and statements (issue 12): edited by billing admins
+    billing_address = models.TextField(
+        max_length=500, blank=True, help_text="Postal address printed on invoices and statements."
+    )
+    tax_id = models.CharField(max_length=40, blank=True, help_text="VAT or other tax number, if any.")
+    # --- terms pinned to the term (issue 12): the version of `plan` the current term started with.
+    # Tickets take it, not the plan's latest; billing moves it when a new term (or a renewal)
+    # starts. Empty until first needed for an account made before versions were kept.
+    plan_version = models.ForeignKey(
+        PlanVersion,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The plan version the current subscription term is pinned to.",
     )
 
     class Meta:

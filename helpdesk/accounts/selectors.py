@@ -7,6 +7,8 @@ from knox.models import AuthToken
 
 from helpdesk.accounts.models import Account, MonitoredItem, User
 from helpdesk.kit.roles import Role
+from sla.terms.models import Plan, PlanVersion
+from sla.terms.versions import plan_terms
 
 
 def _emails(users, category: str | None = None) -> list[str]:
@@ -80,3 +82,13 @@ def covered_items(*, account_id: int):
 def active_accounts():
     """Accounts under contract, by name (whom staff may open a ticket for)."""
     return Account.objects.filter(is_active=True).order_by("name", "pk")
+
+
+def account_terms(*, account: Account) -> dict:
+    """The terms the account's current term promises: its pinned plan version's (sla.terms.versions
+    shape), or its plan's as they stand when it is not pinned yet (it will be at its first ticket)."""
+    if account.plan_version_id is not None:
+        pinned = PlanVersion.objects.filter(pk=account.plan_version_id, plan_id=account.plan_id).first()
+        if pinned is not None:
+            return pinned.terms
+    return plan_terms(Plan.objects.prefetch_related("response_targets").get(pk=account.plan_id))

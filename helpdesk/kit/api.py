@@ -73,16 +73,22 @@ class _AdminEditableViewSet(
     create_service: staticmethod
     update_service: staticmethod
     update_keyword: str
+    # The services ("create", "update") that record who acted (a plan's versions) take `actor`.
+    passes_actor: frozenset[str] = frozenset()
+
+    def _actor(self) -> dict:
+        action = "create" if self.request.method == "POST" else "update"
+        return {"actor": self.request.user} if action in self.passes_actor else {}
 
     def create(self, request):
-        instance = self.create_service(**self.validated(self.input_serializer_class))
+        instance = self.create_service(**self.validated(self.input_serializer_class), **self._actor())
         return self.render(instance, status_code=status.HTTP_201_CREATED)
 
     def update(self, request, pk=None):
         partial = request.method == "PATCH"
         instance = self.get_object()
         changes = self.validated(self.input_serializer_class, partial=partial)
-        instance = self.update_service(**{self.update_keyword: instance}, **changes)
+        instance = self.update_service(**{self.update_keyword: instance}, **changes, **self._actor())
         return self.render(instance)
 
     def partial_update(self, request, pk=None):
@@ -97,6 +103,17 @@ class BlankAsNullChoiceField(serializers.ChoiceField):
 
     def to_representation(self, value):
         return super().to_representation(value) if value else None
+
+
+class StrictCharField(serializers.CharField):
+    """Text only: a number or a list is a 400, not quietly turned into its string."""
+
+    default_error_messages = {"not_text": "Must be text."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_text")
+        return super().to_internal_value(data)
 
 
 class BlankAsNullCharField(serializers.CharField):

@@ -7,6 +7,7 @@ broker and live chat's channel layer). Tests use `helpdesk.settings.test`.
 
 from helpdesk.settings.api import *  # noqa: F403
 from helpdesk.settings.base import *  # noqa: F403
+from helpdesk.settings.billing import *  # noqa: F403
 from helpdesk.settings.celery import *  # noqa: F403
 from helpdesk.settings.channels import *  # noqa: F403
 from helpdesk.settings.database import *  # noqa: F403

@@ -9,3 +9,8 @@ def may_manage_plans(user) -> bool:
 
 def may_read_calendars(user) -> bool:
     return is_staff(user)
+
+
+def may_read_plan_versions(user) -> bool:
+    """The change list of a plan (who changed what) is for support staff."""
+    return is_staff(user)

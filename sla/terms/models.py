@@ -3,6 +3,7 @@
 import datetime as dt
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
@@ -329,3 +330,36 @@ class ResponseTarget(models.Model):
     def __str__(self) -> str:
         key = f"{self.priority}/{self.severity}" if self.severity else self.priority
         return f"{self.plan.code} {key}: {self.seconds}s"
+
+
+class PlanVersion(models.Model):
+    """One version of a plan's terms, kept whole: what a subscription term is pinned to.
+
+    `terms` is a snapshot of every term (targets, calendars with their hours and explicit
+    holidays, response event, compensation, penalty, uptime terms, caps, threshold, claim
+    window, chat), so an account on this version keeps it however the plan changes later.
+    `changes` lists what differs from the version before: [{field, before, after}].
+    """
+
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="versions")
+    version = models.PositiveIntegerField()
+    terms = models.JSONField()
+    changes = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Empty when the system recorded it (a version found unrecorded).",
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["plan", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "version"], name="planversion_one_per_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan.code} v{self.version}"

@@ -223,6 +223,15 @@ class UptimeShortfall(models.Model):
     final = models.BooleanField(default=False, help_text="Assessed after the month ended.")
     assessed_at = models.DateTimeField()
     created_at = models.DateTimeField()
+    # --- exclusions found on review (issue 12): the contract does not count this failure
+    decision_reason = models.CharField(
+        max_length=32,
+        blank=True,
+        help_text="The exclusion reason it was denied for (a stable code); it never counts again.",
+    )
+    excluded_reason = models.CharField(
+        max_length=200, blank=True, help_text="Why it stopped counting, in words."
+    )
 
     class Meta:
         ordering = ["-month", "account", "item"]
@@ -246,5 +255,5 @@ class UptimeShortfall(models.Model):
 
     @property
     def claimable(self) -> bool:
-        """A finished month below guarantee with something to credit."""
-        return self.active and self.final and self.credit_amount > 0
+        """A finished month below guarantee with something to credit, not excluded on review."""
+        return self.active and self.final and self.credit_amount > 0 and not self.decision_reason

@@ -23,6 +23,7 @@ from helpdesk.accounts.models import Account, MonitoredItem, User
 from helpdesk.kit.months import month_bounds, month_of, support_zone
 from helpdesk.tickets import access as tickets_access
 from sla.clocks.models import ExclusionPeriod, Miss
+from sla.terms import pins
 from sla.terms.models import Plan, default_uptime_terms
 from sla.uptime import access
 from sla.uptime import measure as uptime
@@ -59,10 +60,21 @@ def plan_uptime_terms(raw: dict | None) -> dict:
     return raw if raw else default_uptime_terms()
 
 
+def _account_uptime_terms(account_id: int) -> list[dict]:
+    """The uptime terms of the plan version the account's current term is pinned to (else its plan's)."""
+    account = Account.objects.select_related("plan", "plan_version").filter(pk=account_id).first()
+    if account is None:
+        return []
+    pinned = account.plan_version
+    if pinned is not None and pinned.plan_id == account.plan_id:
+        return [pinned.terms["uptime_terms"]]
+    return [account.plan.uptime_terms]
+
+
 def uptime_levels(*, account_id: int | None = None) -> dict[str, Decimal]:
-    """Priority levels and the uptime each guarantees: the account's plan's, or every plan's."""
+    """Priority levels and the uptime each guarantees: the account's term's, or every plan's."""
     if account_id is not None:
-        rows = Account.objects.filter(pk=account_id).values_list("plan__uptime_terms", flat=True)
+        rows = _account_uptime_terms(account_id)
     else:
         rows = Plan.objects.order_by("pk").values_list("uptime_terms", flat=True)
     levels: dict[str, Decimal] = {}
@@ -75,7 +87,7 @@ def uptime_levels(*, account_id: int | None = None) -> dict[str, Decimal]:
 def default_level(*, account_id: int | None = None) -> str:
     raw = None
     if account_id is not None:
-        raw = Account.objects.filter(pk=account_id).values_list("plan__uptime_terms", flat=True).first()
+        raw = next(iter(_account_uptime_terms(account_id)), None)
     return plan_uptime_terms(raw)["default_level"]
 
 
@@ -101,15 +113,29 @@ def terms_of(raw: dict | None, *, month_cap_percent: Decimal = Decimal(100)) -> 
     )
 
 
-def terms_for_accounts(account_ids: Iterable[int]) -> dict[int, Terms]:
-    """Each account's uptime terms: its plan's `uptime_terms` (sla.terms), in one query."""
-    rows = Account.objects.filter(pk__in=list(account_ids)).values_list(
-        "pk", "plan__uptime_terms", "plan__monthly_cap_percent"
+def terms_for_accounts(account_ids: Iterable[int], *, month: str | None = None) -> dict[int, Terms]:
+    """Each account's uptime terms: those of the plan version pinned for `month` (sla.terms.pins, which
+    billing answers), else of the version its current term is pinned to, else its plan's."""
+    account_ids = list(account_ids)
+    found: dict[int, Terms] = {}
+    if month is not None:
+        for pk, version_terms in pins.month_terms(account_ids=account_ids, month=month).items():
+            found[pk] = terms_of(
+                version_terms["uptime_terms"], month_cap_percent=Decimal(version_terms["monthly_cap_percent"])
+            )
+    rows = (
+        Account.objects.filter(pk__in=[pk for pk in account_ids if pk not in found])
+        .select_related("plan", "plan_version")
+        .only("pk", "plan_id", "plan__uptime_terms", "plan__monthly_cap_percent", "plan_version")
     )
-    return {
-        pk: terms_of(raw, month_cap_percent=Decimal(100) if month_cap is None else month_cap)
-        for pk, raw, month_cap in rows
-    }
+    for account in rows:
+        pinned = account.plan_version
+        if pinned is not None and pinned.plan_id == account.plan_id:
+            raw, month_cap = pinned.terms["uptime_terms"], Decimal(pinned.terms["monthly_cap_percent"])
+        else:
+            raw, month_cap = account.plan.uptime_terms, account.plan.monthly_cap_percent
+        found[account.pk] = terms_of(raw, month_cap_percent=Decimal(100) if month_cap is None else month_cap)
+    return found
 
 
 # --- items --------------------------------------------------------------------------------------

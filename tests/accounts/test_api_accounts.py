@@ -48,10 +48,13 @@ def test_customer_lists_only_their_own_account(api, customer, account, other_acc
             "id": account.pk,
             "name": account.name,
             "plan": account.plan_id,
+            "plan_version": None,  # pinned at its first ticket (or its first term)
             "monthly_fee": "1000.00",
             "currency": "USD",
             "is_active": True,
             "started_on": account.started_on.isoformat(),
+            "billing_address": "",
+            "tax_id": "",
         }
     ]
 

@@ -121,6 +121,7 @@ def test_detail_matrix_and_fields(request, api, customer, plans, mine, role, sta
             "account": customer.account_id,
             "starts_on": "2026-04-01",
             "plan": plans["premium"].pk,
+            "plan_version": 1,
             "monthly_fee": "2000.00",
             "currency": "USD",
             "note": "Upgrade agreed on the phone",
@@ -469,9 +470,17 @@ def test_the_schema_publishes_subscriptions_and_the_pdf(client):
     }.items():
         assert methods == set(paths[path]) - {"parameters"}, path
     components = schema["components"]["schemas"]
-    assert {"id", "account", "starts_on", "plan", "monthly_fee", "currency", "note", "created_at"} == set(
-        components["Subscription"]["properties"]
-    )
+    assert {
+        "id",
+        "account",
+        "starts_on",
+        "plan",
+        "plan_version",
+        "monthly_fee",
+        "currency",
+        "note",
+        "created_at",
+    } == set(components["Subscription"]["properties"])
     assert components["SubscriptionCreateRequest"]["properties"]["monthly_fee"]["type"] == "string"
     assert set(paths["/api/v1/invoices/{id}/pdf/"]["get"]["responses"]["200"]["content"]) == {
         "application/pdf"

@@ -19,7 +19,9 @@ from billing.models import BillingEvent, Claim, ClaimStatus, Invoice, InvoiceLin
 from billing.services.claims import claim_approve, claim_deny, claim_open, claim_open_uptime
 from billing.services.invoices import month_close
 from billing.services.months import termination_sweep
+from billing.services.subscriptions import subscription_change
 from helpdesk.kit.errors import ConflictError, ValidationError
+from sla.terms.services.plans import plan_update
 from sla.uptime.models import UptimeShortfall
 from sla.uptime.services.assessment import uptime_month_assess
 from sla.uptime.services.downtime import downtime_record, downtime_void
@@ -260,6 +262,17 @@ def test_the_months_uptime_credits_share_the_50_percent_uptime_cap(
     )
 
 
+def march_term_on_the_latest_version(account):
+    """A March term agreed now: it takes the plan version in force (the edits above)."""
+    subscription_change(
+        account=account,
+        starts_on=dt.date(2026, 3, 1),
+        plan=account.plan,
+        monthly_fee=account.monthly_fee,
+        now=NOW,
+    )
+
+
 def march_miss_claims(customer, count):
     misses = record_misses(customer, count)
     return [claim_open(miss=miss, created_by=customer, now=APRIL) for miss in misses]
@@ -268,8 +281,8 @@ def march_miss_claims(customer, count):
 def test_separate_caps_uptime_credits_and_response_time_vouchers_do_not_use_each_others_cap(
     account, customer, billing_admin, engineer, shortfall
 ):
-    account.plan.monthly_cap_percent = Decimal("10.00")  # a 100.00 USD cap for response-time vouchers
-    account.plan.save()
+    plan_update(plan=account.plan, monthly_cap_percent=Decimal("10.00"))  # 100.00 USD for response times
+    march_term_on_the_latest_version(account)
     first, second, third = march_miss_claims(customer, 3)
     assert approve(first, billing_admin).amount == Decimal("50.00")
     assert approve(second, billing_admin).amount == Decimal("50.00")
@@ -293,8 +306,8 @@ def test_a_shared_cap_is_used_by_both_in_the_order_they_are_approved(
         ],
         shares_voucher_cap=True,
     )
-    account.plan.monthly_cap_percent = Decimal("12.00")  # 120.00 USD shared
-    account.plan.save()
+    plan_update(plan=account.plan, monthly_cap_percent=Decimal("12.00"))  # 120.00 USD shared
+    march_term_on_the_latest_version(account)
     first, second = march_miss_claims(customer, 2)
     assert approve(first, billing_admin).amount == Decimal("50.00")
 

@@ -7,7 +7,7 @@ import pytest
 from sla.terms.models import Calendar, Holiday, OpeningHours, Plan, ResponseTarget
 from sla.terms.services.calendars import calendar_create
 from sla.terms.services.plans import plan_update
-from tests.factories import make_ticket
+from tests.factories import AccountFactory, CustomerFactory, make_ticket
 
 CALENDARS = "/api/v1/calendars/"
 PLANS = "/api/v1/plans/"
@@ -551,13 +551,18 @@ def test_tickets_keep_the_promise_they_were_given_after_a_plan_edit(api, billing
         format="json",
     )
 
-    # then the old ticket keeps its deadline and a new one gets the new target
+    # then the old ticket keeps its deadline, and so does the account's next ticket: its term keeps
+    # the version it started with (the next term takes the edit: tests/terms/test_plan_versions.py)
     before.refresh_from_db()
     assert before.work_started_deadline == deadline
     assert before.work_started_target == 6 * H
     after = make_ticket(customer=customer)
-    assert after.work_started_target == H
-    assert after.promise["plan_version"] == before.promise["plan_version"] + 1
+    assert after.work_started_target == 6 * H
+    assert after.promise["plan_version"] == before.promise["plan_version"]
+    # while an account whose term starts now is promised the edit
+    newcomer = make_ticket(customer=CustomerFactory(account=AccountFactory(plan=plans["advanced"])))
+    assert newcomer.work_started_target == H
+    assert newcomer.promise["plan_version"] == before.promise["plan_version"] + 1
 
 
 def test_plan_update_with_bad_targets_changes_nothing(api, billing_admin, plans):

@@ -9,6 +9,7 @@ from helpdesk.tickets.models import Ticket
 from sla.terms.models import Plan
 from sla.terms.policies import plan_snapshot, promise_for
 from sla.terms.seeds import seed_plans
+from sla.terms.services.calendars import calendar_update
 from tests.factories import AccountFactory, CustomerFactory, MonitoredItemFactory, make_ticket
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
@@ -119,15 +120,20 @@ def test_a_24x7_deadline_counts_real_time_across_a_dst_change(customer):
     assert promise.deadline == start.astimezone(dt.UTC) + dt.timedelta(hours=6)
 
 
-def test_a_plan_edit_keeps_old_tickets_on_their_stored_calendar(business_customer):
+def test_a_calendar_edit_keeps_old_tickets_and_the_current_term_on_their_stored_calendar(business_customer):
     monday_nine = dt.datetime(2026, 11, 23, 9, 0, tzinfo=BERLIN)
     ticket = make_ticket(customer=business_customer, priority="high", severity="fatal", now=monday_nine)
     calendar = business_customer.account.plan.response_calendar
-    calendar.hours.update(start=dt.time(12))
+    hours = [{"weekday": h.weekday, "start": dt.time(12), "end": h.end} for h in calendar.hours.all()]
+    calendar_update(calendar=calendar, hours=hours)
 
     again = Ticket.objects.get(pk=ticket.pk)
     fresh = make_ticket(customer=business_customer, priority="high", severity="fatal", now=monday_nine)
+    newcomer = CustomerFactory(account=AccountFactory(plan=business_customer.account.plan))
+    next_term = make_ticket(customer=newcomer, priority="high", severity="fatal", now=monday_nine)
 
     assert again.work_started_deadline == dt.datetime(2026, 11, 23, 10, 0, tzinfo=BERLIN)
     assert again.promise["calendar"]["hours"][0]["start"] == "09:00"
-    assert fresh.work_started_deadline == dt.datetime(2026, 11, 23, 13, 0, tzinfo=BERLIN)
+    # the account's term keeps the version it started with; a term starting after the edit takes it
+    assert fresh.work_started_deadline == dt.datetime(2026, 11, 23, 10, 0, tzinfo=BERLIN)
+    assert next_term.work_started_deadline == dt.datetime(2026, 11, 23, 13, 0, tzinfo=BERLIN)

@@ -19,6 +19,7 @@ from helpdesk.tickets.services.tickets import (
     ticket_transition,
     ticket_upgrade,
 )
+from sla.terms.services.plans import plan_update
 from tests.factories import AccountFactory, CustomerFactory, make_ticket
 
 NOW = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC)
@@ -49,12 +50,18 @@ def test_deadline_is_created_at_plus_the_plans_target(plans, plan_code, priority
 
 def test_a_plan_edit_never_moves_an_existing_deadline(customer):
     ticket = make_ticket(customer=customer, priority="high", now=NOW)
-    customer.account.plan.response_targets.filter(priority="high").update(seconds=60)
+    plan = customer.account.plan
+    plan_update(plan=plan, response_targets={"general": 6 * 3600, "high": 60})
 
     fresh = make_ticket(customer=customer, priority="high", now=NOW)
+    newcomer = make_ticket(
+        customer=CustomerFactory(account=AccountFactory(plan=plan)), priority="high", now=NOW
+    )
     downgraded = ticket_downgrade(ticket=ticket, actor=_engineer(), reason="Not an outage")
 
-    assert fresh.work_started_deadline == NOW + dt.timedelta(seconds=60)
+    # the account's term keeps its version (30 min); a term that starts after the edit takes it
+    assert fresh.work_started_deadline == NOW + dt.timedelta(minutes=30)
+    assert newcomer.work_started_deadline == NOW + dt.timedelta(seconds=60)
     assert Ticket.objects.get(pk=ticket.pk).previous_deadline == NOW + dt.timedelta(minutes=30)
     assert downgraded.work_started_deadline == NOW + dt.timedelta(hours=6)
 

@@ -14,6 +14,7 @@ from django.db.models import Sum
 
 from billing.pricing import UptimePricing
 from sla.clocks import hooks
+from sla.terms.services.plans import plan_update
 from sla.uptime import providers, selectors
 from sla.uptime.models import UptimeShortfall
 from sla.uptime.services.assessment import uptime_month_assess
@@ -206,8 +207,8 @@ def test_where_the_terms_share_the_months_cap_vouchers_leave_less_for_uptime(
         credit_tiers=[{"up_to_hours": None, "percent_per_hour": "10"}],
         shares_voucher_cap=True,
     )
-    account.plan.monthly_cap_percent = Decimal("40")  # the month's cap: 400.00, vouchers used 350.00
-    account.plan.save()
+    # the month's cap: 400.00, vouchers used 350.00 (an edit through the plan service: a new version)
+    account.plan = plan_update(plan=account.plan, monthly_cap_percent=Decimal("40"))
 
     down(item, engineer, 45 + 3 * 60)  # 4 hours: 40% = 400.00 requested
 
@@ -242,8 +243,7 @@ def test_the_shared_cap_counts_real_vouchers_issued_by_billing(
         credit_tiers=[{"up_to_hours": None, "percent_per_hour": "10"}],
         shares_voucher_cap=True,
     )
-    account.plan.monthly_cap_percent = Decimal("20")  # 200.00 a month, in all
-    account.plan.save()
+    account.plan = plan_update(plan=account.plan, monthly_cap_percent=Decimal("20"))  # 200.00 a month, in all
     ticket = make_ticket(customer=customer, priority="high", now=MARCH)
     misses_record_due(now=MARCH + 2 * H)
     claim = claim_open(miss=ticket.misses.get(), created_by=customer)

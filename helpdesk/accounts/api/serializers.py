@@ -8,6 +8,7 @@ from helpdesk.accounts.models import DEVICE_NAME_MAX_LENGTH, Account, User
 from helpdesk.accounts.services.accounts import MAX_MONTHLY_FEE, MAX_PASSWORD_LENGTH
 from helpdesk.accounts.services.tokens import device_name_clean
 from helpdesk.accounts.services.two_factor import code_clean
+from helpdesk.kit.api import StrictCharField
 from helpdesk.kit.roles import Role
 from sla.terms.models import Plan
 
@@ -75,8 +76,26 @@ class IssuedTokenSerializer(serializers.Serializer):
 class AccountSerializer(serializers.ModelSerializer):
     class Meta:
         model = Account
-        fields = ["id", "name", "plan", "monthly_fee", "currency", "is_active", "started_on"]
+        fields = [
+            "id",
+            "name",
+            "plan",
+            "plan_version",
+            "monthly_fee",
+            "currency",
+            "is_active",
+            "started_on",
+            "billing_address",
+            "tax_id",
+        ]
         read_only_fields = fields
+
+    plan_version = serializers.IntegerField(
+        source="plan_version.version",
+        read_only=True,
+        allow_null=True,
+        help_text="The version of the plan the current term is pinned to (null until first needed).",
+    )
 
 
 class AccountInputSerializer(serializers.Serializer):
@@ -92,6 +111,14 @@ class AccountInputSerializer(serializers.Serializer):
     started_on = serializers.DateField(
         required=False, help_text="The day service began (default: today); months from it on are billed."
     )
+    billing_address = StrictCharField(
+        max_length=500,
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="Postal address on invoices and statements (up to 8 lines).",
+    )
+    tax_id = StrictCharField(max_length=40, required=False, allow_blank=True, help_text="Tax number, if any.")
 
 
 class UserSerializer(serializers.ModelSerializer):

@@ -127,7 +127,11 @@ class AccountViewSet(_AdminEditableViewSet):
     update_keyword = "account"
 
     def get_queryset(self):
-        return access.accounts_visible_to(self.request.user).order_by("name", "id")
+        return (
+            access.accounts_visible_to(self.request.user)
+            .select_related("plan_version")
+            .order_by("name", "id")
+        )
 
 
 @extend_schema_view(

@@ -14,7 +14,8 @@ from helpdesk.kit.errors import ValidationError
 from helpdesk.kit.months import support_today
 from helpdesk.kit.roles import Role
 from helpdesk.kit.validation import clean_text
-from sla.terms.models import Plan
+from sla.terms.models import Plan, PlanVersion
+from sla.terms.services.versions import plan_version_current
 
 MAX_MONTHLY_FEE = Decimal("9999999999.99")  # max_digits=12, decimal_places=2
 MAX_PASSWORD_LENGTH = 128
@@ -41,6 +42,17 @@ def _clean_line(value, *, field: str, max_length: int, errors: dict, required: b
     if field not in errors and any(ch in value for ch in "\n\r\t"):
         _add(errors, field, "Must be a single line.")
     return value
+
+
+def _clean_address(value, errors: dict) -> str:
+    """A postal address: up to 500 characters over at most 8 lines (it is printed on invoices)."""
+    value = clean_text(value, field="billing_address", max_length=500, errors=errors, required=False)
+    lines = [line.strip() for line in value.replace("\r\n", "\n").split("\n")]
+    if "billing_address" not in errors and (
+        len(lines) > 8 or "\t" in value or "\r" in value.replace("\r\n", "")
+    ):
+        _add(errors, "billing_address", "At most 8 lines of text, no tabs.")
+    return "\n".join(line for line in lines if line)
 
 
 def clean_fee(value, errors: dict) -> Decimal | None:
@@ -105,6 +117,8 @@ def account_create(
     currency: str = "USD",
     is_active: bool = True,
     started_on: dt.date | None = None,
+    billing_address: str = "",
+    tax_id: str = "",
 ) -> Account:
     """A customer organisation subscribed to `plan` for `monthly_fee` a month, from `started_on` (today)."""
     errors: dict[str, list] = {}
@@ -115,9 +129,12 @@ def account_create(
         currency=clean_currency(currency, errors),
         is_active=_clean_flag(is_active, "is_active", errors),
         started_on=support_today() if started_on is None else _clean_started_on(started_on, errors),
+        billing_address=_clean_address(billing_address, errors),
+        tax_id=_clean_line(tax_id, field="tax_id", max_length=40, errors=errors, required=False),
     )
     if errors:
         raise ValidationError(errors)
+    account.plan_version = plan_version_current(plan=account.plan)  # the first term's version
     _save_account(account)
     return account
 
@@ -132,8 +149,15 @@ def account_update(
     currency: str = UNSET,
     is_active: bool = UNSET,
     started_on: dt.date = UNSET,
+    plan_version: PlanVersion = UNSET,
+    billing_address: str = UNSET,
+    tax_id: str = UNSET,
 ) -> Account:
-    """Change what was given. A new plan or fee applies from now: open tickets keep their promise."""
+    """Change what was given. A new plan or fee applies from now: open tickets keep their promise.
+
+    A new plan is a new term: the account is pinned to `plan_version` (billing gives the version its
+    subscription term took), else to the plan's current version. The same plan keeps its pin.
+    """
     locked = Account.objects.select_for_update().get(pk=account.pk)
     errors: dict[str, list] = {}
     changes: dict[str, Any] = {}
@@ -149,6 +173,18 @@ def account_update(
         changes["is_active"] = _clean_flag(is_active, "is_active", errors)
     if started_on is not UNSET:
         changes["started_on"] = _clean_started_on(started_on, errors)
+    if billing_address is not UNSET:
+        changes["billing_address"] = _clean_address(billing_address, errors)
+    if tax_id is not UNSET:
+        changes["tax_id"] = _clean_line(tax_id, field="tax_id", max_length=40, errors=errors, required=False)
+    new_plan = changes.get("plan") or locked.plan
+    if plan_version is not UNSET:
+        if not isinstance(plan_version, PlanVersion) or plan_version.plan_id != getattr(new_plan, "pk", None):
+            _add(errors, "plan_version", "Must be a version of the account's plan.")
+        else:
+            changes["plan_version"] = plan_version
+    elif "plan" in changes and changes["plan"] is not None and changes["plan"].pk != locked.plan_id:
+        changes["plan_version"] = plan_version_current(plan=changes["plan"])
     if errors:
         raise ValidationError(errors)
     for field, value in changes.items():

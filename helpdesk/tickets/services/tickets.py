@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from helpdesk.accounts.models import Account, MonitoredItem, User
+from helpdesk.accounts.services.terms import account_plan_version
 from helpdesk.kit import roles
 from helpdesk.kit.enqueue import enqueue_after_commit
 from helpdesk.kit.errors import ConflictError, ValidationError, field_error
@@ -15,8 +16,9 @@ from helpdesk.tickets.models import Ticket, TicketStatus
 from helpdesk.tickets.services.attachments import attachments_store, validate_files
 from helpdesk.tickets.services.events import event_record
 from helpdesk.tickets.services.progress import progress_clock_set
-from sla.terms.models import Plan, Priority, ResponseEvent, Severity
-from sla.terms.policies import NoTargetError, plan_snapshot, promise_for, with_item_level
+from sla.terms.models import Priority, ResponseEvent, Severity
+from sla.terms.policies import NoTargetError, promise_for, with_item_level
+from sla.terms.versions import promise_snapshot
 
 S = TicketStatus
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -66,7 +68,7 @@ def ticket_create(
     channel: str = "web",
     now: dt.datetime | None = None,
 ) -> Ticket:
-    """Open a ticket; its Work Started clock starts now, on the plan in force now.
+    """Open a ticket; its Work Started clock starts now, on the plan version its account is pinned to.
 
     `channel` records how the request reached us (the web, e-mail, a phone call, a chat).
     `item` names the affected covered item (an active item of the account); its level is kept
@@ -106,10 +108,12 @@ def ticket_create(
         raise ValidationError(errors)
     validate_files(files)
 
-    plan = Plan.objects.prefetch_related(
-        "response_targets", "response_calendar__hours", "response_calendar__holidays"
-    ).get(pk=account.plan_id)
-    snapshot = plan_snapshot(plan, today=now.date())
+    # The promise of the plan version the account's term is pinned to, not the plan's latest edit.
+    version = account_plan_version(account=account)
+    plan = version.plan
+    snapshot = promise_snapshot(
+        terms=version.terms, plan_code=plan.code, version=version.version, today=now.date()
+    )
     if item is not None:
         snapshot = with_item_level(snapshot, item.level)
     try:
@@ -148,7 +152,7 @@ def ticket_create(
         severity=severity,
         **({"item": item.pk, "item_level": item.level} if item is not None else {}),
         plan=plan.code,
-        plan_version=plan.version,
+        plan_version=version.version,
         target_seconds=promise.target_seconds,
         deadline=ticket.work_started_deadline.isoformat(),
     )

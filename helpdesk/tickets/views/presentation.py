@@ -330,12 +330,13 @@ def select_html(field, choices=None) -> SafeString:
     )
 
 
-def item_target_rows(plan) -> list[dict]:
-    """A plan's targets by item level (rows) and severity (columns), in words; empty when it has none."""
-    targets = plan.item_targets or {}
-    if not plan.uses_severity or not targets:
+def item_target_rows(terms: dict) -> list[dict]:
+    """A plan version's targets by item level (rows) and severity (columns), in words; empty when it
+    has none. `terms` as sla.terms.versions keeps them."""
+    targets = terms.get("item_targets") or {}
+    if not terms.get("uses_severity") or not targets:
         return []
-    levels = list((plan.uptime_terms or {}).get("levels") or {})
+    levels = list((terms.get("uptime_terms") or {}).get("levels") or {})
     rows = []
     for level in levels:
         cells = [targets.get(f"{level}:{severity}") for severity in Severity.values]

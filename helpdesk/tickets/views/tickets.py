@@ -60,11 +60,10 @@ def ticket_new(request):
     if not roles.is_customer(request.user):
         raise PermissionDenied("Only customers open tickets here.")
     account = selectors.customer_account(user=request.user)
-    uses_severity = account.plan.uses_severity
+    terms = accounts_selectors.account_terms(account=account)  # the version its term is pinned to
+    uses_severity = terms["uses_severity"]
     items = accounts_selectors.covered_items(account_id=account.pk)
-    targets = {
-        t.priority: target_text(t.seconds) for t in account.plan.response_targets.all() if not t.severity
-    }
+    targets = {key: target_text(seconds) for key, seconds in terms["targets"].items() if ":" not in key}
     status = 200
     if request.method == "POST":
         form = TicketForm(request.POST, request.FILES, uses_severity=uses_severity, items=items)
@@ -105,7 +104,7 @@ def ticket_new(request):
             "targets": targets,
             "high_target": targets.get(Priority.HIGH),
             "general_target": targets.get(Priority.GENERAL),
-            "item_targets": item_target_rows(account.plan),
+            "item_targets": item_target_rows(terms),
             "severities": Severity.labels,
         },
         status=status,

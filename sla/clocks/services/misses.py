@@ -358,3 +358,30 @@ def miss_exclude(*, miss: Miss, actor: User, reason: str, reason_text: str, now:
     if was_counted:
         hooks.counted_failures_changed(account_id=miss.account_id, month=miss.month)
     return miss
+
+
+@transaction.atomic
+def miss_record_on_review(*, ticket: Ticket, actor: User, lateness_seconds: int, now: dt.datetime) -> Miss:
+    """A failure Pledge did not record, found when a billing admin upholds the customer's dispute.
+
+    Recorded now against the ticket's current clock, counted, `lateness_seconds` late (as the
+    review found it); the caller (billing) has checked who may. A ticket with a miss on record
+    already is a 409: one request counts one failure at most.
+    """
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if Miss.objects.filter(ticket=ticket).exists():
+        raise ConflictError(f"Ticket #{ticket.pk} has a miss on record already.", code="recorded")
+    miss = _new_miss(ticket, _unpaused(ticket.work_started_deadline), now=now)
+    miss.lateness_seconds = lateness_seconds
+    miss.save()
+    event_record(
+        ticket=ticket,
+        code="miss_recorded_on_review",
+        actor=actor,
+        at=now,
+        miss=miss.pk,
+        deadline=miss.deadline.isoformat(),
+        lateness_seconds=lateness_seconds,
+    )
+    hooks.counted_failures_changed(account_id=miss.account_id, month=miss.month)
+    return miss

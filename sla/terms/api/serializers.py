@@ -6,7 +6,14 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from helpdesk.kit.api import HourMinuteField
-from sla.terms.models import MAX_PROGRESS_UPDATE_SECONDS, MAX_TARGET_SECONDS, Calendar, Compensation, Plan
+from sla.terms.models import (
+    MAX_PROGRESS_UPDATE_SECONDS,
+    MAX_TARGET_SECONDS,
+    Calendar,
+    Compensation,
+    Plan,
+    PlanVersion,
+)
 from sla.terms.services.calendars import MAX_HOLIDAYS, MAX_SHIFTS
 from sla.terms.services.plans import (
     MAX_CHAT_SESSION_SECONDS,
@@ -185,3 +192,27 @@ class PlanInputSerializer(serializers.Serializer):
         default=None,
         help_text="Working seconds between public staff updates once work has started; null: none.",
     )
+
+
+# --- plan versions ----------------------------------------------------------------------
+
+
+class PlanChangeSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    before = serializers.JSONField(allow_null=True)
+    after = serializers.JSONField(allow_null=True)
+
+
+class PlanVersionSerializer(serializers.ModelSerializer):
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, help_text="Who made the edit; null: recorded by the system."
+    )
+    changes = PlanChangeSerializer(
+        many=True, read_only=True, help_text="What differs from the version before."
+    )
+    terms = serializers.JSONField(read_only=True, help_text="Every term of this version, as it was.")
+
+    class Meta:
+        model = PlanVersion
+        fields = ["version", "created_at", "created_by", "changes", "terms"]
+        read_only_fields = fields

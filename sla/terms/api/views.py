@@ -1,8 +1,11 @@
 """API: calendars and plans."""
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
 
 from helpdesk.kit.api import _AdminEditableViewSet
+from sla.terms import selectors
 from sla.terms.api import permissions, serializers
 from sla.terms.models import Calendar, Plan
 from sla.terms.services import calendars, plans
@@ -31,6 +34,7 @@ class CalendarViewSet(_AdminEditableViewSet):
     create_service = staticmethod(calendars.calendar_create)
     update_service = staticmethod(calendars.calendar_update)
     update_keyword = "calendar"
+    passes_actor = frozenset({"update"})  # the plans on the calendar get a version naming who
 
 
 @extend_schema_view(
@@ -52,3 +56,17 @@ class PlanViewSet(_AdminEditableViewSet):
     create_service = staticmethod(plans.plan_create)
     update_service = staticmethod(plans.plan_update)
     update_keyword = "plan"
+    passes_actor = frozenset({"create", "update"})
+
+    @extend_schema(responses=serializers.PlanVersionSerializer(many=True))
+    @action(
+        detail=True,
+        methods=["get"],
+        permission_classes=[IsAuthenticated, permissions.MayReadPlanVersions],
+        serializer_class=serializers.PlanVersionSerializer,
+    )
+    def versions(self, request, pk=None):
+        """The plan's versions, newest first: each with who, when, what changed and its terms (staff)."""
+        plan = self.get_object()
+        page = self.paginate_queryset(selectors.plan_versions(plan=plan))
+        return self.get_paginated_response(serializers.PlanVersionSerializer(page, many=True).data)

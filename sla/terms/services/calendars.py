@@ -5,8 +5,7 @@ from collections.abc import Iterable, Mapping
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
-from django.utils import timezone as django_timezone
+from django.db.models import Q
 
 from sla import calendars
 from sla.terms.models import (
@@ -16,6 +15,7 @@ from sla.terms.models import (
     Plan,
 )
 from sla.terms.services.common import UNSET, _add, _clean_name, _is_int, _time_zones
+from sla.terms.services.versions import plan_version_record, plan_versions_before_edit
 
 MAX_SHIFTS = 50
 MAX_HOLIDAYS = 1000
@@ -148,15 +148,19 @@ def _save_calendar(calendar: Calendar, **save_kwargs) -> None:
         raise ValidationError({"name": ["A calendar with this name already exists."]}) from exc
 
 
-def _bump_plans_on(calendar: Calendar) -> None:
-    """Plans counting on this calendar changed with it: give them a new version."""
-    plan_ids = list(
+def _plans_on(calendar: Calendar) -> list[Plan]:
+    """The plans counting on this calendar, locked in id order: they change with it."""
+    return list(
         Plan.objects.select_for_update()
         .filter(Q(response_calendar=calendar) | Q(chat_calendar=calendar))
         .order_by("pk")
-        .values_list("pk", flat=True)
     )
-    Plan.objects.filter(pk__in=plan_ids).update(version=F("version") + 1, updated_at=django_timezone.now())
+
+
+def _version_plans(plans: list[Plan], before: dict[int, dict], actor) -> None:
+    """A new version of each plan whose terms the calendar edit changed."""
+    for plan in plans:
+        plan_version_record(plan=plan, before=before[plan.pk], actor=actor)
 
 
 @transaction.atomic
@@ -202,6 +206,7 @@ def calendar_update(
     holidays: Iterable[dt.date] = UNSET,
     holidays_country: str = UNSET,
     holidays_subdiv: str = UNSET,
+    actor=None,
 ) -> Calendar:
     """Change what was given; hours and holidays are replaced as a whole.
 
@@ -234,6 +239,8 @@ def calendar_update(
     if errors:
         raise ValidationError(errors)
 
+    plans = _plans_on(locked)
+    before = plan_versions_before_edit(plans)
     fields = ["updated_at"]
     if name is not UNSET:
         locked.name = name
@@ -254,5 +261,5 @@ def calendar_update(
         locked.holidays.exclude(date__in=days).delete()
         kept = set(locked.holidays.values_list("date", flat=True))
         Holiday.objects.bulk_create(Holiday(calendar=locked, date=day) for day in days if day not in kept)
-    _bump_plans_on(locked)
+    _version_plans(plans, before, actor)
     return locked

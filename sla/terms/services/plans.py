@@ -1,8 +1,9 @@
 """Writes of the contract's configuration: business calendars and support plans.
 
-A ticket keeps the promise it was given (`sla.terms.policies.plan_snapshot` is stored on it), so
-nothing here moves an existing deadline. Every change bumps `Plan.version`, so a stored
-promise says which version of its plan it came from."""
+A ticket keeps the promise it was given (a snapshot of its account's plan version is stored on
+it), so nothing here moves an existing deadline. Every change is a new plan version (recorded
+whole, with who, when and what changed: sla.terms.services.versions), so a stored promise says
+which version of its plan it came from and an account keeps its version until its next term."""
 
 from collections.abc import Mapping
 from decimal import Decimal
@@ -26,6 +27,7 @@ from sla.terms.models import (
     default_uptime_terms,
 )
 from sla.terms.services.common import UNSET, _add, _clean_int, _clean_name, _clean_percent, _is_int
+from sla.terms.services.versions import plan_version_current, plan_version_record
 
 MAX_TARGET_KEYS = len(Priority.values) * (1 + len(Severity.values))
 MAX_CHAT_SESSION_SECONDS = 24 * 3600
@@ -269,9 +271,10 @@ def plan_create(
     uptime_terms: dict | None = None,
     item_targets: Mapping[str, int] | None = None,
     progress_update_every: int | None = None,
+    actor=None,
 ) -> Plan:
     """A plan with its Work Started targets (seconds by priority, or priority:severity, and by
-    item level:severity)."""
+    item level:severity); version 1."""
     errors: dict[str, list] = {}
     fields = _clean_plan_fields(
         {
@@ -317,6 +320,7 @@ def plan_create(
     plan = Plan(**fields)
     _save_plan(plan)
     _replace_targets(plan, targets)
+    plan_version_record(plan=plan, before=None, actor=actor)
     return plan
 
 
@@ -342,12 +346,15 @@ def plan_update(
     uptime_terms: dict = UNSET,
     item_targets: Mapping[str, int] = UNSET,
     progress_update_every: int | None = UNSET,
+    actor=None,
 ) -> Plan:
-    """Change what was given and bump the version; targets given are replaced as a whole.
+    """Change what was given: a new version when anything differs; targets given are replaced whole.
 
-    Tickets already open keep the promise stored with them.
+    Tickets already open keep the promise stored with them; accounts keep the version their
+    term started with.
     """
     locked = Plan.objects.select_for_update().get(pk=plan.pk)
+    before = plan_version_current(plan=locked).terms
     changes = {
         field: value
         for field, value in {
@@ -393,8 +400,8 @@ def plan_update(
 
     for field, value in fields.items():
         setattr(locked, field, value)
-    locked.version += 1
-    _save_plan(locked, update_fields=[*fields, "version", "updated_at"])
+    _save_plan(locked, update_fields=[*fields, "updated_at"])
     if targets is not None:
         _replace_targets(locked, targets)
+    plan_version_record(plan=locked, before=before, actor=actor)
     return locked

@@ -193,6 +193,7 @@ class UptimeShortfallSerializer(serializers.ModelSerializer):
             "month",
             "active",
             "counted",
+            "excluded_reason",
             "final",
             "claimable",
             "guarantee_percent",

@@ -94,7 +94,7 @@ def uptime_month_assess(
             }
         )
     reports = selectors.month_reports(month=month, now=now, items=scope)
-    terms = selectors.terms_for_accounts(accounts)
+    terms = selectors.terms_for_accounts(accounts, month=month)  # the versions pinned for the month
     existing_rows = UptimeShortfall.objects.select_for_update().filter(month=month)
     if account_ids is not None:
         existing_rows = existing_rows.filter(account_id__in=account_ids)
@@ -151,6 +151,8 @@ def uptime_month_assess(
                 "final": final,
             }
             row = existing.get(pk)
+            if row is not None and row.decision_reason:
+                figures["counted"] = False  # excluded on review: it never counts again
             if row is None:
                 if active:
                     created.append(
