@@ -731,3 +731,44 @@ def test_the_schema_publishes_every_uptime_endpoint(client, db):
         "/api/v1/uptime/shortfalls/assess/",
     ):
         assert path in paths, path
+
+
+# --- what a customer is told of a failed probe -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("role", "detail", "note"),
+    [
+        (
+            "customer",
+            "Our monitoring could not reach this service.",
+            "Our monitoring could not reach this service.",
+        ),
+        (
+            "engineer",
+            "ConnectionRefusedError: [Errno 111] Connection refused",
+            "ConnectionRefusedError (probe)",
+        ),
+    ],
+)
+def test_a_failed_probes_detail_is_for_staff(request, api, world, role, detail, note):
+    item = world["mine"]
+    MonitoredItem.objects.filter(pk=item.pk).update(
+        last_probe_ok=False, last_probe_detail="ConnectionRefusedError: [Errno 111] Connection refused"
+    )
+    Downtime.objects.create(
+        item=item,
+        account=item.account,
+        starts_at=NOW - 30 * dt.timedelta(minutes=1),
+        source="probe",
+        note="ConnectionRefusedError (probe)",
+        created_at=NOW,
+    )
+    client = client_for(request, api, role)
+
+    shown = client.get(f"{BASE}/items/{item.pk}/").json()
+    downtimes = client.get(f"{BASE}/downtimes/", {"item": item.pk}).json()["results"]
+
+    assert shown["last_probe_detail"] == detail
+    assert [d["note"] for d in downtimes if d["source"] == "probe"] == [note]
+    assert "Disk full" in [d["note"] for d in downtimes]  # staff's own notes are shown to customers

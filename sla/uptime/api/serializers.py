@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from helpdesk.accounts.models import Account, ItemState, MonitoredItem, ProbeKind
+from helpdesk.kit import roles
 from helpdesk.kit.api import AwareDateTimeField, BlankAsNullCharField, MonthField
 from helpdesk.tickets import access as tickets_access
 from sla.uptime import providers, selectors
@@ -24,6 +25,16 @@ def _seconds(minutes) -> int:
 
 def _money(amount, currency: str) -> str:
     return providers.pricing().format_amount(amount, currency)
+
+
+# What a customer is told of a failed probe: the probe's own detail (an exception such as
+# "ConnectionRefusedError: [Errno 111]", or an address) is for staff, as on the uptime pages.
+CUSTOMER_PROBE_NOTE = "Our monitoring could not reach this service."
+
+
+def _for_customer(serializer) -> bool:
+    request = serializer.context.get("request")
+    return request is not None and roles.is_customer(request.user)
 
 
 # --- items -----------------------------------------------------------------------------------
@@ -60,6 +71,12 @@ class MonitoredItemSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
+
+    def to_representation(self, item):
+        data = super().to_representation(item)
+        if data["last_probe_detail"] and _for_customer(self):
+            data["last_probe_detail"] = "" if item.last_probe_ok else CUSTOMER_PROBE_NOTE
+        return data
 
 
 class MonitoredItemUpdateSerializer(serializers.Serializer):
@@ -319,6 +336,12 @@ class DowntimeSerializer(serializers.ModelSerializer):
             "void_reason",
         ]
         read_only_fields = fields
+
+    def to_representation(self, downtime):
+        data = super().to_representation(downtime)
+        if downtime.source == "probe" and data["note"] and _for_customer(self):
+            data["note"] = CUSTOMER_PROBE_NOTE
+        return data
 
     @extend_schema_field(OpenApiTypes.INT)
     def get_duration_seconds(self, downtime) -> int:
