@@ -46,7 +46,8 @@ def staff_ticket_new(request):
     account = selectors.account_for_staff(user=request.user, pk=pk)
     items = accounts_selectors.covered_items(account_id=account.pk)
     requesters = selectors.requester_choices(account=account)
-    options = {"uses_severity": account.plan.uses_severity, "items": items, "requesters": requesters}
+    terms = accounts_selectors.account_terms(account=account)  # the version its term is pinned to
+    options = {"uses_severity": terms["uses_severity"], "items": items, "requesters": requesters}
     status = 200
     if request.method == "POST":
         form = StaffTicketForm(request.POST, request.FILES, **options)
@@ -77,9 +78,7 @@ def staff_ticket_new(request):
         status = 400
     else:
         form = StaffTicketForm(**options)
-    targets = {
-        t.priority: target_text(t.seconds) for t in account.plan.response_targets.all() if not t.severity
-    }
+    targets = {key: target_text(seconds) for key, seconds in terms["targets"].items() if ":" not in key}
     return render(
         request,
         "tickets/staff_ticket_new.html",
