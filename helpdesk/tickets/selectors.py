@@ -165,19 +165,8 @@ def _overdue(now) -> Q:
     return Q(work_started_at__isnull=True, work_started_deadline__lt=now)
 
 
-# The statuses a ticket leaves the queue for. "Open" is written as "not one of these" (the same
-# rows: a status is always one of TicketStatus, a check constraint): SQLite then reads a queue
-# segment in order from its own index, where `status IN (...)` made it pick a status index and
-# sort every open ticket.
-SETTLED_STATUSES = tuple(status for status in TicketStatus if status not in OPEN_STATUSES)
-
-
-def _open(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
-    return tickets.exclude(status__in=SETTLED_STATUSES)
-
-
 def _in_view(tickets: QuerySet[Ticket], view: str, *, user: User, now) -> QuerySet[Ticket]:
-    opened = _open(tickets)
+    opened = tickets.filter(status__in=OPEN_STATUSES)
     return {
         "open": lambda: opened,
         "mine": lambda: opened.filter(assignee=user),
@@ -202,7 +191,7 @@ def workspace_tickets(*, user: User, filters: dict, now) -> QuerySet[Ticket]:
         tickets = _in_view(tickets, filters["view"], user=user, now=now)
     status = filters.get("status")
     if status == "open":
-        tickets = _open(tickets)
+        tickets = tickets.filter(status__in=OPEN_STATUSES)
     elif status:
         tickets = tickets.filter(status=status)
     for name, field in (("priority", "priority"), ("plan", "plan__code"), ("account", "account_id")):
