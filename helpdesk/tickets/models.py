@@ -173,8 +173,27 @@ class Ticket(models.Model):
         indexes = [
             models.Index(fields=["status", "work_started_deadline"], name="ticket_status_deadline"),
             models.Index(fields=["account", "-created_at"], name="ticket_account_created"),
-            # The SLA report: each account's tickets due in a month, one index range per account.
-            models.Index(fields=["account", "work_started_deadline"], name="ticket_account_deadline"),
+            # The SLA report: each account's tickets due in a month, one index range per account,
+            # with every column the report reads, so both databases answer from the index alone.
+            models.Index(
+                fields=[
+                    "account",
+                    "work_started_deadline",
+                    "work_started_at",
+                    "responded_at",
+                    "created_at",
+                    "deadline_version",
+                    "id",
+                ],
+                name="ticket_account_due",
+            ),
+            # The queue's header counters: every column their aggregate reads, so it scans this
+            # narrow index, never the wide rows. The id leads so that no listing's planner ever
+            # picks it (SQLite skip-scanned a status-led one and sorted every open ticket).
+            models.Index(
+                fields=["id", "status", "assignee", "work_started_at", "work_started_deadline", "at_risk_at"],
+                name="ticket_counters",
+            ),
             models.Index(
                 fields=["resolved_at"], name="ticket_resolved_at", condition=Q(status=TicketStatus.RESOLVED)
             ),

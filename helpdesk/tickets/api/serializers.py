@@ -138,7 +138,11 @@ class TicketSerializer(serializers.ModelSerializer):
         known = self.context.get("update_lapses")  # fetched for a whole page by the list view
         if known is None:
             known = clock_facts.update_lapses(ticket_ids=[ticket.pk])
-        return UpdateLapseSerializer(known.get(ticket.pk, []), many=True).data
+        lapses = known.get(ticket.pk)
+        if not lapses:
+            # Most tickets have none: no serializer built per row for an empty list.
+            return []
+        return UpdateLapseSerializer(lapses, many=True).data
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_chat(self, ticket: Ticket) -> int | None:
