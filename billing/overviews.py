@@ -87,6 +87,7 @@ class AccountPage:
     account: Account
     month: str
     plan: Plan
+    plan_version: int  # the version of the plan the month's term is pinned to
     monthly_fee: Decimal
     currency: str
     term: Subscription | None
@@ -105,17 +106,29 @@ class AccountPage:
 
 def account_for(*, user: User, pk: int) -> Account:
     """An account the user may see (staff: any; a customer: their own), or 404."""
-    return get_object_or_404(accounts_access.accounts_visible_to(user).select_related("plan"), pk=pk)
+    return get_object_or_404(
+        accounts_access.accounts_visible_to(user).select_related("plan", "plan_version"), pk=pk
+    )
 
 
 def current_term(*, account: Account, month: str) -> Subscription | None:
     """The subscription term `month` is billed on (None: the account's own plan and fee)."""
     return (
         Subscription.objects.filter(account=account, starts_on__lte=first_day(month))
-        .select_related("plan")
+        .select_related("plan", "plan_version")
         .order_by("-starts_on")
         .first()
     )
+
+
+def _pinned_version(*, account: Account, term: Subscription | None) -> int:
+    """The plan version number the term (or, with none, the account) is pinned to; the plan's
+    current one while nothing is pinned yet."""
+    if term is not None and term.plan_version_id:
+        return term.plan_version.version
+    if term is None and account.plan_version_id:
+        return account.plan_version.version
+    return (term.plan if term else account.plan).version
 
 
 def account_page(*, account: Account, user: User, month: str) -> AccountPage:
@@ -135,6 +148,7 @@ def account_page(*, account: Account, user: User, month: str) -> AccountPage:
         account=account,
         month=month,
         plan=term.plan if term else account.plan,
+        plan_version=_pinned_version(account=account, term=term),
         monthly_fee=term.monthly_fee if term else account.monthly_fee,
         currency=term.currency if term else account.currency,
         term=term,

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from billing.models import Voucher
+from billing.models import Subscription, Voucher
 from billing.services.claims import claim_approve, claim_open
 from billing.services.subscriptions import subscription_change
 from helpdesk.chat.services.escalation import chat_log_phone
@@ -18,6 +18,7 @@ from helpdesk.tickets.services.messages import message_create
 from helpdesk.tickets.services.ratings import ticket_rate
 from helpdesk.tickets.services.tickets import ticket_start_work, ticket_transition
 from helpdesk.tickets.services.workspace import ticket_assign, ticket_set_tags
+from sla.terms.services.plans import plan_update
 from sla.uptime.services.items import item_create
 from tests.billing.conftest import NOW, T0, record_misses, user_for
 from tests.factories import AccountFactory, CustomerFactory, EngineerFactory, make_ticket
@@ -173,6 +174,28 @@ def test_the_account_page_shows_the_subscription_term_in_force(client, billing_a
     assert f"{plans['premium'].name} plan (version {plans['premium'].version})" in html
     assert "2500.00 EUR a month" in html
     assert "since March 2026" in html
+
+
+def test_the_account_page_names_the_pinned_plan_version_not_the_latest_edit(
+    client, billing_admin, customer, plans
+):
+    premium = plans["premium"]
+    subscription_change(
+        account=customer.account,
+        starts_on=dt.date(2026, 3, 1),
+        plan=premium,
+        monthly_fee=Decimal("2500.00"),
+        currency="EUR",
+        actor=billing_admin,
+    )
+    pinned = Subscription.objects.get(account=customer.account).plan_version.version
+    plan_update(plan=premium, name="Premium Plus", actor=billing_admin)  # a later edit: a new version
+    premium.refresh_from_db()
+    assert premium.version == pinned + 1
+
+    response = as_user(client, billing_admin).get(reverse("account_detail", args=[customer.account_id]))
+
+    assert f"plan (version {pinned})" in response.content.decode()
 
 
 def test_another_month_shows_that_months_misses(client, engineer, customer):
