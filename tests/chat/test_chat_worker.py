@@ -47,7 +47,7 @@ def _wait_until(condition, *, timeout: float) -> bool:
 def test_a_three_second_session_ends_on_time_and_refuses_posts_after(processes, api, settings):
     settings.CHAT_WARNING_SECONDS = 2
     processes.start_worker(purge=True)
-    processes.start_beat()
+    processes.start_beat(wait=True)  # clocks start once beat runs: its boot is not the sweep's lateness
     customer = CustomerFactory(account=AccountFactory(plan=_chat_plan(3)))
     engineer = EngineerFactory()
 
@@ -77,7 +77,7 @@ def test_a_three_second_session_ends_on_time_and_refuses_posts_after(processes, 
 def test_many_sessions_each_end_once_at_their_limits(processes, settings):
     settings.CHAT_ENGINEER_LIMIT = 50
     processes.start_worker(purge=True)
-    processes.start_beat()
+    processes.start_beat(wait=True)  # clocks start once beat runs: its boot is not the sweep's lateness
     plans = [_chat_plan(limit) for limit in (2, 3, 4)]
     engineer = EngineerFactory()
     sessions = [
@@ -99,7 +99,7 @@ def test_many_sessions_each_end_once_at_their_limits(processes, settings):
 def test_a_request_nobody_accepts_is_offered_a_ticket_after_the_wait_limit(processes, settings):
     settings.CHAT_WAIT_SECONDS = 2
     processes.start_worker(purge=True)
-    processes.start_beat()
+    processes.start_beat(wait=True)  # clocks start once beat runs: its boot is not the sweep's lateness
     customer = CustomerFactory(account=AccountFactory(plan=_chat_plan(600)))
 
     session = request_chat(customer, message="Anyone?")
