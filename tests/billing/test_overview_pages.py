@@ -222,6 +222,7 @@ def test_a_bad_month_is_a_400_naming_the_field_and_writes_nothing(client, engine
     assert response.status_code == 400
     html = response.content.decode()
     assert "That month is not valid" in html and "YYYY-MM" in html
+    assert f'<a href="{reverse("account_detail", args=[customer.account_id])}">Show this month</a>' in html
     assert "<script>alert(1)</script>" not in html
     assert (Ticket.objects.count(), TicketEvent.objects.count()) == before
 
@@ -325,7 +326,9 @@ def test_the_engineer_page_of_another_month(client, engineer, customer, lived_in
 def test_a_bad_month_on_the_engineer_page_is_a_400(client, engineer, month):
     response = as_user(client, engineer).get(reverse("engineer_detail", args=[engineer.pk]), {"month": month})
     assert response.status_code == 400
-    assert "That month is not valid" in response.content.decode()
+    html = response.content.decode()
+    assert "That month is not valid" in html
+    assert f'<a href="{reverse("engineer_detail", args=[engineer.pk])}">Show this month</a>' in html
 
 
 def test_engineer_page_queries_do_not_grow_with_the_tickets(client, engineer, customer, lived_in):
