@@ -5,7 +5,8 @@ from decimal import Decimal
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from knox.models import AuthToken
 
 from helpdesk.kit.months import support_today
@@ -111,6 +112,13 @@ class User(AbstractUser):
     @property
     def display_name(self) -> str:
         return self.get_full_name() or self.username
+
+    @staticmethod
+    def display_name_of(path: str):
+        """`display_name` as an expression over the user at `path` (e.g. "assignee"), so a list
+        can read a related user's name without building the user (null where there is none)."""
+        full = Trim(Concat(F(f"{path}__first_name"), Value(" "), F(f"{path}__last_name")))
+        return Coalesce(NullIf(full, Value("")), F(f"{path}__username"))
 
 
 class ProbeKind(models.TextChoices):

@@ -86,13 +86,12 @@ def queue(request):
     page, status, filters = keyset.Page([], None, None), 200, {}
     if not form.is_bound or form.is_valid():
         filters = form.filters if form.is_bound else {}
-        tickets = (
+        tickets = selectors.as_queue_rows(
             selectors.workspace_tickets(
                 user=user, filters={"view": _default_view(filters), **filters}, now=now
-            )
-            .select_related("account", "plan", "assignee")
+            ),
             # A row shows a snippet of the description only in search results.
-            .only(*(f for f in selectors.QUEUE_ROW_FIELDS if filters.get("q") or f != "description"))
+            with_description=bool(filters.get("q")),
         )
         segments = selectors.ordered_segments(
             tickets,

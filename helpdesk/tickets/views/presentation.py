@@ -251,7 +251,7 @@ def _row_html(t, user_id: int) -> str:
     else:
         sub = ""
     assignee = (
-        f'<a href="/engineers/{t.assignee_id}/">{_e(t.assignee.display_name)}</a>'
+        f'<a href="/engineers/{t.assignee_id}/">{_e(t.assignee_name)}</a>'
         if t.assignee_id
         else '<span class="muted">Unassigned</span>'
     )
@@ -265,8 +265,8 @@ def _row_html(t, user_id: int) -> str:
         f'name="ticket" value="{pk}" form="bulk-form" aria-label="Select #{pk}"> '
         f'<a class="ticket-link" href="/tickets/{pk}/">'
         f'<span class="ticket-id">#{pk}</span> {subject}</a>{sub}</td>'
-        f'<td data-label="Account"><a href="/accounts/{t.account_id}/">{_e(t.account.name)}</a></td>'
-        f'<td data-label="Plan">{_e(t.plan.name)}</td>'
+        f'<td data-label="Account"><a href="/accounts/{t.account_id}/">{_e(t.account_name)}</a></td>'
+        f'<td data-label="Plan">{_e(t.plan_name)}</td>'
         f'<td data-label="Priority">{priority}</td><td data-label="Status">{status}</td>'
         f'<td data-label="Assignee" class="cell-assignee">{assignee}</td>'
         f'<td data-label="Deadline"><span class="deadline">{_local(t.work_started_deadline)}</span> '
