@@ -1,5 +1,12 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.conf import settings
+from django.db.models.signals import post_migrate
+
+from helpdesk.kit import planner
+
+
+def _refresh_statistics(sender, using, **kwargs) -> None:
+    planner.refresh_statistics(using)
 
 
 class HelpdeskConfig(AppConfig):
@@ -13,3 +20,10 @@ class HelpdeskConfig(AppConfig):
         # when settings are read.
         for folder in (settings.DATA_DIR, settings.MEDIA_ROOT, settings.STATIC_ROOT):
             folder.mkdir(parents=True, exist_ok=True)
+        # Once per migrate, when every app's tables are in place (the signal comes once per app with
+        # models; this project app has none, so it listens to the tickets app's).
+        post_migrate.connect(
+            _refresh_statistics,
+            sender=apps.get_app_config("tickets"),
+            dispatch_uid="helpdesk.planner_statistics",
+        )

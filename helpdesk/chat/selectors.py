@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import BooleanField, Case, Count, Max, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models import BooleanField, Case, Count, F, Max, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
@@ -344,12 +344,15 @@ def chat_transcript(session: ChatSession) -> str:
 def with_source_chat(tickets: QuerySet, *, user) -> QuerySet:
     """Annotate the live chat or phone call each ticket was escalated from, if the user may see it.
 
-    `from_chat_id` and `from_chat_kind` are null for a ticket opened any other way. They are
-    subqueries of the same statement (on the session's unique ticket column), so a list of
+    `from_chat_id` and `from_chat_kind` are null for a ticket opened any other way. They come
+    through the session's one-to-one ticket column, a join of the same statement, so a list of
     tickets costs no query more. Registered with helpdesk.tickets.origins in ChatConfig.ready().
     """
-    sessions = access.chats_visible_to(user).filter(ticket_id=OuterRef("pk")).order_by()
+    if access.may_take_chats(user):  # staff see every chat
+        return tickets.annotate(from_chat_id=F("chat_session__id"), from_chat_kind=F("chat_session__kind"))
+    # Anyone else sees a chat only through access.chats_visible_to (a customer: their account's).
+    visible = Q(chat_session__in=access.chats_visible_to(user))
     return tickets.annotate(
-        from_chat_id=Subquery(sessions.values("pk")[:1]),
-        from_chat_kind=Subquery(sessions.values("kind")[:1]),
+        from_chat_id=Case(When(visible, then=F("chat_session__id"))),
+        from_chat_kind=Case(When(visible, then=F("chat_session__kind"))),
     )

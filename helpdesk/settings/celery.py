@@ -93,6 +93,11 @@ CELERY_BEAT_SCHEDULE = {
     # Hourly, because the 1st in UTC may still be the last day of the month in the support zone;
     # an idle run costs a query.
     "billing-close-month": {"task": "billing.tasks.close_previous_month", "schedule": crontab(minute=5)},
+    # SQLite's planner statistics (helpdesk.kit.planner); nothing to do on PostgreSQL.
+    "planner-statistics": {
+        "task": "helpdesk.tasks.refresh_planner_statistics",
+        "schedule": crontab(hour=3, minute=40),
+    },
     "tickets-auto-close": _every(
         TICKET_AUTO_CLOSE_SWEEP_SECONDS,
         "helpdesk.tickets.tasks.auto_close_resolved",

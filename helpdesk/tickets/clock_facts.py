@@ -32,7 +32,10 @@ def provide_lapses(provider: LapsesProvider) -> None:
 def update_lapses(*, ticket_ids) -> dict[int, list[dict]]:
     """The progress-update lapses of these tickets, oldest first (no provider: none)."""
     found: dict[int, list[dict]] = {}
+    ticket_ids = list(ticket_ids)
+    if not ticket_ids:
+        return found
     for provider in _lapse_providers:
-        for ticket_id, lapses in provider(ticket_ids=list(ticket_ids)).items():
+        for ticket_id, lapses in provider(ticket_ids=ticket_ids).items():
             found.setdefault(ticket_id, []).extend(lapses)
     return found

@@ -132,6 +132,11 @@ class Ticket(models.Model):
         help_text="Where the running progress-update clock counts from (last update, start, reopening, "
         "or the last lapse).",
     )
+    lapsed_updates = models.PositiveIntegerField(
+        default=0,
+        help_text="How many progress updates fell due with none given (sla.clocks counts them as it "
+        "records them), so a list asks for the lapses of only the tickets that have some.",
+    )
 
     # --- conversation (issue 13)
     follow_up_of = models.ForeignKey(

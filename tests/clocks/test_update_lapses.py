@@ -1,8 +1,10 @@
 """Progress updates (seed 004): when the next is due, and the lapses the sweep records (with `now=`)."""
 
 import datetime as dt
+import importlib
 
 import pytest
+from django.apps import apps as django_apps
 from django.core import mail
 
 from helpdesk.accounts.models import MutedNotification, NotificationCategory
@@ -131,6 +133,8 @@ def test_no_update_records_one_lapse_per_due_instant_and_moves_the_clock_on(tick
     lapse = UpdateLapse.objects.filter(ticket=ticket).first()
     assert (lapse.account_id, lapse.month, lapse.since) == (ticket.account_id, "2026-03", T0)
     assert TicketEvent.objects.filter(ticket=ticket, code="update_lapsed").count() == 3
+    # The ticket keeps the count, so the ticket list fetches lapses only where there are some.
+    assert Ticket.objects.get(pk=ticket.pk).lapsed_updates == 3
 
 
 def test_a_public_reply_in_time_records_no_lapse(ticket, engineer):
@@ -156,6 +160,7 @@ def test_the_unique_constraint_keeps_one_lapse_per_due_instant(ticket, engineer)
 
     assert lapses_record_due(now=T0 + (EVERY + 2) * S) == 0
     assert _lapses(ticket) == [T0 + EVERY * S]
+    assert Ticket.objects.get(pk=ticket.pk).lapsed_updates == 1  # the refused copy is not counted
 
 
 def test_an_exclusion_period_pauses_the_update_clock(ticket, engineer, billing_admin):
@@ -302,3 +307,14 @@ def test_the_sla_report_counts_lapses_per_account_per_month(
     assert '<td data-label="Update lapses">2</td>' in page
     csv_text = client.get("/reports/sla.csv", {"month": "2026-03"}).content.decode()
     assert csv_text.splitlines()[0].endswith(",update_lapses")
+
+
+def test_the_migration_counts_lapses_recorded_before_tickets_kept_the_count(ticket, engineer):
+    ticket_start_work(ticket=ticket, actor=engineer, now=T0)
+    lapses_record_due(now=T0 + (2 * EVERY + 1) * S)
+    Ticket.objects.update(lapsed_updates=0)  # as every ticket was before the field existed
+    migration = importlib.import_module("sla.clocks.migrations.0002_count_lapsed_updates")
+
+    migration.count_lapses(django_apps, None)
+
+    assert Ticket.objects.get(pk=ticket.pk).lapsed_updates == 2

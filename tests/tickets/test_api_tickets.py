@@ -367,4 +367,22 @@ def test_filtered_list_queries_are_bounded(api, engineer, customer, django_asser
         response = api(engineer).get(URL, {"status": "open", "priority": "high"})
 
     assert response.json()["count"] == 121
-    assert len(response.json()["results"]) == 50
+    assert len(response.json()["results"]) == 25
+
+
+def test_page_size_asks_for_up_to_a_hundred_rows_and_the_next_link_keeps_it(api, engineer, customer):
+    _copies(make_ticket(customer=customer), 130)
+
+    first = api(engineer).get(URL, {"page_size": 100}).json()
+    second = api(engineer).get(first["next"]).json()
+
+    assert len(first["results"]) == 100 and "page_size=100" in first["next"]
+    assert len(second["results"]) == 31 and second["next"] is None
+    assert not {row["id"] for row in first["results"]} & {row["id"] for row in second["results"]}
+
+
+@pytest.mark.parametrize("value", ["0", "101", "-5", "ten", "9" * 30, "<b>5</b>", "5; DROP TABLE x"])
+def test_a_page_size_out_of_range_or_not_a_number_is_a_400(api, engineer, value):
+    response = api(engineer).get(URL, {"page_size": value})
+
+    assert response.status_code == 400 and "page_size" in response.json()

@@ -85,7 +85,7 @@ def test_a_deep_page_runs_as_many_queries_as_the_first(
 ):
     _spread(customer, 160, start_every=4, engineer=engineer)
     client = api(engineer)
-    page = client.get(URL, {"ordering": "deadline"}).json()
+    page = client.get(URL, {"ordering": "deadline", "page_size": 50}).json()
     for _ in range(2):
         page = client.get(page["next"]).json()
 

@@ -2,6 +2,8 @@
 
 import copy
 
+from django.db.models import F
+from django.db.models.fields.json import KT
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -27,6 +29,10 @@ from helpdesk.tickets.services.attachments import MAX_FILES_PER_MESSAGE
 from sla.terms.models import Priority, Severity
 
 SLA_STATES = ("running", "at_risk", "met", "missed")
+# A page of the ticket list, as many rows as a page of the queue or the portal; a client may ask
+# for up to MAX_PAGE_SIZE (`page_size`).
+PAGE_SIZE = 25
+MAX_PAGE_SIZE = 100
 
 
 # --- tickets ----------------------------------------------------------------------------
@@ -123,6 +129,8 @@ class TicketSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_plan_code(self, ticket: Ticket) -> str:
+        if hasattr(ticket, "plan_code"):  # a list's rows carry it, read out of the promise by the database
+            return ticket.plan_code or ""
         return ticket.promise.get("plan", "")
 
     @extend_schema_field(serializers.ChoiceField(choices=SLA_STATES))
@@ -131,6 +139,8 @@ class TicketSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_item_name(self, ticket: Ticket) -> str | None:
+        if hasattr(ticket, "item_name"):  # a list's rows carry it, joined
+            return ticket.item_name
         return ticket.item.name if ticket.item_id else None
 
     @extend_schema_field(UpdateLapseSerializer(many=True))
@@ -151,6 +161,30 @@ class TicketSerializer(serializers.ModelSerializer):
         # A ticket straight from a service (e.g. the one an escalation just opened).
         tickets = origins.with_origin(Ticket.objects.filter(pk=ticket.pk), user=self.context["request"].user)
         return getattr(tickets.first(), "from_chat_id", None)
+
+
+# The columns a list of TicketSerializer rows reads (with its keyset keys, and the count of lapses
+# that says whose lapses to fetch), and what it annotates instead of loading: `item_name` and
+# `plan_code` (read out of the promise by the database).
+LIST_COLUMNS = (
+    *(
+        name
+        for name in TicketSerializer.Meta.fields
+        if name not in ("item_name", "plan_code", "sla_state", "chat", "update_lapses")
+    ),
+    "responded_at",
+    "work_started_deadline",
+    "at_risk_at",
+    "lapsed_updates",
+)
+
+
+def list_rows(tickets):
+    """The tickets as a TicketSerializer list reads them: its columns, no others, in one query."""
+    return tickets.only(*LIST_COLUMNS).annotate(
+        item_name=F("item__name"),
+        plan_code=KT("promise__plan"),
+    )
 
 
 class TicketCreateSerializer(serializers.Serializer):
@@ -241,6 +275,12 @@ class TicketFilterSerializer(serializers.Serializer):
         help_text="Ignored when searching: results are ranked.",
     )
     cursor = serializers.CharField(max_length=500, required=False, help_text="From `next`/`previous`.")
+    page_size = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_PAGE_SIZE,
+        required=False,
+        help_text=f"Tickets per page: {PAGE_SIZE} unless given, at most {MAX_PAGE_SIZE}.",
+    )
 
     def validate(self, attrs):
         unknown = sorted(set(self.initial_data) - set(self.fields))

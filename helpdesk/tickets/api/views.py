@@ -51,8 +51,6 @@ class TicketViewSet(
     serializer_class = serializers.TicketSerializer
     permission_classes = [IsAuthenticated]
 
-    page_size = 50
-
     def get_queryset(self):
         return selectors.account_tickets(user=self.request.user, with_chat=True)
 
@@ -62,18 +60,19 @@ class TicketViewSet(
         filters.is_valid(raise_exception=True)
         wanted = dict(filters.validated_data)
         cursor = wanted.pop("cursor", None)
+        size = wanted.pop("page_size", None) or serializers.PAGE_SIZE
         now = timezone.now()
         tickets = selectors.workspace_tickets(user=request.user, filters=wanted, now=now)
-        # The rows carry their own columns and their item's (for item_name): TicketSerializer
-        # reads no other related object.
+        # The rows carry the columns TicketSerializer reads and nothing more, its item's name
+        # and plan code annotated: it reads no other related object.
         segments = selectors.ordered_segments(
-            origins.with_origin(tickets.select_related("item"), user=request.user),
+            origins.with_origin(serializers.list_rows(tickets), user=request.user),
             ordering=wanted.get("ordering", "newest"),
             searching=bool(wanted.get("q")),
             filters=wanted,
         )
         try:
-            page = keyset.paginate(segments, cursor=cursor, size=self.page_size)
+            page = keyset.paginate(segments, cursor=cursor, size=size)
         except keyset.BadCursor as error:
             raise ValidationError({"cursor": [str(error)]}) from error
 
@@ -92,7 +91,9 @@ class TicketViewSet(
                     many=True,
                     context={
                         **self.get_serializer_context(),
-                        "update_lapses": clock_facts.update_lapses(ticket_ids=[t.pk for t in page.rows]),
+                        "update_lapses": clock_facts.update_lapses(
+                            ticket_ids=[ticket.pk for ticket in page.rows if ticket.lapsed_updates]
+                        ),
                     },
                 ).data,
             }

@@ -9,9 +9,10 @@ Lapses earn no money and do not count toward termination.
 """
 
 import datetime as dt
+from collections import Counter
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from helpdesk.kit.enqueue import enqueue_after_commit
@@ -122,6 +123,8 @@ def _record_batch(tickets: list[Ticket], *, now: dt.datetime) -> list[UpdateLaps
     if not lapses:
         return []
     UpdateLapse.objects.bulk_create(lapses)
+    for ticket_id, count in Counter(lapse.ticket_id for lapse in lapses).items():
+        Ticket.objects.filter(pk=ticket_id).update(lapsed_updates=F("lapsed_updates") + count)
     TicketEvent.objects.bulk_create(
         TicketEvent(
             ticket_id=lapse.ticket_id,
