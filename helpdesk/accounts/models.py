@@ -5,8 +5,7 @@ from decimal import Decimal
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q, Value
-from django.db.models.functions import Coalesce, Concat, NullIf, Trim
+from django.db.models import F, Q
 from knox.models import AuthToken
 
 from helpdesk.kit.months import support_today
@@ -111,14 +110,20 @@ class User(AbstractUser):
 
     @property
     def display_name(self) -> str:
-        return self.get_full_name() or self.username
+        return self.name_from(self.first_name, self.last_name, self.username)
 
     @staticmethod
-    def display_name_of(path: str):
-        """`display_name` as an expression over the user at `path` (e.g. "assignee"), so a list
-        can read a related user's name without building the user (null where there is none)."""
-        full = Trim(Concat(F(f"{path}__first_name"), Value(" "), F(f"{path}__last_name")))
-        return Coalesce(NullIf(full, Value("")), F(f"{path}__username"))
+    def name_from(first_name: str, last_name: str, username: str) -> str:
+        """`display_name` from its three columns: the full name, else the username."""
+        return f"{first_name} {last_name}".strip() or username
+
+    @staticmethod
+    def name_columns(path: str) -> dict:
+        """Annotations `<path>_first_name`, `<path>_last_name`, `<path>_username` for the user at
+        `path` (e.g. "assignee"), so a list shows a related user's name (name_from) without
+        building the user."""
+        columns = ("first_name", "last_name", "username")
+        return {f"{path}_{column}": F(f"{path}__{column}") for column in columns}
 
 
 class ProbeKind(models.TextChoices):

@@ -47,16 +47,37 @@ QUEUE_ROW_FIELDS = (
 )
 
 
+# What a portal row shows (views/presentation.py) and its keyset position needs.
+PORTAL_ROW_FIELDS = (
+    "subject",
+    "priority",
+    "status",
+    "created_at",
+    "created_by_id",
+    "promise",
+    "work_started_deadline",
+    "at_risk_at",
+    "work_started_at",
+    "responded_at",
+    "next_update_due",
+)
+
+
+def as_portal_rows(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """The tickets with a portal row's columns only, and who opened each (User.name_columns)."""
+    return tickets.select_related(None).only(*PORTAL_ROW_FIELDS).annotate(**User.name_columns("created_by"))
+
+
 def as_queue_rows(tickets: QuerySet[Ticket], *, with_description: bool = False) -> QuerySet[Ticket]:
-    """The tickets with a queue row's columns only, and `account_name`, `plan_name` and
-    `assignee_name` (null when unassigned) annotated from one joined query."""
+    """The tickets with a queue row's columns only, and `account_name`, `plan_name` and the
+    assignee's name columns (User.name_columns; null when unassigned), joined in one query."""
     return (
         tickets.select_related(None)
         .only(*(f for f in QUEUE_ROW_FIELDS if with_description or f != "description"))
         .annotate(
             account_name=F("account__name"),
             plan_name=F("plan__name"),
-            assignee_name=User.display_name_of("assignee"),
+            **User.name_columns("assignee"),
         )
     )
 

@@ -44,9 +44,9 @@ def portal(request):
         raise PermissionDenied("The portal is for customers.")
     form = PortalFilterForm(request.GET or None)
     show = (form.cleaned_data.get("show") if form.is_valid() else "open") or "open"
-    tickets = selectors.account_tickets(user=request.user, status="open" if show == "open" else "")
-    # A row shows who opened the ticket, nothing else of another table.
-    tickets = tickets.select_related(None).select_related("created_by")
+    tickets = selectors.as_portal_rows(
+        selectors.account_tickets(user=request.user, status="open" if show == "open" else "")
+    )
     segments = selectors.ordered_segments(tickets, ordering="newest")
     try:
         page = keyset.paginate(segments, cursor=request.GET.get("cursor"), size=PORTAL_PAGE_SIZE)

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.safestring import SafeData, SafeString, mark_safe
 
+from helpdesk.accounts.models import User
 from helpdesk.kit.pages import duration_text
 from helpdesk.tickets.models import TicketStatus
 from sla.calendars import working_intervals
@@ -242,6 +243,13 @@ def _actions_html(t, user_id: int) -> str:
     return "".join(parts)
 
 
+def _name(t, path: str) -> str:
+    """The name of the user at `path`, from the row's User.name_columns annotations."""
+    return User.name_from(
+        getattr(t, f"{path}_first_name"), getattr(t, f"{path}_last_name"), getattr(t, f"{path}_username")
+    )
+
+
 def _row_html(t, user_id: int) -> str:
     subject = _e(getattr(t, "subject_html", None) or t.subject)
     if getattr(t, "snippet_html", None):
@@ -251,7 +259,7 @@ def _row_html(t, user_id: int) -> str:
     else:
         sub = ""
     assignee = (
-        f'<a href="/engineers/{t.assignee_id}/">{_e(t.assignee_name)}</a>'
+        f'<a href="/engineers/{t.assignee_id}/">{_e(_name(t, "assignee"))}</a>'
         if t.assignee_id
         else '<span class="muted">Unassigned</span>'
     )
@@ -286,7 +294,7 @@ def _stopped_html(t) -> str:
 
 def _portal_row_html(t, user_id: int) -> str:
     pk, sla = t.pk, _e(t.sla)
-    by = "" if t.created_by_id == user_id else f" by {_e(t.created_by.display_name)}"
+    by = "" if t.created_by_id == user_id else f" by {_e(_name(t, 'created_by'))}"
     status, priority = _badges(t)
     live = ' aria-live="polite"' if t.ticking else ""
     return (
