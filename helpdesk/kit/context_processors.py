@@ -10,7 +10,7 @@ from django.utils.safestring import mark_safe
 
 from helpdesk.kit import roles
 
-# The pages the top bar links to, by URL name.
+# The pages the top bar (and the queue, the busiest page) links to, by URL name.
 NAV_PAGES = (
     "home",
     "portal",
@@ -29,6 +29,13 @@ NAV_PAGES = (
     "billing_terminations",
     "profile",
     "logout",
+    "canned_reply_list",
+    "tag_list",
+    "staff_ticket_new",
+    "queue_counters",
+    "queue_alerts",
+    "queue_bulk",
+    "saved_view_create",
 )
 
 

@@ -369,42 +369,43 @@ CHOICES_VERSION_KEY = "tickets:choices-version"
 
 
 def _choices_key(name: str, user: User) -> str:
-    # Saving a tag or a canned reply moves the version on (see choices_changed), so every
-    # user's kept lists are read afresh at once.
+    # Saving a tag, a canned reply or a saved view moves the version on (see choices_changed), so
+    # every user's kept lists are read afresh at once.
     return f"tickets:{name}:{cache.get(CHOICES_VERSION_KEY, 0)}:{user.pk}"
 
 
 def choices_changed() -> None:
-    """Tags or canned replies changed: forget the lists kept for the queue's selects."""
+    """Tags, canned replies or saved views changed: forget the lists kept for the queue page."""
     try:
         cache.incr(CHOICES_VERSION_KEY)
     except ValueError:
         cache.set(CHOICES_VERSION_KEY, 1, None)
 
 
-def canned_reply_choices(*, user: User) -> list[tuple[int, str]]:
-    """(id, title) of the canned replies the queue's bulk bar offers, kept like the filter lists."""
-    key = _choices_key("canned-choices", user)
-    choices = cache.get(key)
-    if choices is None:
-        choices = list(canned_replies(user=user).order_by("title").values_list("pk", "title"))
-        cache.set(key, choices, FILTER_CHOICES_SECONDS)
-    return choices
+def queue_lists(*, user: User) -> dict:
+    """What the queue page offers beside its rows, kept together for FILTER_CHOICES_SECONDS per
+    user (one cache read a page turn or poll): `choices` for the filter selects as (value, label)
+    pairs (plans, accounts, staff and tags: see QueueFilterForm), `canned` (id, title) for the bulk
+    bar, `saved` (name, query string) for the user's saved views."""
+    key = _choices_key("queue-lists", user)
+    lists = cache.get(key)
+    if lists is None:
+        lists = {
+            "choices": {
+                "plans": list(Plan.objects.order_by("name").values_list("code", "name")),
+                "accounts": list(
+                    accounts_access.accounts_visible_to(user).order_by("name").values_list("pk", "name")
+                ),
+                "engineers": [(user.pk, user.display_name) for user in engineer_choices()],
+                "tags": list(tag_choices(user=user).values_list("name", "name")),
+            },
+            "canned": list(canned_replies(user=user).order_by("title").values_list("pk", "title")),
+            "saved": [(view.name, view.query_string) for view in saved_views(user=user)],
+        }
+        cache.set(key, lists, FILTER_CHOICES_SECONDS)
+    return lists
 
 
 def queue_form_choices(*, user: User) -> dict:
-    """Everything the queue's filter selects offer, as (value, label) pairs: plans, accounts, staff
-    and tags. Kept for half a minute per user, since every page turn and poll shows the same lists."""
-    key = _choices_key("queue-choices", user)
-    choices = cache.get(key)
-    if choices is None:
-        choices = {
-            "plans": list(Plan.objects.order_by("name").values_list("code", "name")),
-            "accounts": list(
-                accounts_access.accounts_visible_to(user).order_by("name").values_list("pk", "name")
-            ),
-            "engineers": [(user.pk, user.display_name) for user in engineer_choices()],
-            "tags": list(tag_choices(user=user).values_list("name", "name")),
-        }
-        cache.set(key, choices, FILTER_CHOICES_SECONDS)
-    return choices
+    """The queue filter form's choices (see queue_lists)."""
+    return queue_lists(user=user)["choices"]

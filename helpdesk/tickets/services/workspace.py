@@ -68,6 +68,7 @@ def saved_view_create(*, owner: User, name: str, query: dict) -> SavedView:
             view, _ = SavedView.objects.update_or_create(owner=owner, name=name, defaults={"query": query})
     except IntegrityError as error:  # a concurrent save of the same name
         raise field_error("name", "A view with this name was just saved; try again.") from error
+    transaction.on_commit(selectors.choices_changed)  # the queue's tabs are kept with its lists
     return view
 
 
@@ -76,6 +77,7 @@ def saved_view_delete(*, owner: User, view: SavedView) -> None:
     if view.owner_id != owner.pk:
         raise roles.Denied("This view is someone else's.")
     view.delete()
+    transaction.on_commit(selectors.choices_changed)
 
 
 @transaction.atomic

@@ -1,18 +1,22 @@
 """The customer portal and the engineer queue: keyset pages, views, search and counters."""
 
+import functools
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET
 
 from helpdesk.kit import keyset, roles
 from helpdesk.tickets import access, queue_news, search, selectors
-from helpdesk.tickets.forms import DowngradeForm, PortalFilterForm, QueueFilterForm, SavedViewForm
+from helpdesk.tickets.forms import DowngradeForm, PortalFilterForm, QueueFilterForm
 from helpdesk.tickets.views.presentation import (
+    bulk_options_html,
     filter_fields_html,
     portal_rows_html,
     queue_rows_html,
@@ -80,9 +84,8 @@ def queue(request):
     if not access.may_work_tickets(request.user):
         raise PermissionDenied("The queue is for support staff.")
     user, now = request.user, timezone.now()
-    form = QueueFilterForm(
-        request.GET or None, views=list(selectors.VIEWS.items()), **selectors.queue_form_choices(user=user)
-    )
+    lists = selectors.queue_lists(user=user)
+    form = QueueFilterForm(request.GET or None, views=list(selectors.VIEWS.items()), **lists["choices"])
     page, status, filters = keyset.Page([], None, None), 200, {}
     if not form.is_bound or form.is_valid():
         filters = form.filters if form.is_bound else {}
@@ -142,18 +145,22 @@ def queue(request):
                     for key, label in selectors.VIEWS.items()
                 ],
                 view,
+                lists["saved"],
             ),
-            "saved_views": selectors.saved_views(user=user),
-            "saved_view_form": SavedViewForm(),
             "query_string": urlencode(query),
             "next_url": _link(query, page.next_cursor),
             "previous_url": _link(query, page.previous_cursor),
-            "downgrade_form": DowngradeForm(),
-            "engineers": choices_for_assign(form),
-            "canned_choices": selectors.canned_reply_choices(user=user),
+            "downgrade_field_html": downgrade_field_html(),
+            "bulk_options_html": bulk_options_html(tuple(choices_for_assign(form)), tuple(lists["canned"])),
         },
         status=status,
     )
+
+
+@functools.lru_cache(maxsize=1)
+def downgrade_field_html() -> SafeString:
+    """The downgrade dialog's reason field: an unbound form's, the same on every page (written once)."""
+    return render_to_string("partials/field.html", {"field": DowngradeForm()["reason"]})
 
 
 def choices_for_assign(form) -> list:

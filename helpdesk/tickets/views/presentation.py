@@ -371,12 +371,31 @@ def filter_fields_html(fields) -> SafeString:
     return mark_safe("\n".join(parts))  # noqa: S308 - escaped by _e
 
 
-def view_tabs_html(views, current: str) -> SafeString:
-    """The queue's view tabs: (key, label, href) triples, the current one marked."""
+def view_tabs_html(views, current: str, saved=()) -> SafeString:
+    """The queue's view tabs: (key, label, href) triples, the current one marked, then the user's
+    saved views ((name, query string) pairs)."""
     marked = ' aria-current="page"'
-    return mark_safe(  # noqa: S308 - escaped by _e
-        "".join(
-            f'<a class="tabs__tab" href="{_e(href)}"{marked if key == current else ""}>{_e(label)}</a>'
-            for key, label, href in views
-        )
-    )
+    tabs = [
+        f'<a class="tabs__tab" href="{_e(href)}"{marked if key == current else ""}>{_e(label)}</a>'
+        for key, label, href in views
+    ]
+    tabs += [
+        f'<a class="tabs__tab tabs__tab--saved" href="?{_e(query)}">{_e(name)}</a>' for name, query in saved
+    ]
+    return mark_safe("".join(tabs))  # noqa: S308 - escaped by _e
+
+
+@functools.lru_cache(maxsize=64)
+def bulk_options_html(engineers: tuple, canned: tuple) -> SafeString:
+    """The options of the queue's bulk bar: assign (to me, to each of `engineers`, (id, name)),
+    unassign, start, resolve, and a reply with each canned reply of `canned` ((id, title))."""
+    options = [
+        '<option value="assign_me">Assign to me</option><option value="unassign">Unassign</option>',
+        *(f'<option value="assign:{_e(pk)}">Assign to {_e(name)}</option>' for pk, name in engineers),
+        '<option value="start_work">Start work</option><option value="resolve">Resolve</option>',
+    ]
+    if canned:
+        options.append('<optgroup label="Send a canned reply (a public reply to each customer)">')
+        options += [f'<option value="canned:{_e(pk)}">Reply: {_e(title)}</option>' for pk, title in canned]
+        options.append("</optgroup>")
+    return mark_safe("".join(options))  # noqa: S308 - escaped by _e
