@@ -40,7 +40,7 @@ NAV_PAGES = (
 
 
 @functools.lru_cache(maxsize=8)
-def _nav(prefix: str) -> dict[str, str]:
+def nav_urls(prefix: str) -> dict[str, str]:
     """The navigation's addresses, reversed once per script prefix rather than on every page."""
     return {name: reverse(name) for name in NAV_PAGES}
 
@@ -70,6 +70,6 @@ def pledge(request):
         "viewer_is_staff": roles.is_staff(user),
         "viewer_is_customer": roles.is_customer(user),
         "viewer_is_billing_admin": roles.is_billing_admin(user),
-        "nav": _nav(get_script_prefix()),
+        "nav": nav_urls(get_script_prefix()),
         "csrf_input": CsrfInput(request),
     }
