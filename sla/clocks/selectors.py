@@ -293,20 +293,18 @@ class _ElapsedMicroseconds(Func):
         return sql, (*later[1], *earlier[1])
 
     def as_sqlite(self, compiler, connection, **extra):
-        later, earlier = (compiler.compile(e) for e in self.source_expressions)
-
-        def whole(sql):
-            # Whole seconds since the epoch: julianday is exact to far below half a second.
-            return f"CAST(ROUND((julianday(substr({sql}, 1, 19)) - 2440587.5) * 86400) AS INTEGER)"
-
-        def fraction(sql):
-            return f"CAST(substr(substr({sql}, 21) || '000000', 1, 6) AS INTEGER)"
-
-        sql = (
-            f"(({whole(later[0])} - {whole(earlier[0])}) * 1000000 "
-            f"+ {fraction(later[0])} - {fraction(earlier[0])})"
+        (later, later_params), (earlier, earlier_params) = (
+            compiler.compile(e) for e in self.source_expressions
         )
-        return sql, (*later[1], *earlier[1], *later[1], *earlier[1])
+        # Whole seconds apart: the difference of two julian days (each exact to far below half a
+        # second), rounded. Then the fractions (".ffffff", or nothing: 0) as numbers, apart in
+        # microseconds, rounded. Every term is a whole number below 2**53, so the sum is exact.
+        sql = (
+            f"CAST(ROUND((julianday(substr({later}, 1, 19)) - julianday(substr({earlier}, 1, 19))) * 86400)"
+            f" * 1000000 + ROUND((CAST(substr({later}, 20) AS REAL) - CAST(substr({earlier}, 20) AS REAL))"
+            " * 1000000) AS INTEGER)"
+        )
+        return sql, (*later_params, *earlier_params, *later_params, *earlier_params)
 
 
 def _work_started_percentiles(

@@ -179,6 +179,41 @@ def test_the_api_shows_staff_every_account_and_a_customer_their_own(march, api, 
     assert [r["account"] for r in customer_view.json()["results"]] == [mine.pk]
 
 
+US = dt.timedelta(microseconds=1)
+
+
+@pytest.mark.parametrize(
+    ("created", "started", "seconds"),
+    [
+        (at(3) - US, at(3), 0),  # one microsecond
+        (at(3), at(3, 11) - US, 3599),  # a fraction on one side only
+        (at(3) + 500_000 * US, at(3, 11) + 250_000 * US, 3599),  # the later fraction is the smaller
+        (at(2, 23, 59) + 59_999_999 * US, at(3, 0, 0) + 1_000_001 * US, 1),  # across midnight
+        (at(3) + 123_456 * US, at(3, 10, 5) + 123_456 * US, 300),
+    ],
+)
+def test_a_duration_is_its_whole_seconds_to_the_microsecond(customer, created, started, seconds):
+    ticket = make_ticket(customer=customer, now=at(3))
+    Ticket.objects.filter(pk=ticket.pk).update(created_at=created, work_started_at=started)
+
+    (row,) = sla_report(month="2026-03", accounts_qs=Account.objects.filter(pk=customer.account_id))
+
+    assert int((started - created).total_seconds()) == seconds
+    assert row.median_seconds_to_work_started == row.p90_seconds_to_work_started == seconds
+
+
+def test_durations_rank_by_the_microsecond(customer):
+    # 4.9996 s and 5 s: rounded to the millisecond they would tie and could rank either way.
+    for after in (5_000_000 * US, 4_999_600 * US):
+        ticket = make_ticket(customer=customer, now=at(3))
+        Ticket.objects.filter(pk=ticket.pk).update(created_at=at(3), work_started_at=at(3) + after)
+
+    (row,) = sla_report(month="2026-03", accounts_qs=Account.objects.filter(pk=customer.account_id))
+
+    # Nearest rank of two: the median is the first, the 90th percentile the second.
+    assert (row.median_seconds_to_work_started, row.p90_seconds_to_work_started) == (4, 5)
+
+
 @pytest.mark.parametrize("month", ["2026-13", "March", "2026-3", "9999-01", "1999-12", "2026-03-01"])
 def test_a_bad_month_is_a_400_naming_it(api, customer, month):
     response = api(customer).get(URL, {"month": month})
