@@ -1,7 +1,7 @@
 """Reads of the contract's records: misses, exclusion periods and the monthly SLA report.
 
 Every user-dependent fetch goes through the apps' access modules; the report is computed by the
-database (aggregates and window functions) in a fixed number of queries."""
+database (counts and every duration, grouped by account) in a fixed number of queries."""
 
 import dataclasses
 import datetime as dt
@@ -182,9 +182,10 @@ class SlaReportRow:
     update_lapses: int = 0
 
 
-def _per_account(queryset: QuerySet, **counts) -> dict[int, list[int]]:
-    """{account id: [each of `counts`]} over `queryset`, grouped by account: one query."""
-    return {pk: values for pk, *values in queryset.order_by().values_list("account_id").annotate(**counts)}
+def _per_account(queryset: QuerySet, **aggregates) -> dict[int, list]:
+    """{account id: [each of `aggregates`]} over `queryset`, grouped by account: one query."""
+    grouped = queryset.order_by().values_list("account_id").annotate(**aggregates)
+    return {pk: values for pk, *values in grouped}
 
 
 def _compliance(met: int, missed: int) -> Decimal | None:
@@ -213,10 +214,11 @@ def sla_report_of(*, month: str, accounts: Sequence[tuple[int, str]]) -> list[Sl
     - update_lapses: progress updates (seed 004) that fell due in the month with none given.
 
     Four queries whatever the number of accounts and tickets: one per table, grouped by
-    account; the tickets' also brings every duration to Work Started. The ids go in as a list: each account's
-    tickets are then one range of the (account, deadline) index, where a subquery made
-    PostgreSQL read the whole month of every account. (`account__pk__in` takes them as plain
-    numbers: a relation's own `__in` checks each id for a model instance, twice the Python.)
+    account (the tickets' also brings every duration to Work Started). The ids go in as a list:
+    each account's tickets are then one range of the (account, deadline) index, where a
+    subquery made PostgreSQL read the whole month of every account. `account__pk__in` takes
+    them as plain numbers (a relation's own `__in` checks each for a model instance: twice the
+    Python).
     """
     start, end = month_bounds(month)
     ids = [pk for pk, _ in accounts]
