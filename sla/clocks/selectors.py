@@ -1,28 +1,27 @@
 """Reads of the contract's records: misses, exclusion periods and the monthly SLA report.
 
 Every user-dependent fetch goes through the apps' access modules; the report is computed by the
-database (aggregates and window functions) in a fixed number of queries."""
+database (counts and every duration, grouped by account) in a fixed number of queries."""
 
 import dataclasses
 import datetime as dt
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import (
+    Aggregate,
     BigIntegerField,
     Count,
     DateTimeField,
-    Exists,
     F,
+    FilteredRelation,
     Func,
-    IntegerField,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
+    TextField,
     Value,
-    Window,
 )
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models.functions import Cast, Coalesce
 from django.shortcuts import get_object_or_404
 
 from helpdesk.accounts import access as accounts_access
@@ -183,15 +182,10 @@ class SlaReportRow:
     update_lapses: int = 0
 
 
-def _counted(queryset: QuerySet) -> Coalesce:
-    """COUNT(*) of `queryset` (already tied to OuterRef("pk") of an account), 0 when empty."""
-    counts = queryset.order_by().values("account_id").annotate(n=Count("pk")).values("n")[:1]
-    return Coalesce(Subquery(counts, output_field=IntegerField()), 0)
-
-
-def _nearest_rank(total, percent: int):
-    """ceil(percent/100 * total) in integer arithmetic, the same on SQLite and PostgreSQL."""
-    return (total * percent + 99) / 100
+def _per_account(queryset: QuerySet, **aggregates) -> dict[int, list]:
+    """{account id: [each of `aggregates`]} over `queryset`, grouped by account: one query."""
+    grouped = queryset.order_by().values_list("account_id").annotate(**aggregates)
+    return {pk: values for pk, *values in grouped}
 
 
 def _compliance(met: int, missed: int) -> Decimal | None:
@@ -202,7 +196,13 @@ def _compliance(met: int, missed: int) -> Decimal | None:
 
 
 def sla_report(*, month: str, accounts_qs: QuerySet[Account]) -> list[SlaReportRow]:
-    """Per account, the tickets whose current Work Started deadline falls in `month`.
+    """The report of `month` for every account of `accounts_qs`, by name (see `sla_report_of`)."""
+    accounts = list(accounts_qs.order_by("name", "id").values_list("pk", "name"))
+    return sla_report_of(month=month, accounts=accounts)
+
+
+def sla_report_of(*, month: str, accounts: Sequence[tuple[int, str]]) -> list[SlaReportRow]:
+    """Per account (id, name), in that order: the tickets whose Work Started deadline falls in `month`.
 
     - met: Work Started at or before the deadline.
     - missed: work started late, or the current clock has a miss row (counted or not) and was
@@ -213,66 +213,68 @@ def sla_report(*, month: str, accounts_qs: QuerySet[Account]) -> list[SlaReportR
     - ratings, good_ratings, good_rating_percent: CSAT ratings given in the month.
     - update_lapses: progress updates (seed 004) that fell due in the month with none given.
 
-    Two queries whatever the number of accounts and tickets: one annotates the accounts,
-    one ranks the durations with window functions.
+    Four queries whatever the number of accounts and tickets: one per table, grouped by
+    account (the tickets' also brings every duration to Work Started). The ids go in as a list:
+    each account's tickets are then one range of the (account, deadline) index, where a
+    subquery made PostgreSQL read the whole month of every account. `account__pk__in` takes
+    them as plain numbers (a relation's own `__in` checks each for a model instance: twice the
+    Python).
     """
     start, end = month_bounds(month)
-    due = Ticket.objects.filter(
-        account=OuterRef("pk"), work_started_deadline__gte=start, work_started_deadline__lt=end
-    )
-    current_clock_missed = Exists(
-        Miss.objects.filter(ticket=OuterRef("pk"), deadline_version=OuterRef("deadline_version"))
-    )
+    ids = [pk for pk, _ in accounts]
     late = Q(responded_at__gt=F("work_started_deadline"))
     in_time = Q(responded_at__lte=F("work_started_deadline"))
-    # Ratings count in the month they were given (CSAT: the share of good ones).
-    rated = TicketRating.objects.filter(account=OuterRef("pk"), created_at__gte=start, created_at__lt=end)
-    accounts = (
-        accounts_qs.order_by("name", "id")
-        .annotate(
-            due_tickets=_counted(due),
-            met=_counted(due.filter(in_time)),
-            missed=_counted(due.filter((current_clock_missed & ~in_time) | late)),
-            counted_misses=_counted(Miss.objects.filter(account=OuterRef("pk"), month=month, counted=True)),
-            ratings=_counted(rated),
-            good_ratings=_counted(rated.filter(rating=Rating.GOOD)),
-            lapse_count=_counted(UpdateLapse.objects.filter(account=OuterRef("pk"), month=month)),
-        )
-        .values_list(
-            "pk",
-            "name",
-            "due_tickets",
-            "met",
-            "missed",
-            "counted_misses",
-            "ratings",
-            "good_ratings",
-            "lapse_count",
-        )
+    due_tickets = Ticket.objects.filter(
+        account__pk__in=ids, work_started_deadline__gte=start, work_started_deadline__lt=end
     )
-    accounts = list(accounts)
-    # The ids as a list: each account's tickets are then one range of the (account, deadline)
-    # index, where a subquery made PostgreSQL read the whole month of every account.
-    percentiles = _work_started_percentiles(start=start, end=end, account_ids=[row[0] for row in accounts])
+    tickets = _per_account(
+        due_tickets.alias(
+            # The current clock's miss row, if any: at most one (one miss per clock), so this
+            # join never repeats a ticket. Cheaper than EXISTS for each ticket.
+            current_miss=FilteredRelation(
+                "misses", condition=Q(misses__deadline_version=F("deadline_version"))
+            )
+        ),
+        due=Count("pk"),
+        met=Count("pk", filter=in_time),
+        # Not met: late, or no response yet on a clock that has a miss row.
+        missed=Count("pk", filter=late | Q(responded_at__isnull=True, current_miss__isnull=False)),
+        durations=_Joined(
+            _ElapsedMicroseconds(F("work_started_at"), F("created_at")),
+            filter=Q(work_started_at__isnull=False),
+        ),
+    )
+    counted_misses = _per_account(
+        Miss.objects.filter(account__pk__in=ids, month=month, counted=True), counted=Count("pk")
+    )
+    # Ratings count in the month they were given (CSAT: the share of good ones).
+    ratings = _per_account(
+        TicketRating.objects.filter(account__pk__in=ids, created_at__gte=start, created_at__lt=end),
+        given=Count("pk"),
+        good=Count("pk", filter=Q(rating=Rating.GOOD)),
+    )
+    lapses = _per_account(UpdateLapse.objects.filter(account__pk__in=ids, month=month), lapses=Count("pk"))
     rows = []
-    for pk, name, tickets, met, missed, counted_misses, ratings, good, lapses in accounts:
-        median, p90 = percentiles.get(pk, (None, None))
+    for pk, name in accounts:
+        due, met, missed, durations = tickets.get(pk, (0, 0, 0, None))
+        given, good = ratings.get(pk, (0, 0))
+        median, p90 = _work_started_percentiles(durations)
         rows.append(
             SlaReportRow(
                 account=pk,
                 account_name=name,
                 month=month,
-                tickets=tickets,
+                tickets=due,
                 met=met,
                 missed=missed,
-                counted_misses=counted_misses,
+                counted_misses=counted_misses.get(pk, (0,))[0],
                 compliance_percent=_compliance(met, missed),
                 median_seconds_to_work_started=median,
                 p90_seconds_to_work_started=p90,
-                ratings=ratings,
+                ratings=given,
                 good_ratings=good,
-                good_rating_percent=_compliance(good, ratings - good),
-                update_lapses=lapses,
+                good_rating_percent=_compliance(good, given - good),
+                update_lapses=lapses.get(pk, (0,))[0],
             )
         )
     return rows
@@ -295,58 +297,49 @@ class _ElapsedMicroseconds(Func):
         return sql, (*later[1], *earlier[1])
 
     def as_sqlite(self, compiler, connection, **extra):
-        later, earlier = (compiler.compile(e) for e in self.source_expressions)
-
-        def whole(sql):
-            # Whole seconds since the epoch: julianday is exact to far below half a second.
-            return f"CAST(ROUND((julianday(substr({sql}, 1, 19)) - 2440587.5) * 86400) AS INTEGER)"
-
-        def fraction(sql):
-            return f"CAST(substr(substr({sql}, 21) || '000000', 1, 6) AS INTEGER)"
-
+        (later, later_params), (earlier, earlier_params) = (
+            compiler.compile(e) for e in self.source_expressions
+        )
+        # Whole seconds apart: the difference of two julian days (each exact to far below half a
+        # second), rounded. Then the fractions (".ffffff", or nothing: 0) as numbers, apart in
+        # microseconds, rounded. Every term is a whole number below 2**53, so the sum is exact.
         sql = (
-            f"(({whole(later[0])} - {whole(earlier[0])}) * 1000000 "
-            f"+ {fraction(later[0])} - {fraction(earlier[0])})"
+            f"CAST(ROUND((julianday(substr({later}, 1, 19)) - julianday(substr({earlier}, 1, 19))) * 86400)"
+            f" * 1000000 + ROUND((CAST(substr({later}, 20) AS REAL) - CAST(substr({earlier}, 20) AS REAL))"
+            " * 1000000) AS INTEGER)"
         )
-        return sql, (*later[1], *earlier[1], *later[1], *earlier[1])
+        return sql, (*later_params, *earlier_params, *later_params, *earlier_params)
 
 
-def _work_started_percentiles(
-    *, start: dt.datetime, end: dt.datetime, account_ids: list[int]
-) -> dict[int, tuple[int, int]]:
-    """{account id: (median, p90)} seconds from submission to Work Started, nearest rank.
+class _Joined(Aggregate):
+    """The group's values as one text, comma separated, in no particular order."""
 
-    Only the ranked rows that are a percentile leave the database: at most two per account.
+    function = "GROUP_CONCAT"
+    name = "Joined"
+    output_field = TextField()
+
+    def __init__(self, expression, **extra):
+        super().__init__(Cast(expression, TextField()), Value(","), **extra)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return super().as_sql(compiler, connection, function="STRING_AGG", **extra)
+
+
+def _work_started_percentiles(durations: str | None) -> tuple[int | None, int | None]:
+    """(median, p90) seconds from submission to Work Started, nearest rank, of joined durations.
+
+    The database computes every duration exactly (microseconds) and sends an account's with its
+    counts, as one text; they are sorted and ranked here. Window functions that let only the
+    ranked rows out, or a query of its own reading each duration as a row, cost more on SQLite
+    and PostgreSQL alike (measured with 2,000 and 5,500 started tickets over 50 accounts).
     """
-    ranked = (
-        Ticket.objects.filter(
-            account__in=account_ids,
-            work_started_deadline__gte=start,
-            work_started_deadline__lt=end,
-            work_started_at__isnull=False,
-        )
-        .annotate(to_work_started=_ElapsedMicroseconds(F("work_started_at"), F("created_at")))
-        .annotate(
-            rank=Window(
-                RowNumber(),
-                partition_by=[F("account_id")],
-                order_by=[F("to_work_started").asc(), F("pk").asc()],
-            ),
-            total=Window(Count("pk"), partition_by=[F("account_id")]),
-        )
-        .annotate(
-            median_rank=_nearest_rank(F("total"), 50),
-            p90_rank=_nearest_rank(F("total"), 90),
-        )
-        .filter(Q(rank=F("median_rank")) | Q(rank=F("p90_rank")))
-        .order_by()
-        .values_list("account_id", "rank", "median_rank", "p90_rank", "to_work_started")
-    )
-    found: dict[int, dict[str, int]] = {}
-    for account_id, rank, median_rank, p90_rank, duration in ranked:
-        seconds = int(dt.timedelta(microseconds=duration).total_seconds())
-        if rank == median_rank:
-            found.setdefault(account_id, {})["median"] = seconds
-        if rank == p90_rank:
-            found.setdefault(account_id, {})["p90"] = seconds
-    return {pk: (values["median"], values["p90"]) for pk, values in found.items()}
+    if not durations:
+        return None, None
+    ordered = sorted(map(int, durations.split(",")))
+    return _seconds_at(ordered, 50), _seconds_at(ordered, 90)
+
+
+def _seconds_at(durations: list[int], percent: int) -> int:
+    """The nearest-rank `percent`th of sorted durations (microseconds), in whole seconds toward zero."""
+    rank = (len(durations) * percent + 99) // 100
+    return int(dt.timedelta(microseconds=durations[rank - 1]).total_seconds())

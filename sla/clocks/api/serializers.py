@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from helpdesk.accounts.models import Account
 from helpdesk.kit.api import MONTH_HELP, AwareDateTimeField, BlankAsNullCharField, MonthField
+from helpdesk.kit.fastlist import FastListSerializer
 from sla.clocks.models import ExclusionKind, ExclusionPeriod, Miss
 
 # --- misses ----------------------------------------------------------------------------------
@@ -205,6 +206,9 @@ class SlaReportRowSerializer(serializers.Serializer):
         help_text="Progress updates (plan's progress_update_every) that fell due in the month with none "
         "given. They earn no money."
     )
+
+    class Meta:
+        list_serializer_class = FastListSerializer
 
 
 class SlaReportFilterSerializer(serializers.Serializer):

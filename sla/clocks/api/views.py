@@ -7,7 +7,6 @@ from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 
 from helpdesk.accounts import access as accounts_access
-from helpdesk.accounts.models import Account
 from helpdesk.kit.api import PledgeAPIMixin
 from helpdesk.kit.months import month_of
 from sla.clocks import selectors
@@ -109,8 +108,6 @@ class SlaReportView(PledgeAPIMixin, generics.ListAPIView):
         filters = SlaReportFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         month = filters.validated_data.get("month") or month_of(timezone.now())
-        page = self.paginate_queryset(self.get_queryset().only("pk"))
-        rows = selectors.sla_report(
-            month=month, accounts_qs=Account.objects.filter(pk__in=[account.pk for account in page])
-        )
+        page = self.paginate_queryset(self.get_queryset().values_list("pk", "name"))
+        rows = selectors.sla_report_of(month=month, accounts=page)
         return self.get_paginated_response(self.get_serializer(rows, many=True).data)
