@@ -1,6 +1,8 @@
-"""`python3 run.py` keeps its stack up: a child that dies is restarted alone, and Ctrl-C stops them all."""
+"""`python3 run.py` on an empty embedded install serves a seeded Pledge, keeps its stack up (a child
+that dies is restarted alone), and Ctrl-C stops them all."""
 
 import contextlib
+import http.cookiejar
 import os
 import re
 import signal
@@ -8,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
@@ -84,9 +87,9 @@ def _login_page_status(base: str) -> int:
         return response.status
 
 
-@pytest.fixture
-def pledge(tmp_path):
-    """`python3 run.py` on an empty embedded install, a free port and a queue of its own."""
+def _start_pledge(tmp_path: Path) -> tuple[subprocess.Popen, str, str, Path]:
+    """`python3 run.py` as the README runs it, on an empty embedded install, a free port and a queue
+    of its own; returns once the web answers and the timers worker is up."""
     port = _free_port()
     queue = f"pledge-supervisor-{uuid.uuid4().hex[:8]}"
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DEBUG")}
@@ -107,25 +110,73 @@ def pledge(tmp_path):
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 45
+        deadline = time.monotonic() + 90
         while True:
             assert run_py.poll() is None, log.read_text()
             try:
                 if _login_page_status(base) == 200 and _timers_pid(run_py, queue):
-                    break
+                    return run_py, base, queue, log
             except OSError:
                 pass
-            assert time.monotonic() < deadline, "Pledge did not answer within 45 s:\n" + log.read_text()
+            assert time.monotonic() < deadline, "Pledge did not answer within 90 s:\n" + log.read_text()
             time.sleep(0.3)
-        yield run_py, base, queue, log
-    finally:
-        if run_py.poll() is None:
-            run_py.send_signal(signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                run_py.wait(timeout=20)
-        for pid in _session(run_py.pid):  # only when a test failed half-way: leave nothing behind
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+    except BaseException:
+        _stop_pledge(run_py)
+        raise
+
+
+def _stop_pledge(run_py: subprocess.Popen) -> None:
+    if run_py.poll() is None:
+        run_py.send_signal(signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            run_py.wait(timeout=20)
+    for pid in _session(run_py.pid):  # only when a test failed half-way: leave nothing behind
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="module")
+def _stacks():
+    """The stacks started in this module: one, shared, unless a test took it down (SIGINT does)."""
+    started: list[tuple[subprocess.Popen, str, str, Path]] = []
+    yield started
+    for run_py, *_ in started:
+        _stop_pledge(run_py)
+
+
+@pytest.fixture
+def pledge(_stacks, tmp_path_factory):
+    """A running `python3 run.py` stack: migrating, seeding and starting it takes 13+ s, so the tests
+    share one. Each leaves it serving, with every child up (the restart test waits for the new
+    timers worker); the SIGINT test stops it, so it runs last and a test after it gets a new stack."""
+    if not _stacks or _stacks[-1][0].poll() is not None:
+        _stacks.append(_start_pledge(tmp_path_factory.mktemp("pledge")))
+    run_py, base, queue, log = _stacks[-1]
+    assert run_py.poll() is None, log.read_text()
+    return _stacks[-1]
+
+
+def test_the_readme_run_command_serves_a_seeded_pledge_with_demo_logins(pledge):
+    """The README's first command on an empty embedded install: migrate, seed, serve, log in."""
+    run_py, base, _queue, log = pledge
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+
+    login_page = opener.open(f"{base}/login/").read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login_page).group(1)
+    form = urllib.parse.urlencode(
+        {"username": "customer", "password": "pledge-demo", "csrfmiddlewaretoken": token}
+    ).encode()
+    request = urllib.request.Request(f"{base}/login/", data=form, headers={"Referer": f"{base}/login/"})
+    portal = opener.open(request)
+
+    assert portal.url.endswith("/portal/")
+    assert "Globex Cloud" in portal.read().decode()
+    time.sleep(3)
+    assert run_py.poll() is None, "web, worker or beat stopped:\n" + log.read_text()
+    output = log.read_text()
+    assert "customer / pledge-demo" in output
+    assert "Pledge is running at" in output
 
 
 @pytest.mark.worker
@@ -152,6 +203,11 @@ def test_a_killed_timers_worker_is_restarted_while_the_rest_of_the_stack_keeps_s
     output = log.read_text()
     assert re.search(rf"timers \(pid {killed}\) was killed by SIGKILL after \d+ s; restarting in 1 s", output)
     assert f"timers restarted (pid {restarted})" in output
+    # The stack is shared: leave it as found, the new timers worker up to its pool (forked once booted).
+    deadline = time.monotonic() + 60
+    while not any(ppid == restarted for ppid, _cmd in _session(run_py.pid).values()):
+        assert time.monotonic() < deadline, "no pool under the new timers worker:\n" + log.read_text()
+        time.sleep(0.2)
 
 
 @pytest.mark.worker

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.management import call_command
+from django.test import Client, override_settings
 
 CONTRACT_PATHS = {
     "/api/v1/auth/token/": {"post"},
@@ -34,9 +35,11 @@ def _plain_http(settings):
     settings.SECURE_SSL_REDIRECT = False
 
 
-@pytest.fixture
-def schema(client, db) -> dict:
-    response = client.get("/api/schema/", {"format": "json"})
+@pytest.fixture(scope="module")
+def schema(django_db_setup, django_db_blocker) -> dict:
+    """Fetched once for the module's tests: they only read it, and building it takes a second or more."""
+    with django_db_blocker.unblock(), override_settings(SECURE_SSL_REDIRECT=False):
+        response = Client().get("/api/schema/", {"format": "json"})
     assert response.status_code == 200
     return response.json()
 

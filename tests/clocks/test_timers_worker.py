@@ -181,34 +181,43 @@ def test_tickets_saved_while_redis_is_down_are_missed_once_it_is_back(tmp_path):
         redis.wait(timeout=10)
 
 
-def test_a_period_inside_a_running_60_second_clock_pushes_the_miss_out_by_exactly_its_overlap(processes):
+# A 12-second clock with a 5-second maintenance period inside it, 4 s after the clock starts: the
+# miss moves from 12 s to exactly 17 s. Checked 3 s after the unpaused deadline (more than the 2 s a
+# miss may be late), so a pause that did not hold would show; the control ticket misses at 12 s.
+CLOCK, PAUSE_FROM, PAUSE_TO = 12, 4, 9
+
+
+def test_a_period_inside_a_running_clock_pushes_the_miss_out_by_exactly_its_overlap(processes):
     from sla.clocks.services.exclusions import exclusion_create
     from tests.factories import BillingAdminFactory
 
     processes.start_worker(purge=True)
-    processes.start_beat()
-    paused, control = _customers(60, 60)
+    processes.start_beat(wait=True)  # clocks start once beat runs: its boot is not the sweep's lateness
+    paused, control = _customers(CLOCK, CLOCK)
+    admin = BillingAdminFactory()
     ticket = make_ticket(customer=paused)
-    unpaused = make_ticket(customer=control)
     start = ticket.created_at
     exclusion_create(
-        created_by=BillingAdminFactory(),
+        created_by=admin,
         kind="scheduled_maintenance",
         account=paused.account,
-        starts_at=start + dt.timedelta(seconds=10),
-        ends_at=start + dt.timedelta(seconds=25),
-        note="Fifteen seconds of agreed maintenance",
+        starts_at=start + dt.timedelta(seconds=PAUSE_FROM),
+        ends_at=start + dt.timedelta(seconds=PAUSE_TO),
+        note="Five seconds of agreed maintenance",
     )
+    unpaused = make_ticket(customer=control)
+    overlap = PAUSE_TO - PAUSE_FROM
 
-    _wait_for_misses(1, timeout=90)
+    _wait_for_misses(1, timeout=CLOCK + 30)
     assert list(Miss.objects.values_list("ticket_id", flat=True)) == [unpaused.pk]
-    time.sleep(max(0.0, (start + dt.timedelta(seconds=73) - timezone.now()).total_seconds()))
+    checked_at = start + dt.timedelta(seconds=CLOCK + overlap - 2)
+    time.sleep(max(0.0, (checked_at - timezone.now()).total_seconds()))
     assert not Miss.objects.filter(ticket=ticket).exists(), "missed before its paused deadline"
     _wait_for_misses(2, timeout=30)
 
     miss = Miss.objects.get(ticket=ticket)
-    assert miss.deadline - start == dt.timedelta(seconds=75)
-    assert miss.excused_seconds == 15 and miss.counted
+    assert miss.deadline - start == dt.timedelta(seconds=CLOCK + overlap)
+    assert miss.excused_seconds == overlap and miss.counted
     assert dt.timedelta(0) < miss.recorded_at - miss.deadline < dt.timedelta(seconds=2), processes.logs()
     control_miss = Miss.objects.get(ticket=unpaused)
-    assert control_miss.deadline - unpaused.created_at == dt.timedelta(seconds=60)
+    assert control_miss.deadline - unpaused.created_at == dt.timedelta(seconds=CLOCK)

@@ -150,7 +150,7 @@ def test_run_pys_timers_worker_opens_one_connection_a_task_with_the_pool_set(tmp
             last = _sweep_once(last)
         opened = _sessions_opened() - before
         assert opened <= 10 + 1, (tmp_path / "timers.log").read_text()[-3000:]
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
+    finally:  # killed, like tests/workers.py stops its workers: the test is over, nothing to finish
+        os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=30)
         connection.close()
