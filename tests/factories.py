@@ -90,6 +90,20 @@ def make_ticket(*, customer: User, priority: str = "general", now=None, **fields
     )
 
 
+def ticket_copies(template, count: int, **overrides) -> list:
+    """`count` more tickets carrying the template's real promise, written in one go; `overrides`
+    are values, or functions of the copy's number."""
+    model = type(template)
+    fields = {
+        f.attname: getattr(template, f.attname) for f in model._meta.concrete_fields if not f.primary_key
+    }
+    copies = []
+    for n in range(count):
+        values = {name: value(n) if callable(value) else value for name, value in overrides.items()}
+        copies.append(model(**{**fields, "subject": f"Copy {n}", **values}))
+    return model.objects.bulk_create(copies, batch_size=250)
+
+
 def fast_plan(seconds: int, *, high_seconds: int | None = None, code: str | None = None) -> Plan:
     """A 24x7 plan with second-long targets, for tests where real time passes."""
     from sla.terms.models import ResponseTarget

@@ -10,7 +10,7 @@ from django.utils.dateparse import parse_datetime
 
 from helpdesk.tickets.models import Ticket
 from sla.terms.models import Plan
-from tests.factories import AccountFactory, CustomerFactory, make_ticket
+from tests.factories import AccountFactory, CustomerFactory, make_ticket, ticket_copies
 
 URL = "/api/v1/tickets/"
 H = 3600
@@ -39,13 +39,7 @@ def _payload(**overrides) -> dict:
 
 
 def _copies(template: Ticket, count: int) -> None:
-    """`count` more tickets carrying the template's real promise, written in one go."""
-    fields = {
-        f.attname: getattr(template, f.attname) for f in Ticket._meta.concrete_fields if not f.primary_key
-    }
-    Ticket.objects.bulk_create(
-        [Ticket(**{**fields, "subject": f"Copy {n}"}) for n in range(count)], batch_size=250
-    )
+    ticket_copies(template, count)
 
 
 # --- creating ------------------------------------------------------------------------------

@@ -10,26 +10,15 @@ from django.utils import timezone
 
 from helpdesk.kit import planner
 from helpdesk.tasks import refresh_planner_statistics
-from helpdesk.tickets.models import Ticket
-from tests.factories import make_ticket
+from tests.factories import make_ticket, ticket_copies
 
 sqlite_only = pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL analyzes its own tables")
 
 
 def _many_open_tickets(customer, count: int) -> None:
-    template = make_ticket(customer=customer)
-    fields = {
-        f.attname: getattr(template, f.attname) for f in Ticket._meta.concrete_fields if not f.primary_key
-    }
     now = timezone.now()
-    Ticket.objects.bulk_create(
-        [
-            Ticket(
-                **{**fields, "subject": f"Copy {n}", "work_started_deadline": now + dt.timedelta(minutes=n)}
-            )
-            for n in range(count)
-        ],
-        batch_size=500,
+    ticket_copies(
+        make_ticket(customer=customer), count, work_started_deadline=lambda n: now + dt.timedelta(minutes=n)
     )
 
 

@@ -14,7 +14,7 @@ from helpdesk.tickets.services.tickets import ticket_start_work
 from sla.clocks.models import UpdateLapse
 from sla.clocks.services.lapses import lapses_record_due
 from sla.terms.services.plans import plan_update
-from tests.factories import AccountFactory, CustomerFactory, fast_plan, make_ticket
+from tests.factories import AccountFactory, CustomerFactory, fast_plan, make_ticket, ticket_copies
 
 pytestmark = pytest.mark.django_db
 
@@ -45,10 +45,7 @@ def _user(request, role):
 
 def _copies(template: Ticket, count: int) -> list[int]:
     """`count` more started tickets like the template, each with the template's lapses."""
-    fields = {
-        f.attname: getattr(template, f.attname) for f in Ticket._meta.concrete_fields if not f.primary_key
-    }
-    copies = Ticket.objects.bulk_create([Ticket(**{**fields, "subject": f"Copy {n}"}) for n in range(count)])
+    copies = ticket_copies(template, count)
     lapses = list(UpdateLapse.objects.filter(ticket=template))
     UpdateLapse.objects.bulk_create(
         UpdateLapse(
