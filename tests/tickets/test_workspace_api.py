@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from helpdesk.kit import keyset
 from helpdesk.tickets.models import Tag, Ticket, TicketEvent
 from helpdesk.tickets.services.tickets import ticket_start_work
 from tests.factories import EngineerFactory, make_ticket
@@ -118,6 +119,52 @@ def test_unknown_or_bad_filters_are_400(api, engineer, ticket, query):
 
     assert response.status_code == 400, response.json()
     assert set(response.json()) & (set(query) | {"detail"})
+
+
+@pytest.mark.parametrize("ordering", ["newest", "deadline"])
+@pytest.mark.parametrize(
+    "position",
+    [
+        ["2026-01-01T00:00:00+00:00", 10**30],  # an id past any column's range
+        ["2026-01-01T00:00:00+00:00", -(10**30)],
+        [12345, 1],  # a number where a date-time stands
+        ["not a date", 1],
+        ["10000-01-01T00:00:00+00:00", 1],  # past the calendar
+        ["2026-01-01T00:00:00+00:00", "1; DROP TABLE tickets_ticket"],
+        ["2026-01-01T00:00:00+00:00", 1.5],
+    ],
+)
+def test_a_forged_cursor_is_a_400_or_a_page_never_an_error(api, engineer, ticket, ordering, position):
+    segment = 1 if ordering == "deadline" else 0  # deadline: started tickets; newest: the one list
+    cursor = keyset._encode(segment, position, False)
+
+    response = api(engineer).get(URL, {"ordering": ordering, "cursor": cursor})
+
+    assert response.status_code in (200, 400), response.content[:300]
+    assert Ticket.objects.filter(pk=ticket.pk).exists()
+
+
+@pytest.mark.parametrize("position", [["a rank", 1], [None, 1], [1.0, "x"], [1.0, 10**30]])
+def test_a_forged_search_cursor_is_a_400_or_a_page_never_an_error(api, engineer, customer, position):
+    make_ticket(customer=customer, subject="Printer on fire")
+    cursor = keyset._encode(0, position, False)
+
+    response = api(engineer).get(URL, {"q": "printer", "cursor": cursor})
+
+    assert response.status_code in (200, 400), response.content[:300]
+
+
+def test_pages_walk_backwards_to_where_they_started(api, engineer, customer):
+    _spread(customer, 70, start_every=3, engineer=engineer)
+    client = api(engineer)
+    for ordering in ("newest", "deadline"):
+        pages = [client.get(URL, {"ordering": ordering, "page_size": 20}).json()]
+        while pages[-1]["next"]:
+            pages.append(client.get(pages[-1]["next"]).json())
+        back = client.get(pages[-1]["previous"]).json()
+
+        assert [row["id"] for row in back["results"]] == [row["id"] for row in pages[-2]["results"]]
+        assert sum(len(page["results"]) for page in pages) == 70
 
 
 def test_sla_state_filter_matches_what_each_ticket_reports(api, engineer, customer):
