@@ -137,6 +137,7 @@ def queue(request):
             "summary": selectors.ticket_counters(user=user, now=now),
             "filter_form": form,
             "searching": bool(filters.get("q")),
+            "here": request.get_full_path(),  # where the page's forms come back to
             "filtered": form.is_bound
             and any(request.GET.get(name) for name in form.fields if name != "view"),
             "view": view,
