@@ -100,15 +100,17 @@ def test_the_embedded_default_is_sqlite_and_the_filesystem_broker(tmp_path):
     script = (
         "from django.conf import settings as s;"
         "print(s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL, s.CELERY_BROKER_TRANSPORT,"
-        " s.CHANNEL_LAYERS['default']['BACKEND'])"
+        " s.CHANNEL_LAYERS['default']['BACKEND'], s.SESSION_ENGINE)"
     )
     result = _manage("shell", "-c", script, env={"PLEDGE_DATA_DIR": str(tmp_path)})
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split()[-4:] == [
+    assert result.stdout.split()[-5:] == [
         "django.db.backends.sqlite3",
         "filesystem://",
         "helpdesk.kit.broker:Transport",
         "helpdesk.chat.consumers.InMemoryChannelLayer",
+        # One web process: sessions read through its own cache.
+        "django.contrib.sessions.backends.cached_db",
     ]
     # Reading settings makes no folder; the broker's own transport makes its folders when it connects.
     assert not (tmp_path / "celery-broker").exists()
@@ -135,7 +137,7 @@ def test_reading_settings_creates_nothing(tmp_path):
 def test_redis_url_switches_the_broker_and_the_channel_layer(tmp_path):
     script = (
         "from django.conf import settings as s;"
-        "print(s.CELERY_BROKER_URL, s.CHANNEL_LAYERS['default']['BACKEND'])"
+        "print(s.CELERY_BROKER_URL, s.CHANNEL_LAYERS['default']['BACKEND'], s.SESSION_ENGINE)"
     )
     result = _manage(
         "shell",
@@ -143,7 +145,9 @@ def test_redis_url_switches_the_broker_and_the_channel_layer(tmp_path):
         script,
         env={"PLEDGE_DATA_DIR": str(tmp_path), "REDIS_URL": "redis://127.0.0.1:6379/9"},
     )
-    assert result.stdout.split()[-2:] == [
+    assert result.stdout.split()[-3:] == [
         "redis://127.0.0.1:6379/9",
         "channels_redis.pubsub.RedisPubSubChannelLayer",
+        # Processes that may be many: sessions from the database, which every process shares.
+        "django.contrib.sessions.backends.db",
     ]
