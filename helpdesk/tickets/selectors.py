@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import BooleanField, Case, Count, F, Max, Prefetch, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Count, Max, Prefetch, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
@@ -27,7 +27,7 @@ from sla.terms.models import Plan
 TICKET_LIST_RELATED = ("account", "account__plan", "created_by", "work_started_by", "item")
 # What a queue row shows (views/presentation.py) and its keyset position needs, and no more:
 # a page reads 26 rows, every column read is converted in Python, and the account, plan and
-# assignee come as names joined in (as_queue_rows), not as three more models per row.
+# assignee are named from the queue's kept lists (name_queue_rows), not joined or built as models.
 QUEUE_ROW_FIELDS = (
     "subject",
     "description",
@@ -69,17 +69,33 @@ def as_portal_rows(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
 
 
 def as_queue_rows(tickets: QuerySet[Ticket], *, with_description: bool = False) -> QuerySet[Ticket]:
-    """The tickets with a queue row's columns only, and `account_name`, `plan_name` and the
-    assignee's name columns (User.name_columns; null when unassigned), joined in one query."""
-    return (
-        tickets.select_related(None)
-        .only(*(f for f in QUEUE_ROW_FIELDS if with_description or f != "description"))
-        .annotate(
-            account_name=F("account__name"),
-            plan_name=F("plan__name"),
-            **User.name_columns("assignee"),
-        )
+    """The tickets with a queue row's columns only: no join (name_queue_rows names them)."""
+    return tickets.select_related(None).only(
+        *(f for f in QUEUE_ROW_FIELDS if with_description or f != "description")
     )
+
+
+def name_queue_rows(rows: list[Ticket], *, lists: dict) -> list[Ticket]:
+    """Give each row `account_name`, `plan_name` and `assignee_name` ("" when unassigned) from the
+    names the queue's kept lists hold (queue_lists), asking the database only for the ids they
+    lack (an account, plan or engineer newer than the lists: usually no query at all)."""
+    accounts = dict(lists["choices"]["accounts"])
+    plans = dict(lists["plan_names"])
+    staff = dict(lists["choices"]["engineers"])
+    missing = {t.account_id for t in rows} - accounts.keys()
+    if missing:
+        accounts.update(Account.objects.filter(pk__in=missing).values_list("pk", "name"))
+    missing = {t.plan_id for t in rows} - plans.keys()
+    if missing:
+        plans.update(Plan.objects.filter(pk__in=missing).values_list("pk", "name"))
+    missing = {t.assignee_id for t in rows if t.assignee_id} - staff.keys()
+    if missing:
+        staff.update((user.pk, user.display_name) for user in User.objects.filter(pk__in=missing))
+    for ticket in rows:
+        ticket.account_name = accounts.get(ticket.account_id, "")
+        ticket.plan_name = plans.get(ticket.plan_id, "")
+        ticket.assignee_name = staff.get(ticket.assignee_id, "") if ticket.assignee_id else ""
+    return rows
 
 
 def queue_tickets(*, user: User, filters: dict | None = None) -> QuerySet[Ticket]:
@@ -386,7 +402,8 @@ def queue_lists(*, user: User) -> dict:
     """What the queue page offers beside its rows, kept together for FILTER_CHOICES_SECONDS per
     user (one cache read a page turn or poll): `choices` for the filter selects as (value, label)
     pairs (plans, accounts, staff and tags: see QueueFilterForm), `canned` (id, title) for the bulk
-    bar, `saved` (name, query string) for the user's saved views."""
+    bar, `saved` (name, query string) for the user's saved views, `plan_names` (id, name) for
+    the rows (see name_queue_rows)."""
     key = _choices_key("queue-lists", user)
     lists = cache.get(key)
     if lists is None:
@@ -399,6 +416,7 @@ def queue_lists(*, user: User) -> dict:
                 "engineers": [(user.pk, user.display_name) for user in engineer_choices()],
                 "tags": list(tag_choices(user=user).values_list("name", "name")),
             },
+            "plan_names": list(Plan.objects.values_list("pk", "name")),
             "canned": list(canned_replies(user=user).order_by("title").values_list("pk", "title")),
             "saved": [(view.name, view.query_string) for view in saved_views(user=user)],
         }

@@ -10,7 +10,7 @@ from django.utils import timezone
 from helpdesk.tickets.models import SavedView, Ticket, TicketEvent
 from helpdesk.tickets.services.tickets import ticket_start_work, ticket_transition
 from helpdesk.tickets.services.workspace import ticket_assign
-from tests.factories import EngineerFactory, make_ticket
+from tests.factories import AccountFactory, CustomerFactory, EngineerFactory, make_ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -290,3 +290,20 @@ def test_portal_pages_with_a_cursor(client, customer):
 
     assert set(ids(first)) | set(ids(second)) == made and len(ids(first)) == 25
     assert client.get(reverse("portal"), {"cursor": "nonsense"}).status_code == 400
+
+
+def test_rows_name_an_account_and_an_assignee_newer_than_the_kept_lists(
+    client, engineer, ticket, django_assert_max_num_queries
+):
+    logged_in(client, engineer).get(reverse("queue"))  # the lists are kept from here on
+    newcomer = CustomerFactory(account=AccountFactory(name="Brand New Ltd"))
+    fresh = make_ticket(customer=newcomer)
+    helper = EngineerFactory(first_name="Grace", last_name="Hopper")
+    ticket_assign(ticket=fresh, actor=engineer, assignee=helper)
+    helper.is_active = False  # no longer among the staff the lists hold, still the assignee
+    helper.save()
+
+    with django_assert_max_num_queries(9):
+        html = client.get(reverse("queue")).content.decode()
+
+    assert "Brand New Ltd" in html and "Grace Hopper" in html

@@ -108,7 +108,7 @@ def queue(request):
     else:
         # An unknown filter value matches nothing, and says which field was wrong.
         status = 400
-    rows = with_sla(page.rows, now)
+    rows = selectors.name_queue_rows(with_sla(page.rows, now), lists=lists)
     if filters.get("q"):
         for ticket in rows:
             ticket.subject_html = search.highlight(ticket.subject, filters["q"])

@@ -271,7 +271,7 @@ def _row_html(t, user_id: int) -> str:
     else:
         sub = ""
     assignee = (
-        f'<a href="/engineers/{t.assignee_id}/">{_e(_name(t, "assignee"))}</a>'
+        f'<a href="/engineers/{t.assignee_id}/">{_e(t.assignee_name)}</a>'
         if t.assignee_id
         else '<span class="muted">Unassigned</span>'
     )
