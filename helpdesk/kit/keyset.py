@@ -10,6 +10,7 @@ import base64
 import binascii
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
@@ -26,6 +27,9 @@ class BadCursor(ValueError):
 class Segment:
     queryset: QuerySet
     keys: tuple[str, ...]
+    # Turns the rows the queryset yields into the page's objects (e.g. a values_list queryset's
+    # tuples into light instances, see helpdesk.kit.lightrows); the rows as they come when None.
+    build: Callable[[list], list] | None = None
 
 
 @dataclass
@@ -140,7 +144,8 @@ def paginate(segments: list[Segment], *, cursor: str | None, size: int) -> Page:
             except (ValidationError, TypeError, ValueError, OverflowError) as error:
                 raise BadCursor("This cursor is not one this list gave out.") from error
         try:
-            found += [(index, row) for row in rows[: size + 1 - len(found)]]
+            fetched = list(rows[: size + 1 - len(found)])
+            found += [(index, row) for row in (segment.build(fetched) if segment.build else fetched)]
         except ValidationError as error:
             raise BadCursor("This cursor is not one this list gave out.") from error
         if len(found) > size:

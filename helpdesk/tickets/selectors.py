@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404
 
 from helpdesk.accounts import access as accounts_access
 from helpdesk.accounts.models import Account, User
-from helpdesk.kit import roles
+from helpdesk.kit import lightrows, roles
 from helpdesk.kit.keyset import Segment
 from helpdesk.tickets import access, origins, search
 from helpdesk.tickets.models import (
@@ -68,10 +68,13 @@ def as_portal_rows(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
     return tickets.select_related(None).only(*PORTAL_ROW_FIELDS).annotate(**User.name_columns("created_by"))
 
 
-def as_queue_rows(tickets: QuerySet[Ticket], *, with_description: bool = False) -> QuerySet[Ticket]:
-    """The tickets with a queue row's columns only: no join (name_queue_rows names them)."""
-    return tickets.select_related(None).only(
-        *(f for f in QUEUE_ROW_FIELDS if with_description or f != "description")
+def as_queue_rows(tickets: QuerySet[Ticket], *, with_description: bool = False, searching: bool = False):
+    """The tickets reading a queue row's columns only (no join: name_queue_rows names them), as
+    a values_list queryset and the function that makes its rows into tickets (helpdesk.kit.lightrows);
+    `searching` adds the search's `rank` (the order of its keyset)."""
+    names = tuple(f for f in QUEUE_ROW_FIELDS if with_description or f != "description")
+    return lightrows.values_and_builder(
+        tickets.select_related(None), names + (("rank",) if searching else ())
     )
 
 
@@ -281,25 +284,31 @@ def _matches(filters: dict, kinds: dict) -> bool:
 
 
 def ordered_segments(
-    tickets: QuerySet[Ticket], *, ordering: str, searching: bool = False, filters: dict | None = None
+    tickets: QuerySet[Ticket],
+    *,
+    ordering: str,
+    searching: bool = False,
+    filters: dict | None = None,
+    build=None,
 ) -> list[Segment]:
     """The keyset segments of a listing: `deadline` is the queue's order (unstarted first,
     soonest deadline first), `newest` the portal's; a search is ranked.
 
     With the listing's `filters`, a segment they rule out is left out, so no query has to find
     it empty (SQLite's planner would read every Waiting ticket to learn none is unstarted).
+    `build` turns fetched rows into the page's objects (see keyset.Segment).
     """
     if searching:
-        return [Segment(tickets, SEARCH_KEYS)]
+        return [Segment(tickets, SEARCH_KEYS, build)]
     if ordering == "deadline":
-        unstarted = Segment(tickets.filter(work_started_at__isnull=True), QUEUE_KEYS)
-        started = Segment(tickets.filter(work_started_at__isnull=False), QUEUE_KEYS)
+        unstarted = Segment(tickets.filter(work_started_at__isnull=True), QUEUE_KEYS, build)
+        started = Segment(tickets.filter(work_started_at__isnull=False), QUEUE_KEYS, build)
         if _matches(filters or {}, STARTED_ONLY):
             return [started]
         if _matches(filters or {}, UNSTARTED_ONLY):
             return [unstarted]
         return [unstarted, started]
-    return [Segment(tickets, NEWEST_KEYS)]
+    return [Segment(tickets, NEWEST_KEYS, build)]
 
 
 def ticket_counters(*, user: User, now, fresh: bool = False) -> dict:

@@ -89,18 +89,20 @@ def queue(request):
     page, status, filters = keyset.Page([], None, None), 200, {}
     if not form.is_bound or form.is_valid():
         filters = form.filters if form.is_bound else {}
-        tickets = selectors.as_queue_rows(
+        tickets, build = selectors.as_queue_rows(
             selectors.workspace_tickets(
                 user=user, filters={"view": _default_view(filters), **filters}, now=now
             ),
             # A row shows a snippet of the description only in search results.
             with_description=bool(filters.get("q")),
+            searching=bool(filters.get("q")),
         )
         segments = selectors.ordered_segments(
             tickets,
             ordering=filters.get("ordering") or "deadline",
             searching=bool(filters.get("q")),
             filters={"view": _default_view(filters), **filters},
+            build=build,
         )
         page = _page(segments, request.GET.get("cursor"))
         if page is None:
