@@ -10,15 +10,24 @@ database on first use, and the instance knows it came from the database.
 
 from collections.abc import Callable
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Model, QuerySet
 from django.db.models.base import ModelState
 
 
+def _attname(model: type[Model], name: str) -> str:
+    """A field's attribute name ("account" reads as "account_id"); an annotation's own name."""
+    try:
+        return model._meta.get_field(name).attname
+    except FieldDoesNotExist:
+        return name
+
+
 def values_and_builder(queryset: QuerySet, names: tuple[str, ...]) -> tuple[QuerySet, Callable[[list], list]]:
-    """The queryset reading `names` (attribute names: "account_id", not "account"; annotations
-    too) as tuples, and a function that turns a list of those tuples into instances."""
+    """The queryset reading `names` (fields, a relation by its id, and annotations) as tuples,
+    and a function that turns a list of those tuples into instances."""
     model: type[Model] = queryset.model
-    names = ("id", *(name for name in names if name != "id"))
+    names = ("id", *(_attname(model, name) for name in names if name not in ("id", "pk")))
 
     def build(rows: list) -> list:
         instances = []

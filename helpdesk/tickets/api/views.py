@@ -10,7 +10,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
-from helpdesk.kit import keyset, roles
+from helpdesk.kit import keyset, lightrows, roles
 from helpdesk.kit.api import PledgeAPIMixin, _AdminEditableViewSet, _ReadWrite
 from helpdesk.tickets import canned, clock_facts, origins, selectors
 from helpdesk.tickets.api import permissions, serializers
@@ -67,11 +67,15 @@ class TicketViewSet(
         tickets = selectors.workspace_tickets(user=request.user, filters=wanted, now=now)
         # The rows carry the columns TicketSerializer reads and nothing more, its item's name
         # and plan code annotated: it reads no other related object.
+        rows = origins.with_origin(serializers.list_rows(tickets), user=request.user)
+        # Tickets built straight from the values (helpdesk.kit.lightrows), the annotations with them.
+        rows, build = lightrows.values_and_builder(rows, (*serializers.LIST_COLUMNS, *rows.query.annotations))
         segments = selectors.ordered_segments(
-            origins.with_origin(serializers.list_rows(tickets), user=request.user),
+            rows,
             ordering=wanted.get("ordering", "newest"),
             searching=bool(wanted.get("q")),
             filters=wanted,
+            build=build,
         )
         try:
             page = keyset.paginate(segments, cursor=cursor, size=size)
