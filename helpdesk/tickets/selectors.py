@@ -416,16 +416,17 @@ def queue_lists(*, user: User) -> dict:
     key = _choices_key("queue-lists", user)
     lists = cache.get(key)
     if lists is None:
+        plans = list(Plan.objects.order_by("name").values_list("pk", "code", "name"))
         lists = {
             "choices": {
-                "plans": list(Plan.objects.order_by("name").values_list("code", "name")),
+                "plans": [(code, name) for _, code, name in plans],
                 "accounts": list(
                     accounts_access.accounts_visible_to(user).order_by("name").values_list("pk", "name")
                 ),
                 "engineers": [(user.pk, user.display_name) for user in engineer_choices()],
                 "tags": list(tag_choices(user=user).values_list("name", "name")),
             },
-            "plan_names": list(Plan.objects.values_list("pk", "name")),
+            "plan_names": [(pk, name) for pk, _, name in plans],
             "canned": list(canned_replies(user=user).order_by("title").values_list("pk", "title")),
             "saved": [(view.name, view.query_string) for view in saved_views(user=user)],
         }
