@@ -3,6 +3,7 @@
 import copy
 
 from django import forms
+from django.utils.choices import BaseChoiceIterator
 
 from helpdesk.tickets.models import TicketStatus
 from sla.terms.models import Priority, Severity
@@ -169,6 +170,21 @@ class UpgradeForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
+class KeptChoices(BaseChoiceIterator):
+    """(value, label) pairs already in the shape Django normalises choices to, kept between
+    requests: a field given them uses them as they are (normalize_choices passes a
+    BaseChoiceIterator through)."""
+
+    def __init__(self, pairs):
+        self.pairs = tuple((value, label) for value, label in pairs)
+
+    def __iter__(self):
+        return iter(self.pairs)
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+
 class QueueFilterForm(forms.Form):
     q = forms.CharField(
         required=False,
@@ -201,17 +217,38 @@ class QueueFilterForm(forms.Form):
         choices=[("", "Deadline (unstarted first)"), ("newest", "Newest first")],
     )
 
-    def __init__(self, *args, plans=(), accounts=(), engineers=(), tags=(), views=(), **kwargs):
-        """Choices come as (value, label) pairs (see selectors.queue_form_choices)."""
+    def __init__(self, *args, choices: dict | None = None, **pairs):
+        """Choices come as (value, label) pairs: plans, accounts, engineers, tags, views (see
+        selectors.queue_lists), or as `choices`, what prepare_choices made of them earlier."""
+        kwargs = {name: pairs.pop(name) for name in list(pairs) if name not in self.CHOICE_LISTS}
         super().__init__(*args, **kwargs)
-        self.fields["plan"].choices = [("", "Any plan"), *plans]
-        self.account_choices = (("", "Any account"), *((str(pk), name) for pk, name in accounts))
-        self._account_ids = {pk for pk, _ in accounts}
-        self.fields["assignee"].choices = [("", "Anyone"), ("me", "Me"), ("none", "Unassigned")] + [
-            (str(pk), name) for pk, name in engineers
-        ]
-        self.fields["tag"].choices = [("", "Any tag"), *tags]
-        self.fields["view"].choices = [("", "Open")] + list(views)
+        choices = choices or self.prepare_choices(**pairs)
+        for name in ("plan", "assignee", "tag", "view"):
+            self.fields[name].choices = choices[name]
+        self.account_choices = choices["account_choices"]
+        self._account_ids = choices["account_ids"]
+
+    CHOICE_LISTS = ("plans", "accounts", "engineers", "tags", "views")
+
+    @staticmethod
+    def prepare_choices(*, plans=(), accounts=(), engineers=(), tags=(), views=()) -> dict:
+        """The form's choices as it sets them, made once from the lists and reused by every form
+        built from the same lists: Django would copy and normalise each list on every page turn."""
+        return {
+            "plan": KeptChoices([("", "Any plan"), *plans]),
+            "assignee": KeptChoices(
+                [
+                    ("", "Anyone"),
+                    ("me", "Me"),
+                    ("none", "Unassigned"),
+                    *((str(pk), name) for pk, name in engineers),
+                ]
+            ),
+            "tag": KeptChoices([("", "Any tag"), *tags]),
+            "view": KeptChoices([("", "Open"), *views]),
+            "account_choices": (("", "Any account"), *((str(pk), name) for pk, name in accounts)),
+            "account_ids": frozenset(pk for pk, _ in accounts),
+        }
 
     def clean_account(self) -> int | None:
         value = self.cleaned_data.get("account")

@@ -1,5 +1,9 @@
 """Reads: querysets tuned for each screen, every one scoped through access.py."""
 
+import collections
+import threading
+import uuid
+
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import BooleanField, Case, Count, Max, Prefetch, Q, QuerySet, Value, When
@@ -82,18 +86,25 @@ def name_queue_rows(rows: list[Ticket], *, lists: dict) -> list[Ticket]:
     """Give each row `account_name`, `plan_name` and `assignee_name` ("" when unassigned) from the
     names the queue's kept lists hold (queue_lists), asking the database only for the ids they
     lack (an account, plan or engineer newer than the lists: usually no query at all)."""
-    accounts = dict(lists["choices"]["accounts"])
-    plans = dict(lists["plan_names"])
-    staff = dict(lists["choices"]["engineers"])
+    names = lists.get("names") or lists.setdefault(
+        "names",
+        {
+            "accounts": dict(lists["choices"]["accounts"]),
+            "plans": dict(lists["plan_names"]),
+            "staff": dict(lists["choices"]["engineers"]),
+        },
+    )
+    accounts, plans, staff = names["accounts"], names["plans"], names["staff"]
+    # The kept names are shared: what a page reads besides them goes into copies of its own.
     missing = {t.account_id for t in rows} - accounts.keys()
     if missing:
-        accounts.update(Account.objects.filter(pk__in=missing).values_list("pk", "name"))
+        accounts = {**accounts, **dict(Account.objects.filter(pk__in=missing).values_list("pk", "name"))}
     missing = {t.plan_id for t in rows} - plans.keys()
     if missing:
-        plans.update(Plan.objects.filter(pk__in=missing).values_list("pk", "name"))
+        plans = {**plans, **dict(Plan.objects.filter(pk__in=missing).values_list("pk", "name"))}
     missing = {t.assignee_id for t in rows if t.assignee_id} - staff.keys()
     if missing:
-        staff.update((user.pk, user.display_name) for user in User.objects.filter(pk__in=missing))
+        staff = {**staff, **{user.pk: user.display_name for user in User.objects.filter(pk__in=missing)}}
     for ticket in rows:
         ticket.account_name = accounts.get(ticket.account_id, "")
         ticket.plan_name = plans.get(ticket.plan_id, "")
@@ -407,33 +418,48 @@ def choices_changed() -> None:
         cache.set(CHOICES_VERSION_KEY, 1, None)
 
 
+# This process's own copies of the kept lists, by the token the cache holds for them: a page turn
+# reads a token (a few bytes) instead of unpickling hundreds of accounts, and what a page derives
+# from the lists (the filter form's choices, see views.pages) is kept with them. The cache stays
+# the judge of what is current: cleared, expired or moved to a new version, its token is gone.
+_KEPT_LISTS: collections.OrderedDict[str, dict] = collections.OrderedDict()
+KEPT_LISTS_MAX = 256
+_KEPT_LISTS_LOCK = threading.Lock()
+
+
 def queue_lists(*, user: User) -> dict:
     """What the queue page offers beside its rows, kept together for FILTER_CHOICES_SECONDS per
     user (one cache read a page turn or poll): `choices` for the filter selects as (value, label)
     pairs (plans, accounts, staff and tags: see QueueFilterForm), `canned` (id, title) for the bulk
     bar, `saved` (name, query string) for the user's saved views, `plan_names` (id, name) for
-    the rows (see name_queue_rows)."""
+    the rows (see name_queue_rows). The dict is shared by this process's requests: read it, and
+    add to it only what is derived from it."""
     key = _choices_key("queue-lists", user)
-    lists = cache.get(key)
-    if lists is None:
-        plans = list(Plan.objects.order_by("name").values_list("pk", "code", "name"))
-        lists = {
-            "choices": {
-                "plans": [(code, name) for _, code, name in plans],
-                "accounts": list(
-                    accounts_access.accounts_visible_to(user).order_by("name").values_list("pk", "name")
-                ),
-                "engineers": [(user.pk, user.display_name) for user in engineer_choices()],
-                "tags": list(tag_choices(user=user).values_list("name", "name")),
-            },
-            "plan_names": [(pk, name) for pk, _, name in plans],
-            "canned": list(canned_replies(user=user).order_by("title").values_list("pk", "title")),
-            "saved": [(view.name, view.query_string) for view in saved_views(user=user)],
-        }
-        cache.set(key, lists, FILTER_CHOICES_SECONDS)
+    token = cache.get(key)
+    if token:
+        with _KEPT_LISTS_LOCK:
+            lists = _KEPT_LISTS.get(token)
+            if lists is not None:
+                _KEPT_LISTS.move_to_end(token)
+                return lists
+    plans = list(Plan.objects.order_by("name").values_list("pk", "code", "name"))
+    lists = {
+        "choices": {
+            "plans": [(code, name) for _, code, name in plans],
+            "accounts": list(
+                accounts_access.accounts_visible_to(user).order_by("name").values_list("pk", "name")
+            ),
+            "engineers": [(user.pk, user.display_name) for user in engineer_choices()],
+            "tags": list(tag_choices(user=user).values_list("name", "name")),
+        },
+        "plan_names": [(pk, name) for pk, _, name in plans],
+        "canned": list(canned_replies(user=user).order_by("title").values_list("pk", "title")),
+        "saved": [(view.name, view.query_string) for view in saved_views(user=user)],
+    }
+    token = uuid.uuid4().hex
+    with _KEPT_LISTS_LOCK:
+        _KEPT_LISTS[token] = lists
+        while len(_KEPT_LISTS) > KEPT_LISTS_MAX:
+            _KEPT_LISTS.popitem(last=False)
+    cache.set(key, token, FILTER_CHOICES_SECONDS)
     return lists
-
-
-def queue_form_choices(*, user: User) -> dict:
-    """The queue filter form's choices (see queue_lists)."""
-    return queue_lists(user=user)["choices"]

@@ -49,3 +49,68 @@ def test_a_deactivated_user_is_signed_out_on_the_next_request(client, account, s
     customer.save()
 
     assert client.get("/portal/").status_code == 302
+
+
+# --- the prepared user query (helpdesk.kit.prepared) -------------------------------------------
+
+
+def _fields(instance) -> dict:
+    return {field.attname: getattr(instance, field.attname) for field in type(instance)._meta.concrete_fields}
+
+
+def test_the_backend_returns_the_user_and_account_the_orm_would(account, django_assert_num_queries):
+    from helpdesk.accounts.backends import AccountModelBackend
+    from helpdesk.accounts.models import User
+
+    customer = CustomerFactory(account=account, timezone="Europe/Berlin")
+    expected = User.objects.select_related("account").get(pk=customer.pk)
+
+    with django_assert_num_queries(1):
+        user = AccountModelBackend().get_user(customer.pk)
+        assert user.account.name == account.name  # joined: no second query
+
+    assert type(user) is User and _fields(user) == _fields(expected)
+    assert _fields(user.account) == _fields(expected.account)
+    assert user.account.monthly_fee == account.monthly_fee and user.date_joined.tzinfo is not None
+    assert user._state.adding is False and user._state.db == "default"
+
+
+def test_the_backend_loads_staff_without_an_account_and_each_user_afresh(account):
+    from helpdesk.accounts.backends import AccountModelBackend
+    from tests.factories import EngineerFactory
+
+    engineer, customer = EngineerFactory(), CustomerFactory(account=account)
+    backend = AccountModelBackend()
+
+    assert backend.get_user(engineer.pk).account is None
+    assert backend.get_user(customer.pk).pk == customer.pk  # the same prepared query, a new value
+    customer.first_name = "Renamed"
+    customer.save()
+    assert backend.get_user(customer.pk).first_name == "Renamed"  # read again, never kept
+
+
+def test_the_backend_finds_nobody_for_unknown_hostile_or_huge_ids(account):
+    from helpdesk.accounts.backends import AccountModelBackend
+
+    backend = AccountModelBackend()
+    for user_id in (0, -1, 10**6, 2**63, -(2**70), "1 OR 1=1", "<b>", None, "", 3.5):
+        assert backend.get_user(user_id) is None, user_id
+
+
+def test_a_prepared_get_takes_only_plain_querysets_with_the_value_once(account):
+    import pytest
+    from django.db.models import F
+
+    from helpdesk.accounts.models import User
+    from helpdesk.kit.prepared import PreparedGet
+
+    customer = CustomerFactory(account=account)
+    assert PreparedGet(lambda pk: User.objects.filter(pk=pk)).get(customer.pk) == customer
+    for build in (
+        lambda pk: User.objects.filter(pk=pk).annotate(two=F("pk") + 1),
+        lambda pk: User.objects.filter(pk=pk).only("username"),
+        lambda pk: User.objects.filter(pk=pk, account_id=pk),
+        lambda pk: User.objects.filter(username="nobody"),
+    ):
+        with pytest.raises(ValueError):
+            PreparedGet(build).get(customer.pk)

@@ -85,7 +85,7 @@ def queue(request):
         raise PermissionDenied("The queue is for support staff.")
     user, now = request.user, timezone.now()
     lists = selectors.queue_lists(user=user)
-    form = QueueFilterForm(request.GET or None, views=list(selectors.VIEWS.items()), **lists["choices"])
+    form = QueueFilterForm(request.GET or None, choices=form_choices(lists))
     page, status, filters = keyset.Page([], None, None), 200, {}
     if not form.is_bound or form.is_valid():
         filters = form.filters if form.is_bound else {}
@@ -158,6 +158,14 @@ def queue(request):
             "bulk_options_html": bulk_options_html(tuple(choices_for_assign(form)), tuple(lists["canned"])),
         },
         status=status,
+    )
+
+
+def form_choices(lists: dict) -> dict:
+    """The filter form's choices made from the queue's kept lists, once per lists (kept with them)."""
+    return lists.get("form_choices") or lists.setdefault(
+        "form_choices",
+        QueueFilterForm.prepare_choices(views=list(selectors.VIEWS.items()), **lists["choices"]),
     )
 
 

@@ -342,7 +342,10 @@ def select_html(field, choices=None) -> SafeString:
     """A bound field as a <select> of `choices` (default: a ChoiceField's own), without the widget
     template machinery. The options of a list (hundreds of accounts) are written once, then reused."""
     current = _e(str(field.value() or ""))
-    options = _options(tuple(map(tuple, field.field.choices if choices is None else choices)))
+    pairs = field.field.choices if choices is None else choices
+    # Kept choices (forms.KeptChoices, the form's account_choices) are tuples of pairs already.
+    pairs = getattr(pairs, "pairs", pairs)
+    options = _options(pairs if type(pairs) is tuple else tuple(map(tuple, pairs)))
     options = options.replace(f'<option value="{current}">', f'<option value="{current}" selected>', 1)
     invalid = ' aria-invalid="true"' if field.errors else ""
     return mark_safe(  # noqa: S308 - escaped by _e

@@ -21,6 +21,7 @@ from helpdesk.tickets.services.workspace import (
     saved_view_delete,
     ticket_assign,
 )
+from helpdesk.tickets.views.pages import form_choices
 from helpdesk.tickets.views.tickets import _perform
 
 
@@ -59,9 +60,7 @@ def saved_view_create_view(request):
     form = SavedViewForm(request.POST)
     raw = request.POST.get("query", "")
     filters = QueueFilterForm(
-        QueryDict(raw[:2000]),
-        views=list(selectors.VIEWS.items()),
-        **selectors.queue_form_choices(user=request.user),
+        QueryDict(raw[:2000]), choices=form_choices(selectors.queue_lists(user=request.user))
     )
     if len(raw) > 2000 or not form.is_valid() or not filters.is_valid():
         return HttpResponseBadRequest("Name the view, and save filters the queue accepts.")
