@@ -12,6 +12,8 @@ DATABASES = {
 DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
 SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
 if SQLITE:
+    # Django's SQLite backend with a leaner date-time converter (helpdesk/kit/sqlite3).
+    DATABASES["default"]["ENGINE"] = "helpdesk.kit.sqlite3"
     # WAL and a busy timeout let the web server, worker and beat share one file.
     # Writers take the lock when their transaction begins and wait for it, never failing halfway.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
