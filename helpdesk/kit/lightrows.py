@@ -8,6 +8,7 @@ attributes; everything else behaves as with `.only()`: a field left out is read 
 database on first use, and the instance knows it came from the database.
 """
 
+import functools
 from collections.abc import Callable
 
 from django.core.exceptions import FieldDoesNotExist
@@ -23,21 +24,51 @@ def _attname(model: type[Model], name: str) -> str:
         return name
 
 
-def values_and_builder(queryset: QuerySet, names: tuple[str, ...]) -> tuple[QuerySet, Callable[[list], list]]:
-    """The queryset reading `names` (fields, a relation by its id, and annotations) as tuples,
-    and a function that turns a list of those tuples into instances."""
-    model: type[Model] = queryset.model
-    names = ("id", *(_attname(model, name) for name in names if name not in ("id", "pk")))
+def _names(model: type[Model], names: tuple[str, ...]) -> tuple[str, ...]:
+    return ("id", *(_attname(model, name) for name in names if name not in ("id", "pk")))
 
+
+def _builder(model: type[Model], names: tuple[str, ...], db: str) -> Callable[[list], list]:
     def build(rows: list) -> list:
         instances = []
         for values in rows:
             instance = model.__new__(model)
             instance.__dict__.update(zip(names, values, strict=True))
             state = ModelState()
-            state.adding, state.db = False, queryset.db
+            state.adding, state.db = False, db
             instance._state = state
             instances.append(instance)
         return instances
 
-    return queryset.values_list(*names), build
+    return build
+
+
+def values_and_builder(queryset: QuerySet, names: tuple[str, ...]) -> tuple[QuerySet, Callable[[list], list]]:
+    """The queryset reading `names` (fields, a relation by its id, and annotations) as tuples,
+    and a function that turns a list of those tuples into instances."""
+    model: type[Model] = queryset.model
+    names = _names(model, names)
+    return queryset.values_list(*names), _builder(model, names, queryset.db)
+
+
+@functools.lru_cache(maxsize=64)
+def _base(model: type[Model], names: tuple[str, ...]) -> QuerySet:
+    return model._default_manager.values_list(*names)
+
+
+def values_base(model: type[Model], names: tuple[str, ...]) -> QuerySet:
+    """Every row of `model` read as tuples of `names` (fields and relations by their id), to filter
+    and annotate further, then build with builder(). Choosing the columns walks each name through
+    the model's fields (0.1 ms for 15 names, on every request), so it is done once per process
+    and each call gets a copy; an annotation added later comes after the names in each tuple."""
+    return _base(model, _names(model, names))._chain()
+
+
+def builder(queryset: QuerySet) -> Callable[[list], list]:
+    """The function that turns the tuples a values_list `queryset` yields (values_base, with any
+    annotations) into instances."""
+    query = queryset.query
+    if query.extra_select or not query.values_select:
+        raise ValueError("builder() takes a values_list queryset of named columns.")
+    names = (*(_attname(queryset.model, name) for name in query.values_select), *query.annotation_select)
+    return _builder(queryset.model, names, queryset.db)

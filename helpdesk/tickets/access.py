@@ -7,12 +7,14 @@ from helpdesk.kit.roles import is_customer, is_staff
 from helpdesk.tickets.models import Attachment, Ticket
 
 
-def tickets_visible_to(user: User) -> QuerySet[Ticket]:
+def tickets_visible_to(user: User, tickets: QuerySet[Ticket] | None = None) -> QuerySet[Ticket]:
+    """The tickets the user may see, out of `tickets` (every ticket when None)."""
+    tickets = Ticket.objects.all() if tickets is None else tickets
     if is_staff(user):
-        return Ticket.objects.all()
+        return tickets
     if is_customer(user):
-        return Ticket.objects.filter(account_id=user.account_id)
-    return Ticket.objects.none()
+        return tickets.filter(account_id=user.account_id)
+    return tickets.none()
 
 
 def messages_visible_to(user: User, ticket: Ticket):

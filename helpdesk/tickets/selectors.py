@@ -72,14 +72,12 @@ def as_portal_rows(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
     return tickets.select_related(None).only(*PORTAL_ROW_FIELDS).annotate(**User.name_columns("created_by"))
 
 
-def as_queue_rows(tickets: QuerySet[Ticket], *, with_description: bool = False, searching: bool = False):
-    """The tickets reading a queue row's columns only (no join: name_queue_rows names them), as
-    a values_list queryset and the function that makes its rows into tickets (helpdesk.kit.lightrows);
-    `searching` adds the search's `rank` (the order of its keyset)."""
+def queue_rows(*, with_description: bool = False) -> QuerySet[Ticket]:
+    """Every ticket, read as a queue row reads it: its columns only (no join: name_queue_rows
+    names them), as tuples (helpdesk.kit.lightrows.values_base) to filter with workspace_tickets
+    (a search adds its `rank`) and build into tickets with lightrows.builder."""
     names = tuple(f for f in QUEUE_ROW_FIELDS if with_description or f != "description")
-    return lightrows.values_and_builder(
-        tickets.select_related(None), names + (("rank",) if searching else ())
-    )
+    return lightrows.values_base(Ticket, names)
 
 
 def name_queue_rows(rows: list[Ticket], *, lists: dict) -> list[Ticket]:
@@ -244,13 +242,14 @@ def _in_view(tickets: QuerySet[Ticket], view: str, *, user: User, now) -> QueryS
     }[view]()
 
 
-def workspace_tickets(*, user: User, filters: dict, now) -> QuerySet[Ticket]:
+def workspace_tickets(*, user: User, filters: dict, now, rows: QuerySet | None = None) -> QuerySet[Ticket]:
     """The tickets a view and its (validated) filters select, unordered; `q` annotates `rank`.
 
     filters: view, status ("open" or a status), priority, plan (code), account (id), sla_state,
-    assignee (a user id, "me" or "none"), tag (name), q (search words).
+    assignee (a user id, "me" or "none"), tag (name), q (search words). `rows`: the tickets read
+    as a page reads them (e.g. lightrows.values_base), all of them by default.
     """
-    tickets = access.tickets_visible_to(user)
+    tickets = access.tickets_visible_to(user, rows)
     if filters.get("view"):
         tickets = _in_view(tickets, filters["view"], user=user, now=now)
     status = filters.get("status")

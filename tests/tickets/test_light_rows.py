@@ -32,3 +32,35 @@ def test_an_annotation_comes_along(ticket):
     )
 
     assert build(list(queryset))[0].answer == 42
+
+
+def test_a_values_base_is_made_once_copied_per_use_and_annotated_after(ticket):
+    from django.db.models import F
+
+    from tests.factories import ticket_copies
+
+    (other,) = ticket_copies(ticket, 1)
+    first = lightrows.values_base(Ticket, ("subject", "account"))
+    second = lightrows.values_base(Ticket, ("subject", "account"))
+    assert first is not second and first.query is not second.query  # copies of one kept queryset
+
+    narrowed = first.filter(pk=ticket.pk).annotate(doubled=F("pk") * 2)
+    (light,) = lightrows.builder(narrowed)(list(narrowed))
+
+    assert (light.pk, light.subject, light.account_id, light.doubled) == (
+        ticket.pk,
+        ticket.subject,
+        ticket.account_id,
+        ticket.pk * 2,
+    )
+    # Filtering one copy narrowed neither the kept queryset nor the next copy.
+    assert {row[0] for row in second} >= {ticket.pk, other.pk}
+    assert {row[0] for row in lightrows.values_base(Ticket, ("subject", "account"))} >= {ticket.pk, other.pk}
+
+
+def test_a_builder_needs_a_values_list_of_named_columns(ticket):
+    import pytest
+
+    for queryset in (Ticket.objects.all(), Ticket.objects.extra(select={"one": "1"}).values_list("one")):
+        with pytest.raises(ValueError):
+            lightrows.builder(queryset)

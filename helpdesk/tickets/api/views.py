@@ -64,18 +64,19 @@ class TicketViewSet(
         cursor = wanted.pop("cursor", None)
         size = wanted.pop("page_size", None) or serializers.PAGE_SIZE
         now = timezone.now()
-        tickets = selectors.workspace_tickets(user=request.user, filters=wanted, now=now)
-        # The rows carry the columns TicketSerializer reads and nothing more, its item's name
-        # and plan code annotated: it reads no other related object.
-        rows = origins.with_origin(serializers.list_rows(tickets), user=request.user)
-        # Tickets built straight from the values (helpdesk.kit.lightrows), the annotations with them.
-        rows, build = lightrows.values_and_builder(rows, (*serializers.LIST_COLUMNS, *rows.query.annotations))
+        # The rows carry the columns TicketSerializer reads and nothing more, as tuples built
+        # straight into tickets (helpdesk.kit.lightrows), its item's name and plan code annotated:
+        # it reads no other related object.
+        tickets = selectors.workspace_tickets(
+            user=request.user, filters=wanted, now=now, rows=serializers.list_rows()
+        )
+        rows = origins.with_origin(serializers.annotate_list_rows(tickets), user=request.user)
         segments = selectors.ordered_segments(
             rows,
             ordering=wanted.get("ordering", "newest"),
             searching=bool(wanted.get("q")),
             filters=wanted,
-            build=build,
+            build=lightrows.builder(rows),
         )
         try:
             page = keyset.paginate(segments, cursor=cursor, size=size)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET
 
-from helpdesk.kit import keyset, roles
+from helpdesk.kit import keyset, lightrows, roles
 from helpdesk.tickets import access, queue_news, search, selectors
 from helpdesk.tickets.forms import DowngradeForm, PortalFilterForm, QueueFilterForm
 from helpdesk.tickets.views.presentation import (
@@ -89,20 +89,19 @@ def queue(request):
     page, status, filters = keyset.Page([], None, None), 200, {}
     if not form.is_bound or form.is_valid():
         filters = form.filters if form.is_bound else {}
-        tickets, build = selectors.as_queue_rows(
-            selectors.workspace_tickets(
-                user=user, filters={"view": _default_view(filters), **filters}, now=now
-            ),
+        tickets = selectors.workspace_tickets(
+            user=user,
+            filters={"view": _default_view(filters), **filters},
+            now=now,
             # A row shows a snippet of the description only in search results.
-            with_description=bool(filters.get("q")),
-            searching=bool(filters.get("q")),
+            rows=selectors.queue_rows(with_description=bool(filters.get("q"))),
         )
         segments = selectors.ordered_segments(
             tickets,
             ordering=filters.get("ordering") or "deadline",
             searching=bool(filters.get("q")),
             filters={"view": _default_view(filters), **filters},
-            build=build,
+            build=lightrows.builder(tickets),
         )
         page = _page(segments, request.GET.get("cursor"))
         if page is None:
