@@ -9,6 +9,7 @@ A cursor is the position of a row (its segment and key values), opaque to the ca
 import base64
 import binascii
 import datetime as dt
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,11 +26,18 @@ class BadCursor(ValueError):
 
 @dataclass(frozen=True)
 class Segment:
-    queryset: QuerySet
+    source: QuerySet
     keys: tuple[str, ...]
     # Turns the rows the queryset yields into the page's objects (e.g. a values_list queryset's
     # tuples into light instances, see helpdesk.kit.lightrows); the rows as they come when None.
     build: Callable[[list], list] | None = None
+    # The segment's part of `source`, filtered only when a page reads the segment: most pages of a
+    # listing in two segments read one, and filtering an annotated queryset costs 0.1 ms.
+    where: Q | None = None
+
+    @functools.cached_property
+    def queryset(self) -> QuerySet:
+        return self.source if self.where is None else self.source.filter(self.where)
 
 
 @dataclass

@@ -311,8 +311,8 @@ def ordered_segments(
     if searching:
         return [Segment(tickets, SEARCH_KEYS, build)]
     if ordering == "deadline":
-        unstarted = Segment(tickets.filter(work_started_at__isnull=True), QUEUE_KEYS, build)
-        started = Segment(tickets.filter(work_started_at__isnull=False), QUEUE_KEYS, build)
+        unstarted = Segment(tickets, QUEUE_KEYS, build, where=Q(work_started_at__isnull=True))
+        started = Segment(tickets, QUEUE_KEYS, build, where=Q(work_started_at__isnull=False))
         if _matches(filters or {}, STARTED_ONLY):
             return [started]
         if _matches(filters or {}, UNSTARTED_ONLY):

@@ -169,16 +169,20 @@ class TicketSerializer(serializers.ModelSerializer):
 # The columns a list of TicketSerializer rows reads (with its keyset keys, and the count of lapses
 # that says whose lapses to fetch), and what it annotates instead of loading: `item_name` and
 # `plan_code` (read out of the promise by the database).
-LIST_COLUMNS = (
-    *(
-        name
-        for name in TicketSerializer.Meta.fields
-        if name not in ("item_name", "plan_code", "sla_state", "chat", "update_lapses")
-    ),
-    "responded_at",
-    "work_started_deadline",
-    "at_risk_at",
-    "lapsed_updates",
+LIST_COLUMNS = tuple(
+    dict.fromkeys(  # each once: a column named twice is read and converted twice
+        (
+            *(
+                name
+                for name in TicketSerializer.Meta.fields
+                if name not in ("item_name", "plan_code", "sla_state", "chat", "update_lapses")
+            ),
+            "responded_at",
+            "work_started_deadline",
+            "at_risk_at",
+            "lapsed_updates",
+        )
+    )
 )
 
 
