@@ -4,7 +4,6 @@ import datetime as dt
 
 import pytest
 from django.db import connections
-from django.db.backends.sqlite3.operations import DatabaseOperations as DjangoOperations
 from django.db.utils import load_backend
 from hypothesis import given
 from hypothesis import strategies as st
@@ -20,6 +19,7 @@ def _wrappers():
 
 
 OURS, DJANGO = _wrappers()
+DjangoOperations = load_backend("django.db.backends.sqlite3").DatabaseWrapper.ops_class
 instants = st.datetimes(min_value=dt.datetime(1, 1, 2), max_value=dt.datetime(9999, 12, 30))
 
 
