@@ -62,12 +62,14 @@ from rest_framework import generics, pagination, serializers  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
 from helpdesk.accounts.models import Account, User  # noqa: E402
+from helpdesk.accounts.services.terms import account_plan_version  # noqa: E402
 from helpdesk.kit import keyset  # noqa: E402
 from helpdesk.kit.roles import Role  # noqa: E402
 from helpdesk.tickets import selectors  # noqa: E402
 from helpdesk.tickets.models import Message, Ticket  # noqa: E402
-from sla.terms.models import Plan  # noqa: E402
+from sla.terms.models import Plan, Severity  # noqa: E402
 from sla.terms.seeds import seed_plans  # noqa: E402
+from sla.terms.versions import promise_snapshot  # noqa: E402
 
 FLOOR_URL = "/bare/tickets/"
 WORDS = [
@@ -143,11 +145,18 @@ def _text(rng: random.Random, count: int) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(count))
 
 
+SEVERITIES = [value for value, _ in Severity.choices]
+
+
 def build(tickets: int, accounts: int, messages_each: int) -> dict:
     rng = random.Random(14)
     seed_plans()
-    plans = list(Plan.objects.filter(code__in=["standard", "advanced", "premium"]).order_by("code"))
-    plans = plans or list(Plan.objects.all()[:3])
+    # Both contracts: seed 000's 24x7 plans and seed 004's business-hours plan, whose unstarted
+    # tickets count down in working time (a page works out each row's working windows).
+    plans = list(
+        Plan.objects.filter(code__in=["standard", "advanced", "premium", "business"]).order_by("code")
+    )
+    plans = plans or list(Plan.objects.all()[:4])
     Account.objects.bulk_create(
         Account(name=f"Account {n:03d}", plan=plans[n % len(plans)], monthly_fee=500 + n)
         for n in range(accounts)
@@ -159,6 +168,20 @@ def build(tickets: int, accounts: int, messages_each: int) -> dict:
     )
     User.objects.bulk_create(User(username=f"engineer{n}", role=Role.ENGINEER) for n in range(5))
     customers = {u.account_id: u for u in User.objects.filter(role=Role.CUSTOMER)}
+    # Each ticket keeps its plan's real promise, as ticket_create stores it (calendar and holidays).
+    promises = {}
+    for account in account_list:
+        if account.plan_id not in promises:
+            version = account_plan_version(account=account)
+            promises[account.plan_id] = (
+                promise_snapshot(
+                    terms=version.terms,
+                    plan_code=version.plan.code,
+                    version=version.version,
+                    today=dt.date.today(),
+                ),
+                bool(version.terms.get("uses_severity")),
+            )
     engineers = list(User.objects.filter(role=Role.ENGINEER).order_by("id"))
     now = timezone.now()
     batch = []
@@ -190,7 +213,8 @@ def build(tickets: int, accounts: int, messages_each: int) -> dict:
                 created_at=created,
                 clock_started_at=created,
                 plan_id=account.plan_id,
-                promise={},
+                promise=promises[account.plan_id][0],
+                severity=rng.choice(SEVERITIES) if promises[account.plan_id][1] else "",
                 work_started_target=1800,
                 work_started_deadline=deadline,
                 at_risk_at=deadline - dt.timedelta(minutes=10),
