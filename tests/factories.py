@@ -95,7 +95,9 @@ def ticket_copies(template, count: int, **overrides) -> list:
     are values, or functions of the copy's number."""
     model = type(template)
     fields = {
-        f.attname: getattr(template, f.attname) for f in model._meta.concrete_fields if not f.primary_key
+        f.attname: getattr(template, f.attname)
+        for f in model._meta.concrete_fields
+        if not f.primary_key and not f.generated
     }
     copies = []
     for n in range(count):

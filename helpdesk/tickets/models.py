@@ -5,10 +5,11 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from helpdesk.accounts.models import Account, MonitoredItem
+from helpdesk.kit.expressions import ElapsedMicroseconds
 from sla.terms.models import Plan, Priority, Severity
 
 
@@ -107,6 +108,16 @@ class Ticket(models.Model):
     previous_deadline = models.DateTimeField(null=True, blank=True)
 
     work_started_at = models.DateTimeField(null=True, blank=True)
+    # The SLA report's median and p90 read a month of these: kept in the row (and in the report's
+    # index) when work starts, so the report does not work each out from two date-times. A check
+    # constraint holds it to exactly that difference. (A generated column would keep it too, but
+    # SQLite never reads one from an index alone: the report read every wide row, twice as slow.)
+    work_started_after = models.BigIntegerField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Microseconds from submission to Work Started; empty until work starts.",
+    )
     work_started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -188,6 +199,7 @@ class Ticket(models.Model):
                     "responded_at",
                     "created_at",
                     "deadline_version",
+                    "work_started_after",
                     "id",
                 ],
                 name="ticket_account_due",
@@ -259,6 +271,16 @@ class Ticket(models.Model):
             models.CheckConstraint(
                 condition=Q(status=TicketStatus.NEW) | Q(work_started_at__isnull=False),
                 name="ticket_started_once_past_new",
+            ),
+            models.CheckConstraint(
+                # Both empty, or both set and exact (each side named: a null would pass a CHECK).
+                condition=Q(work_started_at__isnull=True, work_started_after__isnull=True)
+                | Q(
+                    work_started_at__isnull=False,
+                    work_started_after__isnull=False,
+                    work_started_after=ElapsedMicroseconds(F("work_started_at"), F("created_at")),
+                ),
+                name="ticket_work_started_after_exact",
             ),
         ]
 

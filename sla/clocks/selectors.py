@@ -10,12 +10,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import (
     Aggregate,
-    BigIntegerField,
     Count,
     DateTimeField,
     F,
     FilteredRelation,
-    Func,
     Q,
     QuerySet,
     TextField,
@@ -239,10 +237,8 @@ def sla_report_of(*, month: str, accounts: Sequence[tuple[int, str]]) -> list[Sl
         met=Count("pk", filter=in_time),
         # Not met: late, or no response yet on a clock that has a miss row.
         missed=Count("pk", filter=late | Q(responded_at__isnull=True, current_miss__isnull=False)),
-        durations=_Joined(
-            _ElapsedMicroseconds(F("work_started_at"), F("created_at")),
-            filter=Q(work_started_at__isnull=False),
-        ),
+        # Kept by the database in each row since work started (Ticket.work_started_after).
+        durations=_Joined(F("work_started_after"), filter=Q(work_started_after__isnull=False)),
     )
     counted_misses = _per_account(
         Miss.objects.filter(account__pk__in=ids, month=month, counted=True), counted=Count("pk")
@@ -278,37 +274,6 @@ def sla_report_of(*, month: str, accounts: Sequence[tuple[int, str]]) -> list[Sl
             )
         )
     return rows
-
-
-class _ElapsedMicroseconds(Func):
-    """`later - earlier` in whole microseconds, natively on both databases.
-
-    Django's own subtraction of date-times calls a Python function per row on SQLite, which cost
-    the report more than everything else; this reads the stored text (UTC, "YYYY-MM-DD
-    HH:MM:SS[.ffffff]") instead, exactly.
-    """
-
-    arity = 2
-    output_field = BigIntegerField()
-
-    def as_postgresql(self, compiler, connection, **extra):
-        later, earlier = (compiler.compile(e) for e in self.source_expressions)
-        sql = f"(EXTRACT(EPOCH FROM ({later[0]} - {earlier[0]})) * 1000000)::bigint"
-        return sql, (*later[1], *earlier[1])
-
-    def as_sqlite(self, compiler, connection, **extra):
-        (later, later_params), (earlier, earlier_params) = (
-            compiler.compile(e) for e in self.source_expressions
-        )
-        # Whole seconds apart: the difference of two julian days (each exact to far below half a
-        # second), rounded. Then the fractions (".ffffff", or nothing: 0) as numbers, apart in
-        # microseconds, rounded. Every term is a whole number below 2**53, so the sum is exact.
-        sql = (
-            f"CAST(ROUND((julianday(substr({later}, 1, 19)) - julianday(substr({earlier}, 1, 19))) * 86400)"
-            f" * 1000000 + ROUND((CAST(substr({later}, 20) AS REAL) - CAST(substr({earlier}, 20) AS REAL))"
-            " * 1000000) AS INTEGER)"
-        )
-        return sql, (*later_params, *earlier_params, *later_params, *earlier_params)
 
 
 class _Joined(Aggregate):

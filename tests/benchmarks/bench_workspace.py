@@ -145,6 +145,7 @@ def _text(rng: random.Random, count: int) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(count))
 
 
+MICROSECOND = dt.timedelta(microseconds=1)
 SEVERITIES = [value for value, _ in Severity.choices]
 
 
@@ -221,6 +222,9 @@ def build(tickets: int, accounts: int, messages_each: int) -> dict:
                 miss_pending=started is None and deadline > now,
                 at_risk_notified=True,
                 work_started_at=started,
+                work_started_after=None
+                if started is None
+                else (started - created) // dt.timedelta(microseconds=1),
                 assignee=engineers[n % 7] if n % 7 < len(engineers) else None,
             )
         )
@@ -322,6 +326,7 @@ def main() -> int:
     deep_queue = deep_cursor(engineer, {"view": "all"}, "deadline", deep_rows)
     deep_api = deep_cursor(engineer, {}, "newest", deep_rows)
     deep_api_deadline = deep_cursor(engineer, {}, "deadline", deep_rows)
+    last_month = (timezone.now().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
     pages = [
         ("queue (open) page 1", staff, "/queue/", 1.5),
         ("queue Mine", staff, "/queue/?view=mine", 1.5),
@@ -343,6 +348,13 @@ def main() -> int:
             1.5,
         ),
         ("SLA report API (50 accounts)", api_staff, "/api/v1/reports/sla/", 3.0),
+        # The month before: three quarters of the tickets fall due in it (the data spans 23 days).
+        (
+            f"SLA report API, {last_month} (50 accounts)",
+            api_staff,
+            f"/api/v1/reports/sla/?month={last_month}",
+            3.0,
+        ),
         ("search API q=kerberos (subjects)", api_staff, "/api/v1/tickets/?q=kerberos", None),
         ("search API q=segfault (messages)", api_staff, "/api/v1/tickets/?q=segfault", None),
         ("queue search q=kerberos", staff, "/queue/?q=kerberos", None),

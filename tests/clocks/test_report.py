@@ -194,7 +194,9 @@ US = dt.timedelta(microseconds=1)
 )
 def test_a_duration_is_its_whole_seconds_to_the_microsecond(customer, created, started, seconds):
     ticket = make_ticket(customer=customer, now=at(3))
-    Ticket.objects.filter(pk=ticket.pk).update(created_at=created, work_started_at=started)
+    Ticket.objects.filter(pk=ticket.pk).update(
+        created_at=created, work_started_at=started, work_started_after=(started - created) // US
+    )
 
     (row,) = sla_report(month="2026-03", accounts_qs=Account.objects.filter(pk=customer.account_id))
 
@@ -206,7 +208,9 @@ def test_durations_rank_by_the_microsecond(customer):
     # 4.9996 s and 5 s: rounded to the millisecond they would tie and could rank either way.
     for after in (5_000_000 * US, 4_999_600 * US):
         ticket = make_ticket(customer=customer, now=at(3))
-        Ticket.objects.filter(pk=ticket.pk).update(created_at=at(3), work_started_at=at(3) + after)
+        Ticket.objects.filter(pk=ticket.pk).update(
+            created_at=at(3), work_started_at=at(3) + after, work_started_after=after // US
+        )
 
     (row,) = sla_report(month="2026-03", accounts_qs=Account.objects.filter(pk=customer.account_id))
 

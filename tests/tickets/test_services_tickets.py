@@ -177,8 +177,12 @@ STATUSES = list(TicketStatus)
 def _ticket_in(status, customer, engineer):
     ticket = make_ticket(customer=customer)
     if status != TicketStatus.NEW:
+        now = timezone.now()
         Ticket.objects.filter(pk=ticket.pk).update(
-            status=status, work_started_at=timezone.now(), work_started_by=engineer
+            status=status,
+            work_started_at=now,
+            work_started_after=(now - ticket.created_at) // dt.timedelta(microseconds=1),
+            work_started_by=engineer,
         )
     return Ticket.objects.get(pk=ticket.pk)
 

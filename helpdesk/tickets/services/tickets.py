@@ -203,7 +203,12 @@ def ticket_start_work(*, ticket: Ticket, actor: User, now: dt.datetime | None = 
     # The conditional update makes "started once" hold even where row locks do not exist.
     clock = {"responded_at": now, "miss_pending": False} if stops else {}
     updated = Ticket.objects.filter(pk=locked.pk, work_started_at__isnull=True).update(
-        work_started_at=now, work_started_by=actor, status=S.WORK_STARTED, updated_at=now, **clock
+        work_started_at=now,
+        work_started_after=(now - locked.created_at) // dt.timedelta(microseconds=1),
+        work_started_by=actor,
+        status=S.WORK_STARTED,
+        updated_at=now,
+        **clock,
     )
     locked.refresh_from_db()
     if updated:
