@@ -195,10 +195,8 @@ class Ticket(models.Model):
                 fields=[
                     "account",
                     "work_started_deadline",
-                    "work_started_at",
                     "responded_at",
-                    "created_at",
-                    "deadline_version",
+                    "miss_pending",
                     "work_started_after",
                     "id",
                 ],

@@ -13,7 +13,6 @@ from django.db.models import (
     Count,
     DateTimeField,
     F,
-    FilteredRelation,
     Q,
     QuerySet,
     TextField,
@@ -226,18 +225,16 @@ def sla_report_of(*, month: str, accounts: Sequence[tuple[int, str]]) -> list[Sl
         account__pk__in=ids, work_started_deadline__gte=start, work_started_deadline__lt=end
     )
     tickets = _per_account(
-        due_tickets.alias(
-            # The current clock's miss row, if any: at most one (one miss per clock), so this
-            # join never repeats a ticket. Cheaper than EXISTS for each ticket.
-            current_miss=FilteredRelation(
-                "misses", condition=Q(misses__deadline_version=F("deadline_version"))
-            )
-        ),
+        due_tickets,
         due=Count("pk"),
         met=Count("pk", filter=in_time),
-        # Not met: late, or no response yet on a clock that has a miss row.
-        missed=Count("pk", filter=late | Q(responded_at__isnull=True, current_miss__isnull=False)),
-        # Kept by the database in each row since work started (Ticket.work_started_after).
+        # Not met: late, or no response yet on a clock whose miss is recorded. The sweep records
+        # the current clock's miss and stops it pending in one step (sla.clocks.services.misses),
+        # and every new clock (downgrade, upgrade, reclassify) starts pending again: an unanswered
+        # ticket no longer pending is one whose current clock has a miss row, read from the row
+        # itself (and the report's index), not by a join for each ticket.
+        missed=Count("pk", filter=late | Q(responded_at__isnull=True, miss_pending=False)),
+        # Kept in each row since work started (Ticket.work_started_after).
         durations=_Joined(F("work_started_after"), filter=Q(work_started_after__isnull=False)),
     )
     counted_misses = _per_account(

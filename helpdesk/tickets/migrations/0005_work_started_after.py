@@ -37,7 +37,7 @@ class Migration(migrations.Migration):
         migrations.RunPython(fill_work_started_after, migrations.RunPython.noop, elidable=True),
         migrations.AddIndex(
             model_name='ticket',
-            index=models.Index(fields=['account', 'work_started_deadline', 'work_started_at', 'responded_at', 'created_at', 'deadline_version', 'work_started_after', 'id'], name='ticket_account_due'),
+            index=models.Index(fields=['account', 'work_started_deadline', 'responded_at', 'miss_pending', 'work_started_after', 'id'], name='ticket_account_due'),
         ),
         migrations.AddConstraint(
             model_name='ticket',
