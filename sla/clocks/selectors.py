@@ -5,6 +5,7 @@ database (counts and every duration, grouped by account) in a fixed number of qu
 
 import dataclasses
 import datetime as dt
+import json
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -297,7 +298,8 @@ def _work_started_percentiles(durations: str | None) -> tuple[int | None, int | 
     """
     if not durations:
         return None, None
-    ordered = sorted(map(int, durations.split(",")))
+    # Whole numbers the database wrote, comma separated: a JSON array's body, read in C.
+    ordered = sorted(json.loads(f"[{durations}]"))
     return _seconds_at(ordered, 50), _seconds_at(ordered, 90)
 
 
