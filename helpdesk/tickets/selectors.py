@@ -455,10 +455,13 @@ def queue_lists(*, user: User) -> dict:
         "canned": list(canned_replies(user=user).order_by("title").values_list("pk", "title")),
         "saved": [(view.name, view.query_string) for view in saved_views(user=user)],
     }
-    token = uuid.uuid4().hex
+    if not token:
+        # A token stands until the cache lets it go: a process that has not kept these lists yet
+        # (another web process, where the cache is shared) keeps its own under the same token.
+        token = uuid.uuid4().hex
+        cache.set(key, token, FILTER_CHOICES_SECONDS)
     with _KEPT_LISTS_LOCK:
         _KEPT_LISTS[token] = lists
         while len(_KEPT_LISTS) > KEPT_LISTS_MAX:
             _KEPT_LISTS.popitem(last=False)
-    cache.set(key, token, FILTER_CHOICES_SECONDS)
     return lists
