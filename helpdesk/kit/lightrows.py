@@ -43,14 +43,6 @@ def _builder(model: type[Model], names: tuple[str, ...], db: str) -> Callable[[l
     return build
 
 
-def values_and_builder(queryset: QuerySet, names: tuple[str, ...]) -> tuple[QuerySet, Callable[[list], list]]:
-    """The queryset reading `names` (fields, a relation by its id, and annotations) as tuples,
-    and a function that turns a list of those tuples into instances."""
-    model: type[Model] = queryset.model
-    names = _names(model, names)
-    return queryset.values_list(*names), _builder(model, names, queryset.db)
-
-
 @functools.lru_cache(maxsize=64)
 def _base(model: type[Model], names: tuple[str, ...]) -> QuerySet:
     return model._default_manager.values_list(*names)

@@ -217,18 +217,13 @@ class QueueFilterForm(forms.Form):
         choices=[("", "Deadline (unstarted first)"), ("newest", "Newest first")],
     )
 
-    def __init__(self, *args, choices: dict | None = None, **pairs):
-        """Choices come as (value, label) pairs: plans, accounts, engineers, tags, views (see
-        selectors.queue_lists), or as `choices`, what prepare_choices made of them earlier."""
-        kwargs = {name: pairs.pop(name) for name in list(pairs) if name not in self.CHOICE_LISTS}
+    def __init__(self, *args, choices: dict, **kwargs):
+        """`choices`: what prepare_choices made of the queue's kept lists (selectors.queue_lists)."""
         super().__init__(*args, **kwargs)
-        choices = choices or self.prepare_choices(**pairs)
         for name in ("plan", "assignee", "tag", "view"):
             self.fields[name].choices = choices[name]
         self.account_choices = choices["account_choices"]
         self._account_ids = choices["account_ids"]
-
-    CHOICE_LISTS = ("plans", "accounts", "engineers", "tags", "views")
 
     @staticmethod
     def prepare_choices(*, plans=(), accounts=(), engineers=(), tags=(), views=()) -> dict:

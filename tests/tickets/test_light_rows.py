@@ -9,11 +9,11 @@ from helpdesk.tickets.models import Ticket
 
 
 def test_light_tickets_carry_the_converted_values_and_read_the_rest_on_use(ticket):
-    queryset, build = lightrows.values_and_builder(
-        Ticket.objects.filter(pk=ticket.pk), ("subject", "work_started_deadline", "promise", "account_id")
-    )
+    queryset = lightrows.values_base(
+        Ticket, ("subject", "work_started_deadline", "promise", "account_id")
+    ).filter(pk=ticket.pk)
 
-    (light,) = build(list(queryset))
+    (light,) = lightrows.builder(queryset)(list(queryset))
     real = Ticket.objects.get(pk=ticket.pk)
 
     assert isinstance(light, Ticket) and light.pk == real.pk and not light._state.adding
@@ -27,11 +27,9 @@ def test_light_tickets_carry_the_converted_values_and_read_the_rest_on_use(ticke
 
 
 def test_an_annotation_comes_along(ticket):
-    queryset, build = lightrows.values_and_builder(
-        Ticket.objects.filter(pk=ticket.pk).annotate(answer=Value(42)), ("subject", "answer")
-    )
+    queryset = lightrows.values_base(Ticket, ("subject",)).filter(pk=ticket.pk).annotate(answer=Value(42))
 
-    assert build(list(queryset))[0].answer == 42
+    assert lightrows.builder(queryset)(list(queryset))[0].answer == 42
 
 
 def test_a_values_base_is_made_once_copied_per_use_and_annotated_after(ticket):
